@@ -1,0 +1,123 @@
+//! Export glue: converts between the generated WIT types and the plain model.
+
+mod wit {
+    wit_bindgen::generate!({ world: "rules-component", path: "../wit" });
+}
+
+use crate::model as m;
+use wit::datasette::litestream::types as t;
+use wit::exports::datasette::litestream::rules::Guest;
+
+struct Component;
+
+impl Guest for Component {
+    fn check(request: t::Request) -> Result<t::Plan, Vec<t::ConfigError>> {
+        crate::plan::plan(&request.into()).map(Into::into).map_err(errors)
+    }
+
+    fn render(
+        request: t::Request,
+        credentials: Option<t::Credentials>,
+    ) -> Result<t::Rendered, Vec<t::ConfigError>> {
+        let credentials = credentials.map(m::Credentials::from);
+        crate::plan::render(&request.into(), credentials.as_ref())
+            .map(|r| t::Rendered {
+                document: r.document,
+                environment: r
+                    .environment
+                    .into_iter()
+                    .map(|(name, value)| t::EnvVar { name, value })
+                    .collect(),
+                secrets: r.secrets,
+            })
+            .map_err(errors)
+    }
+
+    fn redact(document: String) -> Result<String, String> {
+        crate::redact::document(&document)
+    }
+
+    fn parse_credentials(text: String) -> Result<t::Credentials, t::CredentialsError> {
+        crate::credentials::parse(&text).map(Into::into).map_err(|e| match e {
+            m::CredentialsError::NotJson(at) => t::CredentialsError::NotJson(at),
+            m::CredentialsError::NotAnObject => t::CredentialsError::NotAnObject,
+            m::CredentialsError::MissingKey(k) => t::CredentialsError::MissingKey(k),
+            m::CredentialsError::WrongType(k) => t::CredentialsError::WrongType(k),
+        })
+    }
+
+    fn compare_credentials(current: t::Credentials, fresh: t::Credentials) -> t::CredentialsChange {
+        let change = crate::credentials::compare(&current.into(), &fresh.into());
+        t::CredentialsChange { changed: change.changed, fields: change.fields }
+    }
+}
+
+fn errors(list: Vec<m::ConfigError>) -> Vec<t::ConfigError> {
+    list.into_iter()
+        .map(|e| t::ConfigError { database: e.database, key: e.key, problem: e.problem, hint: e.hint })
+        .collect()
+}
+
+impl From<t::Request> for m::Request {
+    fn from(r: t::Request) -> Self {
+        m::Request {
+            top_level: r.top_level,
+            databases: r
+                .databases
+                .into_iter()
+                .map(|d| m::Database {
+                    name: d.name,
+                    path: d.path,
+                    directory: d.directory,
+                    plugin_config: d.plugin_config,
+                })
+                .collect(),
+            working_directory: r.working_directory,
+            litestream_version: r.litestream_version,
+            control_socket: r.control_socket,
+        }
+    }
+}
+
+impl From<t::Credentials> for m::Credentials {
+    fn from(c: t::Credentials) -> Self {
+        m::Credentials {
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            session_token: c.session_token,
+        }
+    }
+}
+
+impl From<m::Credentials> for t::Credentials {
+    fn from(c: m::Credentials) -> Self {
+        t::Credentials {
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            session_token: c.session_token,
+        }
+    }
+}
+
+impl From<m::Plan> for t::Plan {
+    fn from(p: m::Plan) -> Self {
+        t::Plan {
+            replicated: p.replicated,
+            start_litestream: p.start_litestream,
+            credentials_source: match p.credentials_source {
+                m::CredentialsSource::None => t::CredentialsSource::None,
+                m::CredentialsSource::File(f) => t::CredentialsSource::File(f),
+                m::CredentialsSource::Command(c) => t::CredentialsSource::Command(c),
+            },
+            refresh_interval_seconds: p.refresh_interval_seconds,
+            metrics_addr: p.metrics_addr,
+            line: match p.line {
+                m::Line::V03 => t::LitestreamLine::V03,
+                m::Line::V05 => t::LitestreamLine::V05,
+            },
+            warnings: p.warnings,
+        }
+    }
+}
+
+wit::export!(Component with_types_in wit);

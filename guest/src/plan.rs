@@ -1,0 +1,30 @@
+//! What the host must do for a configuration: the entry points of the rules.
+
+use crate::model::{ConfigError, Credentials, CredentialsSource, Plan, Rendered, Request};
+use crate::{render, validate};
+
+pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
+    let valid = validate::validate(request)?;
+    let replicated: Vec<String> = valid.databases.iter().map(|r| r.database.name.clone()).collect();
+    let mut warnings = valid.warnings;
+    let start_litestream = !replicated.is_empty() || valid.top.present;
+    if start_litestream && replicated.is_empty() {
+        warnings.push(
+            "no database is replicated: Litestream starts with an empty dbs list (add replicas or all-replicate)".into(),
+        );
+    }
+    Ok(Plan {
+        replicated,
+        start_litestream,
+        credentials_source: valid.top.source.unwrap_or(CredentialsSource::None),
+        refresh_interval_seconds: valid.top.refresh_seconds,
+        metrics_addr: valid.top.metrics_addr,
+        line: valid.line,
+        warnings,
+    })
+}
+
+pub fn render(request: &Request, credentials: Option<&Credentials>) -> Result<Rendered, Vec<ConfigError>> {
+    let valid = validate::validate(request)?;
+    render::render(request, &valid, credentials).map_err(|e| vec![e])
+}

@@ -1,0 +1,94 @@
+//! The Litestream config document and environment for a validated configuration.
+
+use crate::model::{ConfigError, Credentials, CredentialsSource, Line, Rendered, Request};
+use crate::validate::Validated;
+use crate::{keys, redact};
+use serde_json::{Map, Value};
+
+pub fn render(
+    request: &Request,
+    valid: &Validated,
+    dynamic: Option<&Credentials>,
+) -> Result<Rendered, ConfigError> {
+    let credentials = match (&valid.top.source, dynamic) {
+        (Some(source), None) => {
+            let key = match source {
+                CredentialsSource::File(_) => "credentials-file",
+                _ => "credentials-command",
+            };
+            return Err(ConfigError::new(None, key, "the credentials were not read before rendering")
+                .hint("the host must read the credentials source first"));
+        }
+        (Some(_), Some(c)) => Some(c),
+        (None, _) => valid.top.static_credentials.as_ref(),
+    };
+    let mut doc = Map::new();
+    let mut environment = Vec::new();
+    let mut secrets = Vec::new();
+    if let Some(c) = credentials {
+        secrets.push(c.secret_access_key.clone());
+        match &c.session_token {
+            // Litestream takes no session token in its file and prefers file keys over
+            // the environment, so with a token all three travel in AWS_* variables.
+            Some(token) => {
+                secrets.push(token.clone());
+                environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
+                environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
+                environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
+            }
+            None => {
+                doc.insert("access-key-id".into(), Value::String(c.access_key_id.clone()));
+                doc.insert("secret-access-key".into(), Value::String(c.secret_access_key.clone()));
+            }
+        }
+    }
+    if let Some(addr) = &valid.top.metrics_addr {
+        doc.insert("addr".into(), Value::String(addr.clone()));
+    }
+    let mut dbs = Vec::with_capacity(valid.databases.len());
+    for r in &valid.databases {
+        let mut db = Map::new();
+        db.insert("path".into(), Value::String(r.database.path.clone()));
+        for (k, v) in &r.options {
+            db.insert(k.clone(), v.clone());
+        }
+        for replica in &r.replicas {
+            collect_secrets(replica, &mut secrets);
+        }
+        match valid.line {
+            Line::V03 => {
+                let list = r.replicas.iter().cloned().map(Value::Object).collect();
+                db.insert("replicas".into(), Value::Array(list));
+            }
+            Line::V05 => {
+                if let Some(one) = r.replicas.first() {
+                    db.insert("replica".into(), Value::Object(one.clone()));
+                }
+            }
+        }
+        dbs.push(Value::Object(db));
+    }
+    doc.insert("dbs".into(), Value::Array(dbs));
+    if let (Line::V05, Some(path)) = (valid.line, &request.control_socket) {
+        let mut socket = Map::new();
+        socket.insert("enabled".into(), Value::Bool(true));
+        socket.insert("path".into(), Value::String(path.clone()));
+        doc.insert("socket".into(), Value::Object(socket));
+    }
+    let document = serde_norway::to_string(&doc)
+        .map_err(|e| ConfigError::new(None, "", format!("cannot write the Litestream config: {e}")))?;
+    secrets.retain(|s| !s.is_empty());
+    secrets.sort();
+    secrets.dedup();
+    Ok(Rendered { document, environment, secrets })
+}
+
+fn collect_secrets(replica: &Map<String, Value>, secrets: &mut Vec<String>) {
+    for (k, v) in replica {
+        match v {
+            Value::String(s) if keys::is_secret(k) => secrets.push(s.clone()),
+            Value::String(s) => secrets.extend(redact::url_secrets(s)),
+            _ => {}
+        }
+    }
+}

