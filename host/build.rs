@@ -1,1 +1,24 @@
-fn main(){}
+//! Builds the rules component for wasm32-wasip2 and leaves it in OUT_DIR for
+//! `include_bytes!`, so one `cargo build` yields a host with its guest embedded.
+
+#[path = "wasm_build.rs"]
+mod wasm_build;
+
+use std::path::PathBuf;
+
+fn main() {
+    let host = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = host.parent().unwrap().to_path_buf();
+    for watched in [
+        "guest/src",
+        "guest/Cargo.toml",
+        "wit",
+        "Cargo.toml",
+        "host/wasm_build.rs",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    let wasm = wasm_build::build_component(&root, &root.join("guest/Cargo.toml"), "guest", "guest");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("rules.wasm");
+    std::fs::copy(&wasm, &out).expect("cannot copy the rules component into OUT_DIR");
+}

@@ -12,7 +12,9 @@ struct Component;
 
 impl Guest for Component {
     fn check(request: t::Request) -> Result<t::Plan, Vec<t::ConfigError>> {
-        crate::plan::plan(&request.into()).map(Into::into).map_err(errors)
+        crate::plan::plan(&request.into())
+            .map(Into::into)
+            .map_err(errors)
     }
 
     fn render(
@@ -38,23 +40,33 @@ impl Guest for Component {
     }
 
     fn parse_credentials(text: String) -> Result<t::Credentials, t::CredentialsError> {
-        crate::credentials::parse(&text).map(Into::into).map_err(|e| match e {
-            m::CredentialsError::NotJson(at) => t::CredentialsError::NotJson(at),
-            m::CredentialsError::NotAnObject => t::CredentialsError::NotAnObject,
-            m::CredentialsError::MissingKey(k) => t::CredentialsError::MissingKey(k),
-            m::CredentialsError::WrongType(k) => t::CredentialsError::WrongType(k),
-        })
+        crate::credentials::parse(&text)
+            .map(Into::into)
+            .map_err(|e| match e {
+                m::CredentialsError::NotJson(at) => t::CredentialsError::NotJson(at),
+                m::CredentialsError::NotAnObject => t::CredentialsError::NotAnObject,
+                m::CredentialsError::MissingKey(k) => t::CredentialsError::MissingKey(k),
+                m::CredentialsError::WrongType(k) => t::CredentialsError::WrongType(k),
+            })
     }
 
     fn compare_credentials(current: t::Credentials, fresh: t::Credentials) -> t::CredentialsChange {
         let change = crate::credentials::compare(&current.into(), &fresh.into());
-        t::CredentialsChange { changed: change.changed, fields: change.fields }
+        t::CredentialsChange {
+            changed: change.changed,
+            fields: change.fields,
+        }
     }
 }
 
 fn errors(list: Vec<m::ConfigError>) -> Vec<t::ConfigError> {
     list.into_iter()
-        .map(|e| t::ConfigError { database: e.database, key: e.key, problem: e.problem, hint: e.hint })
+        .map(|e| t::ConfigError {
+            database: e.database,
+            key: e.key,
+            problem: e.problem,
+            hint: e.hint,
+        })
         .collect()
 }
 

@@ -5,7 +5,11 @@ use crate::{render, validate};
 
 pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
     let valid = validate::validate(request)?;
-    let replicated: Vec<String> = valid.databases.iter().map(|r| r.database.name.clone()).collect();
+    let replicated: Vec<String> = valid
+        .databases
+        .iter()
+        .map(|r| r.database.name.clone())
+        .collect();
     let mut warnings = valid.warnings;
     let start_litestream = !replicated.is_empty() || valid.top.present;
     if start_litestream && replicated.is_empty() {
@@ -24,7 +28,10 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
     })
 }
 
-pub fn render(request: &Request, credentials: Option<&Credentials>) -> Result<Rendered, Vec<ConfigError>> {
+pub fn render(
+    request: &Request,
+    credentials: Option<&Credentials>,
+) -> Result<Rendered, Vec<ConfigError>> {
     let valid = validate::validate(request)?;
     render::render(request, &valid, credentials).map_err(|e| vec![e])
 }

@@ -7,8 +7,8 @@ use serde_norway::Value;
 pub const REDACTED: &str = "***REDACTED***";
 
 pub fn document(text: &str) -> Result<String, String> {
-    let mut doc: Value =
-        serde_norway::from_str(text).map_err(|e| format!("cannot read the document as YAML: {e}"))?;
+    let mut doc: Value = serde_norway::from_str(text)
+        .map_err(|e| format!("cannot read the document as YAML: {e}"))?;
     if !doc.is_mapping() {
         return Err("the document is not a YAML mapping".into());
     }
@@ -53,7 +53,10 @@ pub fn url(text: &str) -> String {
 
 /// The secret values inside a URL, for scrubbing logs.
 pub fn url_secrets(text: &str) -> Vec<String> {
-    parts(text).into_iter().map(|(s, e)| text[s..e].to_owned()).collect()
+    parts(text)
+        .into_iter()
+        .map(|(s, e)| text[s..e].to_owned())
+        .collect()
 }
 
 /// Byte ranges of secrets: the password of `scheme://user:password@host` and the values
@@ -75,7 +78,9 @@ fn parts(text: &str) -> Vec<(usize, usize)> {
     }
     if let Some(q) = text[authority_end..].find('?') {
         let query_start = authority_end + q + 1;
-        let query_end = text[query_start..].find('#').map_or(text.len(), |i| query_start + i);
+        let query_end = text[query_start..]
+            .find('#')
+            .map_or(text.len(), |i| query_start + i);
         let mut offset = query_start;
         for pair in text[query_start..query_end].split('&') {
             if let Some((name, value)) = pair.split_once('=') {
@@ -103,11 +108,20 @@ mod tests {
 
     #[test]
     fn url_passwords_and_secret_parameters() {
-        assert_eq!(url("sftp://bob:hunter2@host/p"), "sftp://bob:***REDACTED***@host/p");
-        assert_eq!(url("s3://b/p?endpoint=http://x&secret-access-key=S3CR3T"), "s3://b/p?endpoint=http://x&secret-access-key=***REDACTED***");
+        assert_eq!(
+            url("sftp://bob:hunter2@host/p"),
+            "sftp://bob:***REDACTED***@host/p"
+        );
+        assert_eq!(
+            url("s3://b/p?endpoint=http://x&secret-access-key=S3CR3T"),
+            "s3://b/p?endpoint=http://x&secret-access-key=***REDACTED***"
+        );
         assert_eq!(url("s3://bucket/path"), "s3://bucket/path");
         assert_eq!(url("not a url"), "not a url");
-        assert_eq!(url_secrets("webdav://u:pw@h/x?token=abc"), vec!["pw", "abc"]);
+        assert_eq!(
+            url_secrets("webdav://u:pw@h/x?token=abc"),
+            vec!["pw", "abc"]
+        );
     }
 
     #[test]

@@ -88,7 +88,9 @@ fn misplaced(key: &str, level: &str) -> Option<String> {
 pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let line = version::line(&request.litestream_version).map_err(|e| errors.push(e)).ok();
+    let line = version::line(&request.litestream_version)
+        .map_err(|e| errors.push(e))
+        .ok();
     let top = top_level(request.top_level.as_deref(), &mut errors, &mut warnings);
     let mut databases = Vec::new();
     for database in &request.databases {
@@ -97,7 +99,12 @@ pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
         }
     }
     match line {
-        Some(line) if errors.is_empty() => Ok(Validated { line, top, databases, warnings }),
+        Some(line) if errors.is_empty() => Ok(Validated {
+            line,
+            top,
+            databases,
+            warnings,
+        }),
         _ => Err(errors),
     }
 }
@@ -110,24 +117,37 @@ fn mapping(text: Option<&str>, report: &mut Report) -> Option<Map<String, Value>
         Ok(other) => {
             report.push(
                 "",
-                format!("the plugin config must be a mapping of keys, not {}", value::describe(&other, Kind::Any)),
+                format!(
+                    "the plugin config must be a mapping of keys, not {}",
+                    value::describe(&other, Kind::Any)
+                ),
                 None,
             );
             None
         }
         Err(e) => {
-            report.push("", format!("the plugin config is not valid JSON: {e}"), None);
+            report.push(
+                "",
+                format!("the plugin config is not valid JSON: {e}"),
+                None,
+            );
             None
         }
     }
 }
 
 fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut Vec<String>) -> Top {
-    let mut report = Report { errors, database: None };
+    let mut report = Report {
+        errors,
+        database: None,
+    };
     let Some(map) = mapping(text, &mut report) else {
         return Top::default();
     };
-    let mut top = Top { present: !map.is_empty(), ..Top::default() };
+    let mut top = Top {
+        present: !map.is_empty(),
+        ..Top::default()
+    };
     let text_of = |key: &str, report: &mut Report| -> Option<String> {
         let kind = keys::kind_of(TOP_LEVEL, key)?;
         let v = report.checked(key, kind, map.get(key)?)?;
@@ -145,10 +165,16 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
                 let key = format!("all-replicate[{i}]");
                 for unknown in template::unknown_variables(template) {
                     let hint = match unknown.nearest {
-                        Some(n) => format!("did you mean ${n}? Variables: $DB_NAME, $DB_DIRECTORY, $PWD"),
+                        Some(n) => {
+                            format!("did you mean ${n}? Variables: $DB_NAME, $DB_DIRECTORY, $PWD")
+                        }
                         None => "the variables are $DB_NAME, $DB_DIRECTORY and $PWD".into(),
                     };
-                    report.push(key.clone(), format!("unknown variable ${}", unknown.name), Some(hint));
+                    report.push(
+                        key.clone(),
+                        format!("unknown variable ${}", unknown.name),
+                        Some(hint),
+                    );
                 }
                 check_url(&key, template, &mut report);
                 top.all_replicate.push(template.to_owned());
@@ -162,7 +188,9 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
     let file = text_of("credentials-file", &mut report);
     let command = text_of("credentials-command", &mut report);
     top.refresh_seconds = match map.get("credentials-refresh-interval") {
-        Some(v) => report.checked("credentials-refresh-interval", Kind::Seconds, v).and_then(|v| v.as_f64()),
+        Some(v) => report
+            .checked("credentials-refresh-interval", Kind::Seconds, v)
+            .and_then(|v| v.as_f64()),
         None => None,
     };
     let refresh_given = map.contains_key("credentials-refresh-interval");
@@ -195,7 +223,11 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
     };
     let dynamic = map.contains_key("credentials-file") || map.contains_key("credentials-command");
     if dynamic && !refresh_given {
-        let which = if map.contains_key("credentials-file") { "credentials-file" } else { "credentials-command" };
+        let which = if map.contains_key("credentials-file") {
+            "credentials-file"
+        } else {
+            "credentials-command"
+        };
         report.push(
             "credentials-refresh-interval",
             format!("is required with {which}"),
@@ -212,18 +244,27 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
     let token = text_of("session-token", &mut report);
     match (key_id, secret) {
         (Some(access_key_id), Some(secret_access_key)) => {
-            top.static_credentials =
-                Some(Credentials { access_key_id, secret_access_key, session_token: token });
+            top.static_credentials = Some(Credentials {
+                access_key_id,
+                secret_access_key,
+                session_token: token,
+            });
         }
         (Some(_), None) => report.push(
             "access-key-id",
             "is set without secret-access-key",
-            Some("set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY".into()),
+            Some(
+                "set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY"
+                    .into(),
+            ),
         ),
         (None, Some(_)) => report.push(
             "secret-access-key",
             "is set without access-key-id",
-            Some("set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY".into()),
+            Some(
+                "set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY"
+                    .into(),
+            ),
         ),
         (None, None) if token.is_some() => report.push(
             "session-token",
@@ -253,9 +294,9 @@ fn check_listen_addr(addr: &str, report: &mut Report) {
 }
 
 fn check_url(key: &str, url: &str, report: &mut Report) {
-    let scheme_ok = url
-        .split_once("://")
-        .is_some_and(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'));
+    let scheme_ok = url.split_once("://").is_some_and(|(s, _)| {
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
+    });
     if !scheme_ok {
         report.push(
             key,
@@ -273,7 +314,10 @@ fn database_level<'a>(
     errors: &mut Vec<ConfigError>,
     warnings: &mut Vec<String>,
 ) -> Option<Replicated<'a>> {
-    let mut report = Report { errors, database: Some(&database.name) };
+    let mut report = Report {
+        errors,
+        database: Some(&database.name),
+    };
     let given = database.plugin_config.is_some();
     let map = mapping(database.plugin_config.as_deref(), &mut report).unwrap_or_default();
     if !given && top.all_replicate.is_empty() {
@@ -303,21 +347,37 @@ fn database_level<'a>(
         generated.insert("name".into(), Value::String(format!("t{i}")));
         replicas.push(generated);
     }
-    check_replica_set(&replicas, replicas.len() - top.all_replicate.len(), line, &mut report);
-    if line == Some(Line::V05) && options.iter().any(|(k, _)| k == "max-checkpoint-page-count") {
+    check_replica_set(
+        &replicas,
+        replicas.len() - top.all_replicate.len(),
+        line,
+        &mut report,
+    );
+    if line == Some(Line::V05)
+        && options
+            .iter()
+            .any(|(k, _)| k == "max-checkpoint-page-count")
+    {
         warnings.push(format!(
             "database {:?}: Litestream 0.5 ignores max-checkpoint-page-count",
             database.name
         ));
     }
-    Some(Replicated { database, options, replicas })
+    Some(Replicated {
+        database,
+        options,
+        replicas,
+    })
 }
 
 fn own_replicas(v: &Value, report: &mut Report) -> Vec<Map<String, Value>> {
     let Value::Array(items) = v else {
         report.push(
             "replicas",
-            format!("must be a list of replicas, not {}", value::describe(v, Kind::Any)),
+            format!(
+                "must be a list of replicas, not {}",
+                value::describe(v, Kind::Any)
+            ),
             Some("write each replica on its own line starting with \"- url: \"".into()),
         );
         return Vec::new();
@@ -336,7 +396,10 @@ fn own_replicas(v: &Value, report: &mut Report) -> Vec<Map<String, Value>> {
             Value::Object(fields) => replicas.push(replica(&at, fields, report)),
             other => report.push(
                 at,
-                format!("must be a replica mapping or a URL, not {}", value::describe(other, Kind::Any)),
+                format!(
+                    "must be a replica mapping or a URL, not {}",
+                    value::describe(other, Kind::Any)
+                ),
                 Some("write \"- url: s3://bucket/path\"".into()),
             ),
         }
@@ -361,7 +424,11 @@ fn replica(at: &str, fields: &Map<String, Value>, report: &mut Report) -> Map<St
     if has("url") && has("path") {
         report.push(at, "has both url and path", Some("keep one of them".into()));
     } else if !has("url") && !has("path") && !has("type") {
-        report.push(at, "says nowhere to replicate to", Some("add url: s3://bucket/path (or path:, or type:)".into()));
+        report.push(
+            at,
+            "says nowhere to replicate to",
+            Some("add url: s3://bucket/path (or path:, or type:)".into()),
+        );
     }
     if let Some(Value::String(url)) = out.get("url") {
         check_url(&format!("{at}.url"), url, report);
@@ -371,10 +438,19 @@ fn replica(at: &str, fields: &Map<String, Value>, report: &mut Report) -> Map<St
 
 /// The name Litestream 0.3 gives a replica: its own, else its type.
 fn effective_name(replica: &Map<String, Value>) -> String {
-    let text = |k: &str| replica.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |k: &str| {
+        replica
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     text("name")
         .or_else(|| text("type"))
-        .or_else(|| text("url").and_then(|u| u.split_once("://")).map(|(s, _)| s))
+        .or_else(|| {
+            text("url")
+                .and_then(|u| u.split_once("://"))
+                .map(|(s, _)| s)
+        })
         .unwrap_or("file")
         .to_owned()
 }
@@ -384,18 +460,33 @@ fn describe_replica(replica: &Map<String, Value>) -> String {
         .into_iter()
         .find_map(|k| replica.get(k).and_then(Value::as_str))
         .unwrap_or("?");
-    format!("{} ({})", effective_name(replica), crate::redact::url(shown))
+    format!(
+        "{} ({})",
+        effective_name(replica),
+        crate::redact::url(shown)
+    )
 }
 
-fn check_replica_set(replicas: &[Map<String, Value>], own: usize, line: Option<Line>, report: &mut Report) {
+fn check_replica_set(
+    replicas: &[Map<String, Value>],
+    own: usize,
+    line: Option<Line>,
+    report: &mut Report,
+) {
     let label = |i: usize| {
-        if i < own { format!("replicas[{i}]") } else { format!("all-replicate[{}]", i - own) }
+        if i < own {
+            format!("replicas[{i}]")
+        } else {
+            format!("all-replicate[{}]", i - own)
+        }
     };
     if replicas.is_empty() {
         report.push(
             "replicas",
             "the database is configured but has no replica",
-            Some("add replicas: [{url: s3://bucket/path}] here, or a top-level all-replicate".into()),
+            Some(
+                "add replicas: [{url: s3://bucket/path}] here, or a top-level all-replicate".into(),
+            ),
         );
         return;
     }
@@ -418,12 +509,18 @@ fn check_replica_set(replicas: &[Map<String, Value>], own: usize, line: Option<L
         if let Some(first) = seen.iter().position(|n| *n == name) {
             report.push(
                 label(i),
-                format!("has the same name {name:?} as {}; Litestream needs distinct names", label(first)),
-                Some(if name.starts_with('t') && name[1..].parse::<usize>().is_ok() {
-                    "names t0, t1… are given to all-replicate templates: rename this replica".into()
-                } else {
-                    "give each replica its own name: key".into()
-                }),
+                format!(
+                    "has the same name {name:?} as {}; Litestream needs distinct names",
+                    label(first)
+                ),
+                Some(
+                    if name.starts_with('t') && name[1..].parse::<usize>().is_ok() {
+                        "names t0, t1… are given to all-replicate templates: rename this replica"
+                            .into()
+                    } else {
+                        "give each replica its own name: key".into()
+                    },
+                ),
             );
         }
         seen.push(name);

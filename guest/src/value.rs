@@ -17,7 +17,10 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
         Kind::Text | Kind::Secret => match value {
             Value::String(s) if s.is_empty() => Err(("is an empty string".into(), None)),
             Value::String(_) => Ok(value.clone()),
-            other => Err((format!("must be a string, not {}", describe(other, kind)), None)),
+            other => Err((
+                format!("must be a string, not {}", describe(other, kind)),
+                None,
+            )),
         },
         Kind::Duration => match value {
             Value::String(s) if is_go_duration(s) => Ok(value.clone()),
@@ -27,7 +30,10 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
             )),
             other => Err((
                 format!("must be a duration string, not {}", describe(other, kind)),
-                Some(format!("write it with a unit, such as \"{}s\"", number_text(other))),
+                Some(format!(
+                    "write it with a unit, such as \"{}s\"",
+                    number_text(other)
+                )),
             )),
         },
         Kind::Count => match as_number(value) {
@@ -42,7 +48,13 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
         },
         Kind::Seconds => match as_number(value) {
             Some(n) if n > 0.0 && n.is_finite() => Ok(serde_json::Number::from_f64(n)
-                .map(|_| if n.fract() == 0.0 { Value::from(n as u64) } else { Value::from(n) })
+                .map(|_| {
+                    if n.fract() == 0.0 {
+                        Value::from(n as u64)
+                    } else {
+                        Value::from(n)
+                    }
+                })
                 .unwrap_or(Value::Null)),
             Some(_) => Err((
                 "must be a positive number of seconds".into(),
@@ -56,10 +68,17 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
         Kind::Bool => match value {
             Value::Bool(_) => Ok(value.clone()),
             Value::String(s) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
-            other => Err((format!("must be true or false, not {}", describe(other, kind)), None)),
+            other => Err((
+                format!("must be true or false, not {}", describe(other, kind)),
+                None,
+            )),
         },
         Kind::TextList => match value {
-            Value::Array(items) if items.iter().all(|i| matches!(i, Value::String(s) if !s.is_empty())) => {
+            Value::Array(items)
+                if items
+                    .iter()
+                    .all(|i| matches!(i, Value::String(s) if !s.is_empty())) =>
+            {
                 Ok(value.clone())
             }
             Value::Array(_) => Err(("must be a list of non-empty strings".into(), None)),
@@ -67,7 +86,10 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
                 "must be a list, not a single string".into(),
                 Some("write it as a YAML list: put \"- \" before the value on its own line".into()),
             )),
-            other => Err((format!("must be a list of strings, not {}", describe(other, kind)), None)),
+            other => Err((
+                format!("must be a list of strings, not {}", describe(other, kind)),
+                None,
+            )),
         },
     }
 }
@@ -89,7 +111,13 @@ fn number_text(value: &Value) -> String {
 
 /// Names what a value is without echoing it when the key holds a secret.
 pub fn describe(value: &Value, kind: Kind) -> String {
-    let shown = |v: &Value| if kind == Kind::Secret { String::new() } else { format!(" {v}") };
+    let shown = |v: &Value| {
+        if kind == Kind::Secret {
+            String::new()
+        } else {
+            format!(" {v}")
+        }
+    };
     match value {
         Value::Null => "nothing".into(),
         Value::Bool(_) => format!("a boolean{}", shown(value)),
@@ -112,7 +140,9 @@ pub fn is_go_duration(s: &str) -> bool {
         return false;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(rest.len());
         let number = &rest[..digits];
         if number.is_empty() || number == "." || number.matches('.').count() > 1 {
             return false;

@@ -1,0 +1,11 @@
+//! The native host: every effect (files, processes, network, HTTP) lives here; every
+//! decision is asked of the rules component.
+
+pub mod cli;
+pub mod commands;
+pub mod credentials;
+pub mod inputs;
+pub mod litestream;
+pub mod logging;
+pub mod prepare;
+pub mod rules;

@@ -1,1 +1,36 @@
-fn main(){}
+//! Thin entry point: parse, run, print an error once, choose the exit code.
+
+use clap::Parser;
+use datasette_litestream::cli::{Cli, Command};
+use datasette_litestream::commands;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    datasette_litestream::logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Render(args) => commands::render::render(args).await,
+            Command::Run(args) => commands::run::run(args).await,
+            Command::Component { out } => commands::component(&out),
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "datasette-litestream",
+    version,
+    about = "Keeps Datasette's SQLite databases replicated with Litestream"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print the litestream.yml (and environment) that `run` would start Litestream with.
+    Render(RenderArgs),
+    /// Keep the databases replicated with Litestream until stopped.
+    Run(RunArgs),
+    /// Write the embedded rules component (.wasm) to a file.
+    Component {
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Where the configuration comes from: the arguments you would give `datasette`.
+#[derive(Args, Debug, Clone)]
+pub struct Sources {
+    /// Database files, as given to `datasette`.
+    pub files: Vec<PathBuf>,
+    /// Datasette metadata file (JSON or YAML), as `datasette -m`.
+    #[arg(short = 'm', long)]
+    pub metadata: Option<PathBuf>,
+    /// Datasette config file (JSON or YAML), as `datasette -c`.
+    #[arg(short = 'c', long)]
+    pub config: Option<PathBuf>,
+    /// Path to the litestream binary (else LITESTREAM_BIN, else PATH).
+    #[arg(long)]
+    pub litestream: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub sources: Sources,
+    /// Show secret values instead of redacting them.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Render for this Litestream version (such as 0.3.13 or 0.5.17) instead of asking the binary.
+    #[arg(long)]
+    pub litestream_version: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub sources: Sources,
+    /// Read the plugin config and databases as JSON on stdin, and stop when stdin closes
+    /// (how the Datasette plugin runs the host).
+    #[arg(long, conflicts_with_all = ["files", "metadata", "config"])]
+    pub stdin: bool,
+    /// How long Litestream may take for its final sync after SIGTERM before SIGKILL.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub grace_period: Duration,
+    /// How long start-up may wait for Litestream to be replicating.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub startup_timeout: Duration,
+}
+
+/// `10s`, `500ms`, `2m` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(text.len()),
+    );
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 10s or 500ms"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?}; use ms, s or m")),
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}

@@ -1,0 +1,189 @@
+//! The only place that sees the component: the single `bindgen!`, the sandbox for
+//! each call, and plain functions for the rest of the host.
+
+mod engine;
+
+use anyhow::Result;
+use std::sync::OnceLock;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+mod bindings {
+    wasmtime::component::bindgen!({ world: "rules-component", path: "../wit" });
+}
+
+use bindings::RulesComponentPre;
+pub use bindings::datasette::litestream::types::{
+    ConfigError, Credentials, CredentialsChange, CredentialsError, CredentialsSource, Database,
+    EnvVar, LitestreamLine, Plan, Rendered, Request,
+};
+
+/// The rules component as built into this binary.
+pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.wasm"));
+
+/// Memory one call may use: far above what rendering 10,000 databases needs.
+const MEMORY_LIMIT: usize = 128 << 20;
+/// Wall-clock budget of one call, in epoch ticks (engine::TICK each).
+const DEADLINE_TICKS: u64 = 50;
+
+/// A call into the component that did not return normally.
+#[derive(Debug, thiserror::Error)]
+#[error("the rules component failed in {call}: {reason}")]
+pub struct RulesError {
+    pub call: &'static str,
+    pub reason: String,
+}
+
+struct Sandbox {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for Sandbox {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A loaded component; cheap to call from any thread.
+pub struct Rules {
+    pre: RulesComponentPre<Sandbox>,
+}
+
+impl Rules {
+    /// The built-in rules, loaded once per process.
+    pub fn builtin() -> Result<&'static Rules> {
+        static RULES: OnceLock<Rules> = OnceLock::new();
+        if let Some(r) = RULES.get() {
+            return Ok(r);
+        }
+        let rules = Rules::from_component(engine::component(COMPONENT)?)?;
+        Ok(RULES.get_or_init(|| rules))
+    }
+
+    /// Any component implementing the same world (the hostile test component, say).
+    pub fn from_wasm(wasm: &[u8]) -> Result<Rules> {
+        Rules::from_component(Component::new(engine::engine(), wasm)?)
+    }
+
+    fn from_component(component: Component) -> Result<Rules> {
+        let mut linker = Linker::new(engine::engine());
+        // std in the guest imports WASI; the context below grants none of it.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        let pre = RulesComponentPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Rules { pre })
+    }
+
+    /// Runs `f` in a fresh instance with nothing granted and bounded memory and time.
+    fn call<T>(
+        &self,
+        call: &'static str,
+        f: impl FnOnce(
+            &bindings::exports::datasette::litestream::rules::Guest,
+            &mut Store<Sandbox>,
+        ) -> wasmtime::Result<T>,
+    ) -> Result<T, RulesError> {
+        let fail = |e: wasmtime::Error| RulesError {
+            call,
+            reason: describe(&e),
+        };
+        let sandbox = Sandbox {
+            // No preopened directory, no environment, no arguments, no stdio, no
+            // sockets, no name lookups: the defaults, spelt out.
+            wasi: WasiCtxBuilder::new()
+                .allow_tcp(false)
+                .allow_udp(false)
+                .allow_ip_name_lookup(false)
+                .build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(MEMORY_LIMIT)
+                .instances(4)
+                .trap_on_grow_failure(true)
+                .build(),
+        };
+        let mut store = Store::new(engine::engine(), sandbox);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(DEADLINE_TICKS);
+        store.epoch_deadline_trap();
+        let instance = self.pre.instantiate(&mut store).map_err(fail)?;
+        f(instance.datasette_litestream_rules(), &mut store).map_err(fail)
+    }
+
+    pub fn check(&self, request: &Request) -> Result<Result<Plan, Vec<ConfigError>>, RulesError> {
+        self.call("check", |r, s| r.call_check(s, request))
+    }
+
+    pub fn render(
+        &self,
+        request: &Request,
+        credentials: Option<&Credentials>,
+    ) -> Result<Result<Rendered, Vec<ConfigError>>, RulesError> {
+        self.call("render", |r, s| r.call_render(s, request, credentials))
+    }
+
+    pub fn redact(&self, document: &str) -> Result<Result<String, String>, RulesError> {
+        self.call("redact", |r, s| r.call_redact(s, document))
+    }
+
+    pub fn parse_credentials(
+        &self,
+        text: &str,
+    ) -> Result<Result<Credentials, CredentialsError>, RulesError> {
+        self.call("parse-credentials", |r, s| {
+            r.call_parse_credentials(s, text)
+        })
+    }
+
+    pub fn compare_credentials(
+        &self,
+        current: &Credentials,
+        fresh: &Credentials,
+    ) -> Result<CredentialsChange, RulesError> {
+        self.call("compare-credentials", |r, s| {
+            r.call_compare_credentials(s, current, fresh)
+        })
+    }
+}
+
+/// A trap's kind in words (deadline, memory) rather than a wasm backtrace.
+fn describe(e: &wasmtime::Error) -> String {
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::Interrupt) => "it ran past its time limit".into(),
+        Some(wasmtime::Trap::OutOfFuel) => "it ran out of fuel".into(),
+        Some(wasmtime::Trap::UnreachableCodeReached) => "it panicked (unreachable)".into(),
+        Some(trap) if e.to_string().contains("memory") => {
+            format!("it exceeded its memory limit ({trap})")
+        }
+        Some(trap) => trap.to_string(),
+        None => format!("{e:#}"),
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.database {
+            Some(db) => write!(f, "database {db:?}, key {:?}: {}", self.key, self.problem)?,
+            None => write!(f, "top-level key {:?}: {}", self.key, self.problem)?,
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The problem in words; never a secret value (the component's errors carry none).
+pub fn credentials_problem(e: &CredentialsError) -> String {
+    match e {
+        CredentialsError::NotJson(at) => format!("not valid JSON ({at})"),
+        CredentialsError::NotAnObject => "the JSON is not an object".into(),
+        CredentialsError::MissingKey(k) => format!("the JSON has no {k:?} key"),
+        CredentialsError::WrongType(k) => format!("the JSON's {k:?} is not a non-empty string"),
+    }
+}
