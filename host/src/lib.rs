@@ -3,9 +3,13 @@
 
 pub mod cli;
 pub mod commands;
+pub mod control_socket;
 pub mod credentials;
 pub mod inputs;
 pub mod litestream;
+pub mod logbuf;
 pub mod logging;
 pub mod prepare;
+pub mod private_dir;
 pub mod rules;
+pub mod supervisor;

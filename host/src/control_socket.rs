@@ -1,0 +1,81 @@
+//! Litestream 0.5's control socket: HTTP over a Unix socket in the private directory.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, Deserialize, Clone, serde::Serialize)]
+pub struct DatabaseSummary {
+    pub path: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub last_sync_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct List {
+    #[serde(default)]
+    databases: Vec<DatabaseSummary>,
+}
+
+async fn request(
+    socket: &Path,
+    method: &str,
+    uri: &str,
+    body: String,
+    limit: Duration,
+) -> anyhow::Result<(u16, Bytes)> {
+    let work = async {
+        let stream = tokio::net::UnixStream::connect(socket).await?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        let req = hyper::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "litestream")
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))?;
+        let resp = sender.send_request(req).await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        anyhow::Ok((status, bytes))
+    };
+    tokio::time::timeout(limit, work)
+        .await
+        .map_err(|_| anyhow::anyhow!("the control socket did not answer within {limit:?}"))?
+}
+
+/// Asks Litestream to sync `db` now and waits until the replica has it.
+pub async fn sync(socket: &Path, db: &str, limit: Duration) -> anyhow::Result<()> {
+    let body = serde_json::json!({"path": db, "wait": true, "timeout": limit.as_secs().max(1)})
+        .to_string();
+    let (status, bytes) = request(
+        socket,
+        "POST",
+        "/sync",
+        body,
+        limit + Duration::from_secs(1),
+    )
+    .await?;
+    if status != 200 {
+        anyhow::bail!(
+            "sync of {db} answered {status}: {}",
+            String::from_utf8_lossy(&bytes).trim()
+        );
+    }
+    Ok(())
+}
+
+/// Every database with the time of its last successful replica sync.
+pub async fn list(socket: &Path, limit: Duration) -> anyhow::Result<Vec<DatabaseSummary>> {
+    let (status, bytes) = request(socket, "GET", "/list", String::new(), limit).await?;
+    if status != 200 {
+        anyhow::bail!("list answered {status}");
+    }
+    Ok(serde_json::from_slice::<List>(&bytes)?.databases)
+}

@@ -1,0 +1,533 @@
+//! Runs Litestream: starts it and waits for evidence that it replicates, keeps its
+//! output, restarts it after a crash with backoff, replaces it when credentials
+//! rotate, and stops it with SIGTERM (its final sync) before SIGKILL.
+
+use crate::control_socket;
+use crate::logbuf::LogBuffer;
+use crate::private_dir::PrivateDir;
+use crate::rules::LitestreamLine;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Everything needed to start Litestream once.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    pub binary: PathBuf,
+    pub version: String,
+    pub line: LitestreamLine,
+    /// litestream.yml, secrets included: written 0600 into the private directory.
+    pub document: String,
+    pub environment: Vec<(String, String)>,
+    pub secrets: Vec<String>,
+    /// 0.5's control socket, used to force the first sync.
+    pub socket: Option<PathBuf>,
+    pub database_paths: Vec<String>,
+    pub replica_count: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub grace: Duration,
+    pub startup_timeout: Duration,
+    pub backoff_start: Duration,
+    pub backoff_max: Duration,
+    /// Running this long resets the backoff.
+    pub healthy_after: Duration,
+    pub crash_window: Duration,
+    /// This many crashes within `crash_window` end the restarts.
+    pub crash_limit: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            grace: Duration::from_secs(10),
+            startup_timeout: Duration::from_secs(30),
+            backoff_start: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            healthy_after: Duration::from_secs(60),
+            crash_window: Duration::from_secs(60),
+            crash_limit: 5,
+        }
+    }
+}
+
+/// What the status view shows about the process.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Status {
+    /// `starting`, `running`, `restarting`, `stopping`, `stopped` or `failed`.
+    pub state: String,
+    pub pid: Option<u32>,
+    /// Seconds since the epoch when the current process started.
+    pub started_at: Option<f64>,
+    /// True once start-up saw evidence of replication.
+    pub replicating: bool,
+    pub restarts: u32,
+    pub rotations: u32,
+    /// How the last process ended, such as `exit status: 1` or `signal: 9 (SIGKILL)`.
+    pub last_exit: Option<String>,
+    pub last_exit_code: Option<i32>,
+    pub version: String,
+    pub binary: String,
+}
+
+/// State shared with the status view.
+#[derive(Default)]
+pub struct Shared {
+    pub status: Mutex<Status>,
+    pub logs: LogBuffer,
+}
+
+impl Shared {
+    fn update(&self, f: impl FnOnce(&mut Status)) {
+        f(&mut self.status.lock().expect("status lock"));
+    }
+
+    fn tail(&self) -> String {
+        self.logs
+            .recent(15)
+            .iter()
+            .map(|l| format!("\n    {}", l.text))
+            .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SupervisorError {
+    #[error("cannot write Litestream's config into {dir}: {source}")]
+    Config {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot start {binary}: {source}")]
+    Spawn {
+        binary: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Litestream exited during start-up with {status}; its last output:{tail}")]
+    Exited {
+        status: String,
+        code: Option<i32>,
+        tail: String,
+    },
+    #[error(
+        "Litestream crashed {crashes} times within {} s, last with {status}; not restarting it again. Its last output:{tail}",
+        window.as_secs()
+    )]
+    CrashLoop {
+        crashes: usize,
+        window: Duration,
+        status: String,
+        tail: String,
+    },
+    #[error("the supervisor task ended unexpectedly: {0}")]
+    Task(String),
+}
+
+enum Control {
+    Stop,
+    Rotate(Box<Launch>, oneshot::Sender<Result<(), String>>),
+}
+
+/// A handle on the supervising task.
+pub struct Supervisor {
+    control: mpsc::Sender<Control>,
+    task: JoinHandle<Result<(), SupervisorError>>,
+    pub shared: Arc<Shared>,
+}
+
+struct Running {
+    child: Child,
+    started: Instant,
+}
+
+impl Supervisor {
+    /// Starts Litestream and returns once it replicates (or start-up timed out, with a
+    /// warning); an exit during start-up is an error carrying Litestream's output.
+    pub async fn start(
+        launch: Launch,
+        dir: Arc<PrivateDir>,
+        policy: Policy,
+        shared: Arc<Shared>,
+    ) -> Result<Supervisor, SupervisorError> {
+        shared.update(|s| {
+            s.version = launch.version.clone();
+            s.binary = launch.binary.display().to_string();
+        });
+        let running = start(&launch, &dir, &policy, &shared).await?;
+        let (control, rx) = mpsc::channel(4);
+        let task = tokio::spawn(supervise(running, launch, rx, dir, policy, shared.clone()));
+        Ok(Supervisor {
+            control,
+            task,
+            shared,
+        })
+    }
+
+    /// Stops Litestream and starts it again with `launch` (new credentials).
+    pub async fn rotate(&self, launch: Launch) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.control
+            .send(Control::Rotate(Box::new(launch), tx))
+            .await
+            .map_err(|_| "the supervisor has ended".to_owned())?;
+        rx.await
+            .map_err(|_| "the supervisor has ended".to_owned())?
+    }
+
+    /// Resolves when the supervisor ends by itself (a crash loop).
+    pub async fn finished(&mut self) -> Result<(), SupervisorError> {
+        (&mut self.task)
+            .await
+            .map_err(|e| SupervisorError::Task(e.to_string()))?
+    }
+
+    /// Graceful stop: SIGTERM, the grace period, then SIGKILL.
+    pub async fn stop(mut self) -> Result<(), SupervisorError> {
+        let _ = self.control.send(Control::Stop).await;
+        self.finished().await
+    }
+}
+
+async fn supervise(
+    first: Running,
+    mut launch: Launch,
+    mut rx: mpsc::Receiver<Control>,
+    dir: Arc<PrivateDir>,
+    policy: Policy,
+    shared: Arc<Shared>,
+) -> Result<(), SupervisorError> {
+    let mut current = Some(first);
+    let mut backoff = policy.backoff_start;
+    let mut crashes: Vec<Instant> = Vec::new();
+    loop {
+        if let Some(mut running) = current.take() {
+            let event = tokio::select! {
+                status = running.child.wait() => Err(status),
+                control = rx.recv() => Ok(control),
+            };
+            match event {
+                Err(status) => {
+                    if running.started.elapsed() >= policy.healthy_after {
+                        backoff = policy.backoff_start;
+                    }
+                    let (text, code) = describe(status);
+                    crashed(&shared, &mut crashes, &policy, text, code)?;
+                }
+                Ok(None | Some(Control::Stop)) => {
+                    stop(&mut running, &policy, &shared).await;
+                    return Ok(());
+                }
+                Ok(Some(Control::Rotate(next, reply))) => {
+                    stop(&mut running, &policy, &shared).await;
+                    launch = *next;
+                    match start(&launch, &dir, &policy, &shared).await {
+                        Ok(r) => {
+                            shared.update(|s| s.rotations += 1);
+                            let _ = reply.send(Ok(()));
+                            current = Some(r);
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(e.to_string()));
+                            let (text, code) = match &e {
+                                SupervisorError::Exited { status, code, .. } => {
+                                    (status.clone(), *code)
+                                }
+                                other => (other.to_string(), None),
+                            };
+                            crashed(&shared, &mut crashes, &policy, text, code)?;
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        // Not running: wait out the backoff, unless told to stop.
+        shared.update(|s| {
+            s.state = "restarting".into();
+            s.pid = None;
+        });
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            control = rx.recv() => match control {
+                None | Some(Control::Stop) => {
+                    shared.update(|s| s.state = "stopped".into());
+                    return Ok(());
+                }
+                Some(Control::Rotate(next, reply)) => {
+                    launch = *next;
+                    let _ = reply.send(Ok(()));
+                    shared.update(|s| s.rotations += 1);
+                }
+            },
+        }
+        backoff = (backoff * 2).min(policy.backoff_max);
+        match start(&launch, &dir, &policy, &shared).await {
+            Ok(r) => {
+                shared.update(|s| s.restarts += 1);
+                tracing::warn!(pid = r.child.id(), "Litestream restarted");
+                current = Some(r);
+            }
+            Err(SupervisorError::Exited { status, code, .. }) => {
+                shared.update(|s| s.restarts += 1);
+                crashed(&shared, &mut crashes, &policy, status, code)?;
+            }
+            Err(other) => return Err(other),
+        }
+    }
+}
+
+/// Records an unexpected exit; too many within the window ends supervision.
+fn crashed(
+    shared: &Shared,
+    crashes: &mut Vec<Instant>,
+    policy: &Policy,
+    status: String,
+    code: Option<i32>,
+) -> Result<(), SupervisorError> {
+    tracing::warn!(%status, "Litestream exited unexpectedly");
+    shared.update(|s| {
+        s.last_exit = Some(status.clone());
+        s.last_exit_code = code;
+        s.pid = None;
+        s.replicating = false;
+    });
+    let now = Instant::now();
+    crashes.retain(|t| now.duration_since(*t) < policy.crash_window);
+    crashes.push(now);
+    if crashes.len() >= policy.crash_limit {
+        shared.update(|s| s.state = "failed".into());
+        return Err(SupervisorError::CrashLoop {
+            crashes: crashes.len(),
+            window: policy.crash_window,
+            status,
+            tail: shared.tail(),
+        });
+    }
+    Ok(())
+}
+
+fn describe(status: std::io::Result<ExitStatus>) -> (String, Option<i32>) {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Ok(s) => match (s.code(), s.signal()) {
+            (Some(c), _) => (format!("exit status {c}"), Some(c)),
+            (None, Some(sig)) => {
+                let name = Signal::try_from(sig).map(|s| s.as_str()).unwrap_or("?");
+                (format!("signal {sig} ({name})"), None)
+            }
+            _ => (s.to_string(), None),
+        },
+        Err(e) => (format!("unknown status ({e})"), None),
+    }
+}
+
+/// Spawns Litestream and waits for evidence that it replicates.
+async fn start(
+    launch: &Launch,
+    dir: &PrivateDir,
+    policy: &Policy,
+    shared: &Arc<Shared>,
+) -> Result<Running, SupervisorError> {
+    let config = dir
+        .write("litestream.yml", &launch.document)
+        .map_err(|source| SupervisorError::Config {
+            dir: dir.path().into(),
+            source,
+        })?;
+    if let Some(socket) = &launch.socket {
+        let _ = std::fs::remove_file(socket);
+    }
+    shared.logs.set_secrets(&launch.secrets);
+    let mut cmd = Command::new(&launch.binary);
+    // -no-expand-env: values reach Litestream exactly as Datasette resolved them; a
+    // secret or URL containing `$` is not mangled by Litestream's own expansion.
+    cmd.args(["replicate", "-no-expand-env", "-config"])
+        .arg(&config)
+        .envs(launch.environment.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group: a terminal's Ctrl-C reaches the host, which then
+        // stops Litestream in order, instead of both racing.
+        .process_group(0)
+        .kill_on_drop(true);
+    let parent = nix::unistd::getpid();
+    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // If the host dies, even by SIGKILL, Litestream gets SIGTERM and makes
+            // its final sync instead of running on as an orphan.
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other(
+                    "the host exited while starting Litestream",
+                ));
+            }
+            Ok(())
+        });
+    }
+    shared.update(|s| s.state = "starting".into());
+    let mut child = cmd.spawn().map_err(|source| SupervisorError::Spawn {
+        binary: launch.binary.clone(),
+        source,
+    })?;
+    let pid = child.id();
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    shared.update(|s| {
+        s.pid = pid;
+        s.started_at = Some(at);
+        s.replicating = false;
+    });
+    let (lines_tx, mut lines) = mpsc::unbounded_channel();
+    forward(
+        child.stdout.take().expect("piped"),
+        "stdout",
+        shared.clone(),
+        lines_tx.clone(),
+    );
+    forward(
+        child.stderr.take().expect("piped"),
+        "stderr",
+        shared.clone(),
+        lines_tx,
+    );
+    let started = Instant::now();
+    let ready = wait_ready(launch, &mut lines, policy.startup_timeout);
+    let outcome = tokio::select! {
+        status = child.wait() => Err(status),
+        ready = ready => Ok(ready),
+    };
+    match outcome {
+        Ok(confirmed) => {
+            shared.update(|s| {
+                s.state = "running".into();
+                s.replicating = confirmed;
+            });
+            Ok(Running { child, started })
+        }
+        Err(status) => {
+            // Let the readers drain what Litestream printed before it died.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let (status, code) = describe(status);
+            Err(SupervisorError::Exited {
+                status,
+                code,
+                tail: shared.tail(),
+            })
+        }
+    }
+}
+
+/// Copies one output stream into the log buffer and the host's stderr, line by line.
+fn forward(
+    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    name: &'static str,
+    shared: Arc<Shared>,
+    lines_tx: mpsc::UnboundedSender<String>,
+) {
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            let clean = shared.logs.push(name, &line);
+            eprintln!("litestream: {clean}");
+            let _ = lines_tx.send(line);
+        }
+    });
+}
+
+/// True once replication is confirmed; false when start-up ran out of time first
+/// (Litestream keeps running: a missing database file or an unreachable replica
+/// does not make it exit, and the status view says so).
+async fn wait_ready(
+    launch: &Launch,
+    lines: &mut mpsc::UnboundedReceiver<String>,
+    limit: Duration,
+) -> bool {
+    let work = async {
+        let mut replicating = 0;
+        while let Some(line) = lines.recv().await {
+            if line.contains("msg=\"replicating to\"") {
+                replicating += 1;
+            }
+            let socket_up = line.contains("msg=\"control socket listening\"");
+            match (&launch.socket, launch.line) {
+                (Some(socket), LitestreamLine::V05) if socket_up => {
+                    return first_sync(launch, socket).await;
+                }
+                (_, LitestreamLine::V03) if replicating >= launch.replica_count => return true,
+                _ => {}
+            }
+        }
+        false
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(confirmed) => confirmed,
+        Err(_) => {
+            tracing::warn!(
+                "Litestream has not confirmed replication within {limit:?}; it keeps running"
+            );
+            false
+        }
+    }
+}
+
+/// Forces 0.5's first sync of every database at once rather than waiting ~1 s for it.
+async fn first_sync(launch: &Launch, socket: &std::path::Path) -> bool {
+    let mut set = tokio::task::JoinSet::new();
+    for db in launch.database_paths.clone() {
+        let socket = socket.to_path_buf();
+        set.spawn(async move {
+            (
+                control_socket::sync(&socket, &db, Duration::from_secs(10)).await,
+                db,
+            )
+        });
+    }
+    let mut all = true;
+    while let Some(Ok((result, db))) = set.join_next().await {
+        if let Err(e) = result {
+            tracing::warn!(database = %db, "the first sync did not complete: {e:#}");
+            all = false;
+        }
+    }
+    all
+}
+
+/// SIGTERM, then SIGKILL after the grace period.
+async fn stop(running: &mut Running, policy: &Policy, shared: &Shared) {
+    shared.update(|s| s.state = "stopping".into());
+    if let Some(pid) = running.child.id() {
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    }
+    let status = match tokio::time::timeout(policy.grace, running.child.wait()).await {
+        Ok(status) => status,
+        Err(_) => {
+            tracing::warn!(
+                "Litestream did not stop within {:?} of SIGTERM; sending SIGKILL",
+                policy.grace
+            );
+            let _ = running.child.start_kill();
+            running.child.wait().await
+        }
+    };
+    let (text, code) = describe(status);
+    shared.update(|s| {
+        s.state = "stopped".into();
+        s.pid = None;
+        s.replicating = false;
+        s.last_exit = Some(text);
+        s.last_exit_code = code;
+    });
+}

@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "vault: permission denied" >&2
+exit 7

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo 'access-key-id=AKIA secret-access-key=do-not-echo-me'
