@@ -19,8 +19,10 @@ pub fn parse(text: &str) -> Result<Credentials, CredentialsError> {
     };
     let access_key_id = required("access-key-id")?;
     let secret_access_key = required("secret-access-key")?;
+    // An empty token is how some credential services say "none".
     let session_token = match map.get("session-token") {
         None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.is_empty() => None,
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(_) => return Err(CredentialsError::WrongType("session-token".into())),
     };
@@ -62,7 +64,7 @@ mod tests {
             wrong,
             CredentialsError::WrongType("secret-access-key".into())
         );
-        assert!(!format!("{wrong}").contains("12345"));
+        assert!(!format!("{wrong:?}").contains("12345"));
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// One problem with the configuration; `Display` is the line a user reads.
+/// One problem with the configuration (the host words it for the user).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigError {
     pub database: Option<String>,
@@ -73,19 +73,6 @@ impl ConfigError {
     }
 }
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.database {
-            Some(db) => write!(f, "database {db:?}, key {:?}: {}", self.key, self.problem)?,
-            None => write!(f, "top-level key {:?}: {}", self.key, self.problem)?,
-        }
-        if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
-        }
-        Ok(())
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
     pub document: String,
@@ -99,19 +86,6 @@ pub enum CredentialsError {
     NotAnObject,
     MissingKey(String),
     WrongType(String),
-}
-
-impl std::fmt::Display for CredentialsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CredentialsError::NotJson(at) => write!(f, "not valid JSON ({at})"),
-            CredentialsError::NotAnObject => write!(f, "the JSON is not an object"),
-            CredentialsError::MissingKey(k) => write!(f, "the JSON has no {k:?} key"),
-            CredentialsError::WrongType(k) => {
-                write!(f, "the JSON's {k:?} is not a non-empty string")
-            }
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

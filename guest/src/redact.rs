@@ -2,33 +2,35 @@
 //! user-info and secret-looking query parameters.
 
 use crate::keys;
-use serde_norway::Value;
+use serde_json::Value;
 
 pub const REDACTED: &str = "***REDACTED***";
 
+/// Reads a Litestream document (JSON, or any YAML) and writes it back as JSON, redacted.
 pub fn document(text: &str) -> Result<String, String> {
-    let mut doc: Value = serde_norway::from_str(text)
-        .map_err(|e| format!("cannot read the document as YAML: {e}"))?;
-    if !doc.is_mapping() {
-        return Err("the document is not a YAML mapping".into());
+    let mut doc: Value =
+        serde_norway::from_str(text).map_err(|e| format!("cannot read the document as YAML: {e}"))?;
+    if !doc.is_object() {
+        return Err("the document is not a mapping".into());
     }
     walk(&mut doc);
-    serde_norway::to_string(&doc).map_err(|e| format!("cannot write the document: {e}"))
+    let mut out = serde_json::to_string_pretty(&doc).map_err(|e| format!("cannot write the document: {e}"))?;
+    out.push('\n');
+    Ok(out)
 }
 
 fn walk(value: &mut Value) {
     match value {
-        Value::Mapping(map) => {
-            for (k, v) in map.iter_mut() {
-                match k.as_str() {
-                    Some(key) if keys::is_secret(key) && !v.is_null() => {
-                        *v = Value::String(REDACTED.into())
-                    }
-                    _ => walk(v),
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if keys::is_secret(key) && !v.is_null() {
+                    *v = Value::String(REDACTED.into());
+                } else {
+                    walk(v);
                 }
             }
         }
-        Value::Sequence(items) => items.iter_mut().for_each(walk),
+        Value::Array(items) => items.iter_mut().for_each(walk),
         Value::String(s) => *s = url(s),
         _ => {}
     }
@@ -128,7 +130,7 @@ mod tests {
     fn secret_keys_at_every_depth() {
         let doc = "secret-access-key: A\ndbs:\n- path: /x\n  replicas:\n  - url: s3://b\n    secret-access-key: B\n    password: C\n";
         let out = document(doc).unwrap();
-        for s in ["A\n", ": B", ": C"] {
+        for s in ["\"A\"", "\"B\"", "\"C\""] {
             assert!(!out.contains(s), "{out}");
         }
         assert_eq!(out.matches(REDACTED).count(), 3);

@@ -88,9 +88,12 @@ pub fn render(
         socket.insert("path".into(), Value::String(path.clone()));
         doc.insert("socket".into(), Value::Object(socket));
     }
-    let document = serde_norway::to_string(&doc).map_err(|e| {
+    // JSON is YAML that Go's decoder cannot misread (`on`, `yes`, `0x1`, `@` all stay
+    // strings), and it is what the Python plugin handed Litestream.
+    let mut document = serde_json::to_string_pretty(&Value::Object(doc)).map_err(|e| {
         ConfigError::new(None, "", format!("cannot write the Litestream config: {e}"))
     })?;
+    document.push('\n');
     secrets.retain(|s| !s.is_empty());
     secrets.sort();
     secrets.dedup();

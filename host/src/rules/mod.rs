@@ -167,9 +167,10 @@ fn describe(e: &wasmtime::Error) -> String {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.database {
-            Some(db) => write!(f, "database {db:?}, key {:?}: {}", self.key, self.problem)?,
-            None => write!(f, "top-level key {:?}: {}", self.key, self.problem)?,
+        match (&self.database, self.key.as_str()) {
+            (_, "") => write!(f, "{}", self.problem)?,
+            (Some(db), key) => write!(f, "database {db:?}, key {key:?}: {}", self.problem)?,
+            (None, key) => write!(f, "top-level key {key:?}: {}", self.problem)?,
         }
         if let Some(hint) = &self.hint {
             write!(f, " ({hint})")?;
