@@ -1,0 +1,307 @@
+//! The golden runner: each case in tests/cases (see its README) runs through the
+//! `render` command (the compiled component) and, for render cases, through the same
+//! rules compiled natively; all must agree with the expected files.
+
+use datasette_litestream::rules::{self, Rules};
+use datasette_litestream::{credentials, inputs, prepare};
+use guest::model as native;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tests::{binary, root};
+
+fn cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("tests/cases"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn at_least_forty_cases_of_each_shape() {
+    let all = cases();
+    assert!(all.len() >= 40, "only {} golden cases", all.len());
+    assert!(all.iter().any(|c| c.join("expected-errors.txt").exists()));
+    assert!(all.iter().any(|c| c.join("expected-redacted.yml").exists()));
+    assert!(all.iter().any(|c| c.join("expected-change.txt").exists()));
+}
+
+#[test]
+fn golden_cases() {
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let result = if case.join("args").exists() {
+            render_case(&case)
+        } else if case.join("credentials-input.txt").exists() {
+            parse_case(&case)
+        } else if case.join("current.json").exists() {
+            compare_case(&case)
+        } else {
+            continue;
+        };
+        ran += 1;
+        if let Err(why) = result {
+            failures.push(format!("--- {name}:\n{why}"));
+        }
+    }
+    assert!(ran >= 40, "ran only {ran} cases");
+    assert!(failures.is_empty(), "{} of {ran} golden cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A copy of the case with @CASE@ substituted and its database files created.
+struct Prepared {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    version: String,
+}
+
+fn prepare_case(case: &Path) -> Prepared {
+    let (dir, path) = tests::tempdir();
+    copy_dir(case, &path, &path.display().to_string());
+    let args: Vec<String> = shlex(&std::fs::read_to_string(path.join("args")).unwrap());
+    let mut prev = "";
+    for a in &args {
+        if !a.starts_with('-') && !matches!(prev, "-m" | "-c" | "--metadata" | "--config") {
+            let file = path.join(a);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            let c = rusqlite::Connection::open(&file).unwrap();
+            c.execute_batch("create table if not exists t(id integer primary key)").unwrap();
+        }
+        prev = a;
+    }
+    let env = std::fs::read_to_string(path.join("env"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect();
+    let version = std::fs::read_to_string(path.join("litestream-version"))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|_| "v0.3.13".into());
+    Prepared { _dir: dir, path, args, env, version }
+}
+
+fn shlex(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Copies `from` into `to`, writing the case root `root` for every @CASE@.
+fn copy_dir(from: &Path, to: &Path, root: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target, root);
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).unwrap();
+        let bytes = match String::from_utf8(bytes) {
+            Ok(text) => text.replace("@CASE@", root).into_bytes(),
+            Err(e) => e.into_bytes(),
+        };
+        std::fs::write(&target, bytes).unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+fn render_case(case: &Path) -> Result<(), String> {
+    let p = prepare_case(case);
+    let run = |show: bool| {
+        let mut cmd = Command::new(binary());
+        cmd.current_dir(&p.path).arg("render").args(&p.args).args(["--litestream-version", &p.version]);
+        if show {
+            cmd.arg("--show-secrets");
+        }
+        cmd.envs(&p.env).env_remove("LITESTREAM_BIN");
+        let out = cmd.output().unwrap();
+        let unsub = |b: &[u8]| String::from_utf8_lossy(b).replace(&p.path.display().to_string(), "@CASE@");
+        (out.status.code(), unsub(&out.stdout), unsub(&out.stderr))
+    };
+    let (code, stdout, stderr) = run(true);
+    let expected = |f: &str| std::fs::read_to_string(case.join(f)).ok();
+    match (expected("expected.yml"), expected("expected-errors.txt")) {
+        (Some(want), _) => same("stdout", &want, &stdout, code == Some(0), &stderr)?,
+        (None, Some(want)) => same("stderr", &want, &stderr, code == Some(2), &stdout)?,
+        _ => return Err("no expected.yml or expected-errors.txt".into()),
+    }
+    if let Some(want) = expected("expected-redacted.yml") {
+        let (code, stdout, stderr) = run(false);
+        same("redacted stdout", &want, &stdout, code == Some(0), &stderr)?;
+    }
+    native_agrees(&p)
+}
+
+fn same(what: &str, want: &str, got: &str, exit_ok: bool, other: &str) -> Result<(), String> {
+    if want == got && exit_ok {
+        return Ok(());
+    }
+    Err(format!("{what} differs (exit ok: {exit_ok})\n--- expected\n{want}--- got\n{got}--- other stream\n{other}"))
+}
+
+/// The component and the natively compiled rules give identical answers.
+fn native_agrees(p: &Prepared) -> Result<(), String> {
+    let env = |k: &str| p.env.get(k).cloned().or_else(|| std::env::var(k).ok());
+    let (files, metadata, config) = split_args(&p.args);
+    let Ok(inputs) = inputs::load(&files, metadata.as_deref(), config.as_deref(), &p.path, &env) else {
+        return Ok(()); // unreadable inputs never reach the rules
+    };
+    let request = prepare::request(&inputs, &p.version, None);
+    let rules = Rules::builtin().unwrap();
+    let wasm = rules.check(&request).unwrap();
+    let here = to_native(&request);
+    let local = guest::plan::plan(&here);
+    let plan = match (wasm, local) {
+        (Err(a), Err(b)) => return equal("check errors", &errors(&a), &native_errors(&b)),
+        (Ok(a), Ok(b)) => {
+            equal("replicated", &a.replicated, &b.replicated)?;
+            equal("warnings", &a.warnings, &b.warnings)?;
+            a
+        }
+        (a, b) => return Err(format!("check disagrees: component {a:?}, native {b:?}")),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let Ok(Some(text)) = rt.block_on(credentials::read(&plan.credentials_source, &p.path)) else {
+        return compare_render(rules, &request, &here, None);
+    };
+    match rules.parse_credentials(&text).unwrap() {
+        Ok(c) => compare_render(rules, &request, &here, Some(c)),
+        Err(_) => Ok(()),
+    }
+}
+
+fn compare_render(
+    rules: &Rules,
+    request: &rules::Request,
+    here: &native::Request,
+    creds: Option<rules::Credentials>,
+) -> Result<(), String> {
+    let native_creds = creds.as_ref().map(|c| native::Credentials {
+        access_key_id: c.access_key_id.clone(),
+        secret_access_key: c.secret_access_key.clone(),
+        session_token: c.session_token.clone(),
+    });
+    let wasm = rules.render(request, creds.as_ref()).unwrap();
+    let local = guest::plan::render(here, native_creds.as_ref());
+    match (wasm, local) {
+        (Ok(a), Ok(b)) => {
+            equal("document", &a.document, &b.document)?;
+            let env: Vec<(String, String)> = a.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
+            equal("environment", &env, &b.environment)?;
+            equal("secrets", &a.secrets, &b.secrets)?;
+            let redacted = rules.redact(&a.document).unwrap();
+            equal("redacted", &redacted, &guest::redact::document(&b.document))
+        }
+        (Err(a), Err(b)) => equal("render errors", &errors(&a), &native_errors(&b)),
+        (a, b) => Err(format!("render disagrees: component {a:?}, native {b:?}")),
+    }
+}
+
+fn to_native(r: &rules::Request) -> native::Request {
+    native::Request {
+        top_level: r.top_level.clone(),
+        databases: r
+            .databases
+            .iter()
+            .map(|d| native::Database {
+                name: d.name.clone(),
+                path: d.path.clone(),
+                directory: d.directory.clone(),
+                plugin_config: d.plugin_config.clone(),
+            })
+            .collect(),
+        working_directory: r.working_directory.clone(),
+        litestream_version: r.litestream_version.clone(),
+        control_socket: r.control_socket.clone(),
+    }
+}
+
+fn split_args(args: &[String]) -> (Vec<PathBuf>, Option<PathBuf>, Option<PathBuf>) {
+    let (mut files, mut metadata, mut config) = (Vec::new(), None, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-m" | "--metadata" => metadata = it.next().map(PathBuf::from),
+            "-c" | "--config" => config = it.next().map(PathBuf::from),
+            f => files.push(PathBuf::from(f)),
+        }
+    }
+    (files, metadata, config)
+}
+
+fn equal<T: PartialEq + std::fmt::Debug>(what: &str, a: &T, b: &T) -> Result<(), String> {
+    if a == b { Ok(()) } else { Err(format!("component and native disagree on {what}:\n{a:#?}\nvs\n{b:#?}")) }
+}
+
+fn errors(list: &[rules::ConfigError]) -> Vec<String> {
+    list.iter().map(ToString::to_string).collect()
+}
+
+fn native_errors(list: &[native::ConfigError]) -> Vec<String> {
+    list.iter()
+        .map(|e| {
+            rules::ConfigError {
+                database: e.database.clone(),
+                key: e.key.clone(),
+                problem: e.problem.clone(),
+                hint: e.hint.clone(),
+            }
+            .to_string()
+        })
+        .collect()
+}
+
+fn parse_case(case: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(case.join("credentials-input.txt")).unwrap();
+    let want = std::fs::read_to_string(case.join("expected-credentials.txt")).unwrap();
+    let got = match Rules::builtin().unwrap().parse_credentials(&text).unwrap() {
+        Ok(c) => format!(
+            "access-key-id: {}\nsecret-access-key: {}\nsession-token: {}\n",
+            c.access_key_id,
+            c.secret_access_key,
+            c.session_token.as_deref().unwrap_or("(none)")
+        ),
+        Err(e) => format!("error: {}\n", rules::credentials_problem(&e)),
+    };
+    let native = match guest::credentials::parse(&text) {
+        Ok(c) => format!(
+            "access-key-id: {}\nsecret-access-key: {}\nsession-token: {}\n",
+            c.access_key_id,
+            c.secret_access_key,
+            c.session_token.as_deref().unwrap_or("(none)")
+        ),
+        Err(e) => format!("error: {}\n", rules::credentials_problem(&to_wit_error(e))),
+    };
+    equal("parsed credentials", &got, &native)?;
+    equal("expected-credentials.txt", &want.trim_end().to_owned(), &got.trim_end().to_owned())
+}
+
+fn to_wit_error(e: native::CredentialsError) -> rules::CredentialsError {
+    match e {
+        native::CredentialsError::NotJson(at) => rules::CredentialsError::NotJson(at),
+        native::CredentialsError::NotAnObject => rules::CredentialsError::NotAnObject,
+        native::CredentialsError::MissingKey(k) => rules::CredentialsError::MissingKey(k),
+        native::CredentialsError::WrongType(k) => rules::CredentialsError::WrongType(k),
+    }
+}
+
+fn compare_case(case: &Path) -> Result<(), String> {
+    let rules = Rules::builtin().unwrap();
+    let read = |f: &str| {
+        let text = std::fs::read_to_string(case.join(f)).unwrap();
+        rules.parse_credentials(&text).unwrap().map_err(|e| format!("{f}: {e:?}"))
+    };
+    let (current, fresh) = (read("current.json")?, read("fresh.json")?);
+    let change = rules.compare_credentials(&current, &fresh).unwrap();
+    let got = format!("changed: {}\nfields: {}", change.changed, change.fields.join(", "));
+    let want = std::fs::read_to_string(case.join("expected-change.txt")).unwrap();
+    equal("expected-change.txt", &want.trim_end().to_owned(), &got.trim_end().to_owned())
+}

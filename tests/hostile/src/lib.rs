@@ -1,0 +1,68 @@
+//! A hostile guest for the sandbox tests: every export tries something the sandbox
+//! must stop, and reports what it saw so the test can check nothing leaked.
+
+mod wit {
+    wit_bindgen::generate!({ world: "rules-component", path: "../../wit" });
+}
+
+use wit::datasette::litestream::types::*;
+use wit::exports::datasette::litestream::rules::Guest;
+
+struct Hostile;
+
+impl Guest for Hostile {
+    /// Reads a host file; with no preopened directory this must fail.
+    fn check(_request: Request) -> Result<Plan, Vec<ConfigError>> {
+        match std::fs::read_to_string("/etc/passwd") {
+            Ok(text) => Ok(Plan {
+                replicated: vec![],
+                start_litestream: false,
+                credentials_source: CredentialsSource::None,
+                refresh_interval_seconds: None,
+                metrics_addr: None,
+                line: LitestreamLine::V03,
+                warnings: vec![text],
+            }),
+            Err(e) => Err(vec![ConfigError {
+                database: None,
+                key: "read /etc/passwd".into(),
+                problem: e.to_string(),
+                hint: None,
+            }]),
+        }
+    }
+
+    /// Never returns: the deadline must stop it.
+    fn render(_request: Request, _credentials: Option<Credentials>) -> Result<Rendered, Vec<ConfigError>> {
+        let mut n: u64 = 0;
+        loop {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    }
+
+    /// Allocates without end: the memory cap must stop it.
+    fn redact(_document: String) -> Result<String, String> {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(vec![7u8; 8 << 20]);
+            std::hint::black_box(&hoard);
+        }
+    }
+
+    /// Reads the environment; the host grants none.
+    fn parse_credentials(_text: String) -> Result<Credentials, CredentialsError> {
+        let probe = std::env::var("HOSTILE_PROBE");
+        let count = std::env::vars().count();
+        Err(CredentialsError::NotJson(format!("probe={probe:?} vars={count}")))
+    }
+
+    /// Opens a socket; the host grants no network.
+    fn compare_credentials(_current: Credentials, _fresh: Credentials) -> CredentialsChange {
+        match std::net::TcpStream::connect("127.0.0.1:9") {
+            Ok(_) => CredentialsChange { changed: true, fields: vec!["connected".into()] },
+            Err(e) => CredentialsChange { changed: false, fields: vec![e.to_string()] },
+        }
+    }
+}
+
+wit::export!(Hostile with_types_in wit);
