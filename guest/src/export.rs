@@ -128,6 +128,7 @@ impl From<m::Plan> for t::Plan {
                 m::Line::V05 => t::LitestreamLine::V05,
             },
             warnings: p.warnings,
+            first_sync_seconds: p.first_sync_seconds,
         }
     }
 }

@@ -46,6 +46,7 @@ pub struct Plan {
     pub metrics_addr: Option<String>,
     pub line: Line,
     pub warnings: Vec<String>,
+    pub first_sync_seconds: f64,
 }
 
 /// One problem with the configuration (the host words it for the user).

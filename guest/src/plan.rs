@@ -1,7 +1,7 @@
 //! What the host must do for a configuration: the entry points of the rules.
 
 use crate::model::{ConfigError, Credentials, CredentialsSource, Plan, Rendered, Request};
-use crate::{render, validate};
+use crate::{render, validate, value};
 
 pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
     let valid = validate::validate(request)?;
@@ -17,6 +17,14 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
             "no database is replicated: Litestream starts with an empty dbs list (add replicas or all-replicate)".into(),
         );
     }
+    // Litestream's default monitor interval is one second.
+    let first_sync_seconds = valid
+        .databases
+        .iter()
+        .flat_map(|r| &r.options)
+        .filter(|(k, _)| k == "monitor-interval")
+        .filter_map(|(_, v)| v.as_str().and_then(value::duration_seconds))
+        .fold(1.0, f64::max);
     Ok(Plan {
         replicated,
         start_litestream,
@@ -25,6 +33,7 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         metrics_addr: valid.top.metrics_addr,
         line: valid.line,
         warnings,
+        first_sync_seconds,
     })
 }
 

@@ -8,13 +8,14 @@ pub const REDACTED: &str = "***REDACTED***";
 
 /// Reads a Litestream document (JSON, or any YAML) and writes it back as JSON, redacted.
 pub fn document(text: &str) -> Result<String, String> {
-    let mut doc: Value =
-        serde_norway::from_str(text).map_err(|e| format!("cannot read the document as YAML: {e}"))?;
+    let mut doc: Value = serde_norway::from_str(text)
+        .map_err(|e| format!("cannot read the document as YAML: {e}"))?;
     if !doc.is_object() {
         return Err("the document is not a mapping".into());
     }
     walk(&mut doc);
-    let mut out = serde_json::to_string_pretty(&doc).map_err(|e| format!("cannot write the document: {e}"))?;
+    let mut out = serde_json::to_string_pretty(&doc)
+        .map_err(|e| format!("cannot write the document: {e}"))?;
     out.push('\n');
     Ok(out)
 }
@@ -73,10 +74,10 @@ fn parts(text: &str) -> Vec<(usize, usize)> {
         .find(['/', '?', '#'])
         .map_or(text.len(), |i| authority_start + i);
     let authority = &text[authority_start..authority_end];
-    if let Some(at) = authority.rfind('@') {
-        if let Some(colon) = authority[..at].find(':') {
-            found.push((authority_start + colon + 1, authority_start + at));
-        }
+    if let Some(at) = authority.rfind('@')
+        && let Some(colon) = authority[..at].find(':')
+    {
+        found.push((authority_start + colon + 1, authority_start + at));
     }
     if let Some(q) = text[authority_end..].find('?') {
         let query_start = authority_end + q + 1;

@@ -161,27 +161,27 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
             report.unknown(key.clone(), key, TOP_LEVEL, "top-level");
         }
     }
-    if let Some(list) = map.get("all-replicate") {
-        if let Some(Value::Array(items)) = report.checked("all-replicate", Kind::TextList, list) {
-            for (i, item) in items.iter().enumerate() {
-                let template = item.as_str().unwrap_or_default();
-                let key = format!("all-replicate[{i}]");
-                for unknown in template::unknown_variables(template) {
-                    let hint = match unknown.nearest {
-                        Some(n) => {
-                            format!("did you mean ${n}? Variables: $DB_NAME, $DB_DIRECTORY, $PWD")
-                        }
-                        None => "the variables are $DB_NAME, $DB_DIRECTORY and $PWD".into(),
-                    };
-                    report.push(
-                        key.clone(),
-                        format!("unknown variable ${}", unknown.name),
-                        Some(hint),
-                    );
-                }
-                check_url(&key, template, &mut report);
-                top.all_replicate.push(template.to_owned());
+    if let Some(list) = map.get("all-replicate")
+        && let Some(Value::Array(items)) = report.checked("all-replicate", Kind::TextList, list)
+    {
+        for (i, item) in items.iter().enumerate() {
+            let template = item.as_str().unwrap_or_default();
+            let key = format!("all-replicate[{i}]");
+            for unknown in template::unknown_variables(template) {
+                let hint = match unknown.nearest {
+                    Some(n) => {
+                        format!("did you mean ${n}? Variables: $DB_NAME, $DB_DIRECTORY, $PWD")
+                    }
+                    None => "the variables are $DB_NAME, $DB_DIRECTORY and $PWD".into(),
+                };
+                report.push(
+                    key.clone(),
+                    format!("unknown variable ${}", unknown.name),
+                    Some(hint),
+                );
             }
+            check_url(&key, template, &mut report);
+            top.all_replicate.push(template.to_owned());
         }
     }
     top.metrics_addr = match map.get("metrics-addr") {

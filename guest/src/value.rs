@@ -131,33 +131,49 @@ pub fn describe(value: &Value, kind: Kind) -> String {
 
 /// Go's `time.ParseDuration` grammar: signed sequence of decimal numbers with units.
 pub fn is_go_duration(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    duration_seconds(s).is_some()
+}
+
+/// The seconds a Go duration stands for, when it is one.
+pub fn duration_seconds(s: &str) -> Option<f64> {
+    let (sign, s) = match s.strip_prefix('-') {
+        Some(rest) => (-1.0, rest),
+        None => (1.0, s.strip_prefix('+').unwrap_or(s)),
+    };
     if s == "0" {
-        return true;
+        return Some(0.0);
+    }
+    if s.is_empty() {
+        return None;
     }
     let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
+    let mut total = 0.0;
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !c.is_ascii_digit() && c != '.')
             .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return false;
-        }
+        let number: f64 = match &rest[..digits] {
+            "" | "." => return None,
+            n => n.parse().ok()?,
+        };
         rest = &rest[digits..];
-        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
-            .into_iter()
-            .filter(|u| rest.starts_with(u))
-            .max_by_key(|u| u.len());
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
+        let (unit, scale) = [
+            ("ns", 1e-9),
+            ("us", 1e-6),
+            ("µs", 1e-6),
+            ("μs", 1e-6),
+            ("ms", 1e-3),
+            ("s", 1.0),
+            ("m", 60.0),
+            ("h", 3600.0),
+        ]
+        .into_iter()
+        .filter(|(u, _)| rest.starts_with(u))
+        .max_by_key(|(u, _)| u.len())?;
+        total += number * scale;
+        rest = &rest[unit.len()..];
     }
-    true
+    Some(sign * total)
 }
 
 #[cfg(test)]
@@ -170,6 +186,8 @@ mod tests {
         for ok in ["1s", "500ms", "1h30m", "1.5s", "0", "10us", "2h45m0.5s"] {
             assert!(is_go_duration(ok), "{ok}");
         }
+        assert_eq!(duration_seconds("1h30m"), Some(5400.0));
+        assert_eq!(duration_seconds("250ms"), Some(0.25));
         for bad in ["", "1", "s", "1x", "1.2.3s", "ten seconds", "1 s"] {
             assert!(!is_go_duration(bad), "{bad}");
         }

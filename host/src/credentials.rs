@@ -50,15 +50,13 @@ pub fn describe(source: &CredentialsSource) -> String {
 pub async fn read(source: &CredentialsSource, cwd: &Path) -> Result<Option<String>, SourceError> {
     match source {
         CredentialsSource::None => Ok(None),
-        CredentialsSource::File(path) => {
-            tokio::fs::read_to_string(cwd.join(path))
-                .await
-                .map(Some)
-                .map_err(|source| SourceError::File {
-                    path: path.clone(),
-                    source,
-                })
-        }
+        CredentialsSource::File(path) => tokio::fs::read_to_string(cwd.join(path))
+            .await
+            .map(Some)
+            .map_err(|source| SourceError::File {
+                path: path.clone(),
+                source,
+            }),
         CredentialsSource::Command(argv) => run(argv, cwd).await.map(Some),
     }
 }

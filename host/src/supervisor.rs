@@ -32,6 +32,8 @@ pub struct Launch {
     pub socket: Option<PathBuf>,
     pub database_paths: Vec<String>,
     pub replica_count: usize,
+    /// When Litestream first syncs after it starts (its monitor interval).
+    pub first_sync: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -224,11 +226,11 @@ async fn supervise(
                     crashed(&shared, &mut crashes, &policy, text, code)?;
                 }
                 Ok(None | Some(Control::Stop)) => {
-                    stop(&mut running, &policy, &shared).await;
+                    stop(&mut running, &launch, &policy, &shared).await;
                     return Ok(());
                 }
                 Ok(Some(Control::Rotate(next, reply))) => {
-                    stop(&mut running, &policy, &shared).await;
+                    stop(&mut running, &launch, &policy, &shared).await;
                     launch = *next;
                     match start(&launch, &dir, &policy, &shared).await {
                         Ok(r) => {
@@ -409,6 +411,12 @@ async fn start(
         status = child.wait() => Err(status),
         ready = ready => Ok(ready),
     };
+    // Output closing first means Litestream is exiting: take its status.
+    let outcome = match outcome {
+        Ok(Some(confirmed)) => Ok(confirmed),
+        Ok(None) => Err(child.wait().await),
+        Err(status) => Err(status),
+    };
     match outcome {
         Ok(confirmed) => {
             shared.update(|s| {
@@ -449,12 +457,12 @@ fn forward(
 
 /// True once replication is confirmed; false when start-up ran out of time first
 /// (Litestream keeps running: a missing database file or an unreachable replica
-/// does not make it exit, and the status view says so).
+/// does not make it exit, and the status view says so); None when its output closed.
 async fn wait_ready(
     launch: &Launch,
     lines: &mut mpsc::UnboundedReceiver<String>,
     limit: Duration,
-) -> bool {
+) -> Option<bool> {
     let work = async {
         let mut replicating = 0;
         while let Some(line) = lines.recv().await {
@@ -464,13 +472,15 @@ async fn wait_ready(
             let socket_up = line.contains("msg=\"control socket listening\"");
             match (&launch.socket, launch.line) {
                 (Some(socket), LitestreamLine::V05) if socket_up => {
-                    return first_sync(launch, socket).await;
+                    return Some(first_sync(launch, socket).await);
                 }
-                (_, LitestreamLine::V03) if replicating >= launch.replica_count => return true,
+                (_, LitestreamLine::V03) if replicating >= launch.replica_count => {
+                    return Some(true);
+                }
                 _ => {}
             }
         }
-        false
+        None
     };
     match tokio::time::timeout(limit, work).await {
         Ok(confirmed) => confirmed,
@@ -478,7 +488,7 @@ async fn wait_ready(
             tracing::warn!(
                 "Litestream has not confirmed replication within {limit:?}; it keeps running"
             );
-            false
+            Some(false)
         }
     }
 }
@@ -506,8 +516,14 @@ async fn first_sync(launch: &Launch, socket: &std::path::Path) -> bool {
 }
 
 /// SIGTERM, then SIGKILL after the grace period.
-async fn stop(running: &mut Running, policy: &Policy, shared: &Shared) {
+async fn stop(running: &mut Running, launch: &Launch, policy: &Policy, shared: &Shared) {
     shared.update(|s| s.state = "stopping".into());
+    // Litestream 0.3 opens a database at its first sync and syncs on shutdown only
+    // if it had opened it: stopped sooner, it exits having shipped nothing.
+    if launch.line == LitestreamLine::V03 {
+        let first = running.started + launch.first_sync + Duration::from_millis(300);
+        tokio::time::sleep_until(first.into()).await;
+    }
     if let Some(pid) = running.child.id() {
         let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
     }

@@ -116,6 +116,7 @@ pub fn launch(litestream: &Litestream, prepared: &Prepared, socket: &std::path::
         socket: (prepared.plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
         database_paths: replicated.iter().map(|d| d.path.clone()).collect(),
         replica_count: replicated.len(),
+        first_sync: std::time::Duration::from_secs_f64(prepared.plan.first_sync_seconds),
     }
 }
 

@@ -22,6 +22,7 @@ impl Guest for Hostile {
                 metrics_addr: None,
                 line: LitestreamLine::V03,
                 warnings: vec![text],
+                first_sync_seconds: 1.0,
             }),
             Err(e) => Err(vec![ConfigError {
                 database: None,
