@@ -11,5 +11,6 @@ pub mod logbuf;
 pub mod logging;
 pub mod prepare;
 pub mod private_dir;
+pub mod refresh;
 pub mod rules;
 pub mod supervisor;

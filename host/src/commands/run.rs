@@ -5,7 +5,8 @@ use crate::inputs::Inputs;
 use crate::litestream::{self, Litestream};
 use crate::prepare::{self, Prepared};
 use crate::private_dir::PrivateDir;
-use crate::rules::{LitestreamLine, Rules};
+use crate::refresh::{Change, Refresher};
+use crate::rules::{LitestreamLine, Plan, Rendered, Request, Rules};
 use crate::supervisor::{Launch, Policy, Shared, Supervisor};
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -57,13 +58,14 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         return Ok(0);
     }
     let litestream = found?;
-    let launch = launch(&litestream, &prepared, &socket);
+    let rendered = prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
+    let first = launch(&litestream, &prepared.plan, &prepared.request, rendered, &socket);
     let policy = Policy {
         grace: args.grace_period,
         startup_timeout: args.startup_timeout,
         ..Policy::default()
     };
-    let mut supervisor = match Supervisor::start(launch, dir.clone(), policy, shared.clone()).await
+    let mut supervisor = match Supervisor::start(first, dir.clone(), policy, shared.clone()).await
     {
         Ok(s) => s,
         Err(e) => {
@@ -72,40 +74,92 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         }
     };
     announce(&shared, &prepared);
-    tokio::select! {
-        why = stop.wait() => {
-            eprintln!("datasette-litestream: {why}; stopping Litestream (final sync, up to {:?})", args.grace_period);
-            supervisor.stop().await?;
-            eprintln!("datasette-litestream: stopped");
-            Ok(0)
-        }
-        ended = supervisor.finished() => {
-            match ended {
-                Ok(()) => Ok(0),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    Ok(1)
+    let cwd = inputs.working_directory.clone();
+    let mut refresher = Refresher::new(
+        &prepared.plan.credentials_source,
+        prepared.plan.refresh_interval_seconds,
+        cwd,
+        prepared.credentials.as_ref(),
+    );
+    loop {
+        let event = tokio::select! {
+            why = stop.wait() => Event::Stop(why),
+            ended = supervisor.finished() => Event::Ended(ended),
+            change = refresh(&mut refresher, rules) => Event::Refreshed(change),
+        };
+        match event {
+            Event::Stop(why) => {
+                eprintln!(
+                    "datasette-litestream: {why}; stopping Litestream (final sync, up to {:?})",
+                    args.grace_period
+                );
+                supervisor.stop().await?;
+                eprintln!("datasette-litestream: stopped");
+                return Ok(0);
+            }
+            Event::Ended(Ok(())) => return Ok(0),
+            Event::Ended(Err(e)) => {
+                eprintln!("error: {e}");
+                return Ok(1);
+            }
+            Event::Refreshed(Ok(None)) => {}
+            Event::Refreshed(Ok(Some(change))) => {
+                let rendered = prepare::render(rules, &prepared.request, Some(&change.credentials))?;
+                let next = launch(&litestream, &prepared.plan, &prepared.request, &rendered, &socket);
+                eprintln!(
+                    "datasette-litestream: credentials changed ({}); restarting Litestream with them",
+                    change.fields.join(", ")
+                );
+                if let Err(e) = supervisor.rotate(next).await {
+                    eprintln!("error: Litestream did not start again with the new credentials: {e}");
+                    supervisor.stop().await.ok();
+                    return Ok(1);
                 }
+                eprintln!("datasette-litestream: replicating with the new credentials");
+            }
+            Event::Refreshed(Err(e)) => {
+                // The seed's rule: a failed refresh ends the process, after a clean stop.
+                eprintln!("error: credentials refresh failed: {e}; stopping Litestream");
+                supervisor.stop().await.ok();
+                return Ok(1);
             }
         }
     }
 }
 
-pub fn launch(litestream: &Litestream, prepared: &Prepared, socket: &std::path::Path) -> Launch {
-    let rendered = prepared
-        .rendered
-        .as_ref()
-        .expect("a plan that starts Litestream has a rendering");
-    let replicated: Vec<&crate::rules::Database> = prepared
-        .request
+enum Event {
+    Stop(&'static str),
+    Ended(Result<(), crate::supervisor::SupervisorError>),
+    Refreshed(Result<Option<Change>, crate::prepare::PrepareError>),
+}
+
+/// The next refresh, or never when there is no dynamic source.
+async fn refresh(
+    refresher: &mut Option<Refresher>,
+    rules: &Rules,
+) -> Result<Option<Change>, crate::prepare::PrepareError> {
+    match refresher {
+        Some(r) => r.next(rules).await,
+        None => std::future::pending().await,
+    }
+}
+
+pub fn launch(
+    litestream: &Litestream,
+    plan: &Plan,
+    request: &Request,
+    rendered: &Rendered,
+    socket: &std::path::Path,
+) -> Launch {
+    let replicated: Vec<&crate::rules::Database> = request
         .databases
         .iter()
-        .filter(|d| prepared.plan.replicated.contains(&d.name))
+        .filter(|d| plan.replicated.contains(&d.name))
         .collect();
     Launch {
         binary: litestream.path.clone(),
         version: litestream.version.clone(),
-        line: prepared.plan.line,
+        line: plan.line,
         document: rendered.document.clone(),
         environment: rendered
             .environment
@@ -113,10 +167,10 @@ pub fn launch(litestream: &Litestream, prepared: &Prepared, socket: &std::path::
             .map(|v| (v.name.clone(), v.value.clone()))
             .collect(),
         secrets: rendered.secrets.clone(),
-        socket: (prepared.plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
+        socket: (plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
         database_paths: replicated.iter().map(|d| d.path.clone()).collect(),
         replica_count: replicated.len(),
-        first_sync: std::time::Duration::from_secs_f64(prepared.plan.first_sync_seconds),
+        first_sync: std::time::Duration::from_secs_f64(plan.first_sync_seconds),
     }
 }
 

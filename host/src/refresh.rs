@@ -1,0 +1,59 @@
+//! The credentials refresh cycle: every interval, read the source again and ask the
+//! rules whether the credentials changed.
+
+use crate::prepare::{self, PrepareError};
+use crate::rules::{Credentials, CredentialsSource, Rules};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct Refresher {
+    source: CredentialsSource,
+    interval: Duration,
+    cwd: PathBuf,
+    current: Credentials,
+    next: tokio::time::Instant,
+}
+
+/// Fresh credentials and the names of the fields that changed.
+pub struct Change {
+    pub credentials: Credentials,
+    pub fields: Vec<String>,
+}
+
+impl Refresher {
+    /// None when there is no dynamic source to refresh.
+    pub fn new(
+        source: &CredentialsSource,
+        interval_seconds: Option<f64>,
+        cwd: PathBuf,
+        current: Option<&Credentials>,
+    ) -> Option<Refresher> {
+        let (interval, current) = match (source, interval_seconds, current) {
+            (CredentialsSource::None, _, _) => return None,
+            (_, Some(s), Some(c)) => (Duration::from_secs_f64(s), c.clone()),
+            _ => return None,
+        };
+        Some(Refresher {
+            source: source.clone(),
+            interval,
+            cwd,
+            current,
+            next: tokio::time::Instant::now() + interval,
+        })
+    }
+
+    /// Waits for the next tick, reads the source, and says whether anything changed.
+    pub async fn next(&mut self, rules: &Rules) -> Result<Option<Change>, PrepareError> {
+        tokio::time::sleep_until(self.next).await;
+        self.next += self.interval;
+        let fresh = prepare::fetch_credentials(rules, &self.source, &self.cwd)
+            .await?
+            .expect("a refresher always has a source");
+        let change = rules.compare_credentials(&self.current, &fresh)?;
+        if !change.changed {
+            return Ok(None);
+        }
+        self.current = fresh.clone();
+        Ok(Some(Change { credentials: fresh, fields: change.fields }))
+    }
+}
