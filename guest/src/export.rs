@@ -6,6 +6,8 @@ mod wit {
 
 use crate::model as m;
 use wit::datasette::litestream::types as t;
+use wit::exports::datasette::litestream::health as hx;
+use wit::exports::datasette::litestream::metrics as mx;
 use wit::exports::datasette::litestream::rules::Guest;
 
 struct Component;
@@ -74,16 +76,7 @@ impl From<t::Request> for m::Request {
     fn from(r: t::Request) -> Self {
         m::Request {
             top_level: r.top_level,
-            databases: r
-                .databases
-                .into_iter()
-                .map(|d| m::Database {
-                    name: d.name,
-                    path: d.path,
-                    directory: d.directory,
-                    plugin_config: d.plugin_config,
-                })
-                .collect(),
+            databases: r.databases.into_iter().map(database).collect(),
             working_directory: r.working_directory,
             litestream_version: r.litestream_version,
             control_socket: r.control_socket,
@@ -129,7 +122,81 @@ impl From<m::Plan> for t::Plan {
             },
             warnings: p.warnings,
             first_sync_seconds: p.first_sync_seconds,
+            health_window_seconds: p.health_window_seconds,
         }
+    }
+}
+
+impl wit::exports::datasette::litestream::metrics::Guest for Component {
+    fn digest_metrics(text: String, databases: Vec<t::Database>) -> Result<mx::Digest, String> {
+        let databases: Vec<m::Database> = databases.into_iter().map(database).collect();
+        let d = crate::metrics::digest(&text, &databases)?;
+        let ops = |list: Vec<m::Operation>| {
+            list.into_iter()
+                .map(|o| mx::Operation {
+                    replica_type: o.replica_type,
+                    operation: o.operation,
+                    value: o.value,
+                })
+                .collect()
+        };
+        Ok(mx::Digest {
+            goroutines: d.goroutines,
+            threads: d.threads,
+            operation_bytes: ops(d.operation_bytes),
+            operation_counts: ops(d.operation_counts),
+            databases: d
+                .databases
+                .into_iter()
+                .map(|(database, values)| mx::DatabaseMetrics {
+                    database,
+                    values: values
+                        .into_iter()
+                        .map(|(name, value)| mx::NamedValue { name, value })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+}
+
+impl wit::exports::datasette::litestream::health::Guest for Component {
+    fn assess_health(input: hx::HealthInput) -> hx::Verdict {
+        let v = crate::health::assess(&m::HealthInput {
+            state: input.state,
+            uptime_seconds: input.uptime_seconds,
+            databases: input
+                .databases
+                .into_iter()
+                .map(|d| m::Evidence {
+                    name: d.name,
+                    path: d.path,
+                    file_exists: d.file_exists,
+                    seconds_since_sync: d.seconds_since_sync,
+                    socket_asked: d.socket_asked,
+                })
+                .collect(),
+            logs: input
+                .logs
+                .into_iter()
+                .map(|l| (l.age_seconds, l.text))
+                .collect(),
+            window_seconds: input.window_seconds,
+        });
+        hx::Verdict {
+            ok: v.ok,
+            reason: v.reason,
+            behind: v.behind,
+        }
+    }
+}
+
+fn database(d: t::Database) -> m::Database {
+    m::Database {
+        name: d.name,
+        path: d.path,
+        directory: d.directory,
+        plugin_config: d.plugin_config,
     }
 }
 

@@ -2,7 +2,9 @@
 //! world when built for wasm32-wasip2.
 
 pub mod credentials;
+pub mod health;
 pub mod keys;
+pub mod metrics;
 pub mod model;
 pub mod plan;
 pub mod redact;

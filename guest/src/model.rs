@@ -47,6 +47,7 @@ pub struct Plan {
     pub line: Line,
     pub warnings: Vec<String>,
     pub first_sync_seconds: f64,
+    pub health_window_seconds: f64,
 }
 
 /// One problem with the configuration (the host words it for the user).
@@ -93,4 +94,47 @@ pub enum CredentialsError {
 pub struct CredentialsChange {
     pub changed: bool,
     pub fields: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub replica_type: String,
+    pub operation: String,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Digest {
+    pub goroutines: Option<f64>,
+    pub threads: Option<f64>,
+    pub operation_bytes: Vec<Operation>,
+    pub operation_counts: Vec<Operation>,
+    /// (Datasette name, sorted (metric, value) pairs).
+    pub databases: Vec<(String, Vec<(String, f64)>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub name: String,
+    pub path: String,
+    pub file_exists: bool,
+    pub seconds_since_sync: Option<f64>,
+    pub socket_asked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthInput {
+    pub state: String,
+    pub uptime_seconds: f64,
+    pub databases: Vec<Evidence>,
+    /// (age in seconds, line), oldest first.
+    pub logs: Vec<(f64, String)>,
+    pub window_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub ok: bool,
+    pub reason: String,
+    pub behind: Vec<String>,
 }

@@ -25,6 +25,18 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         .filter(|(k, _)| k == "monitor-interval")
         .filter_map(|(_, v)| v.as_str().and_then(value::duration_seconds))
         .fold(1.0, f64::max);
+    // Ten of the slowest replica's sync intervals (1 s by default), at least 30 s.
+    let slowest_sync = valid
+        .databases
+        .iter()
+        .flat_map(|r| &r.replicas)
+        .filter_map(|r| {
+            r.get("sync-interval")
+                .and_then(|v| v.as_str())
+                .and_then(value::duration_seconds)
+        })
+        .fold(1.0, f64::max);
+    let health_window_seconds = (10.0 * slowest_sync).max(30.0);
     Ok(Plan {
         replicated,
         start_litestream,
@@ -34,6 +46,7 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         line: valid.line,
         warnings,
         first_sync_seconds,
+        health_window_seconds,
     })
 }
 

@@ -68,6 +68,15 @@ pub struct RunArgs {
     /// How long Litestream may take for its final sync after SIGTERM before SIGKILL.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub grace_period: Duration,
+    /// Serve the status view (/-/litestream-status, .json, /-/litestream-health) on HOST:PORT.
+    #[arg(long)]
+    pub status_addr: Option<std::net::SocketAddr>,
+    /// Bearer token the status view requires (needed to bind a non-loopback address).
+    #[arg(long, env = "LITESTREAM_STATUS_TOKEN", hide_env_values = true)]
+    pub status_token: Option<String>,
+    /// Also serve the status view on this Unix socket (how the Datasette plugin reads it).
+    #[arg(long)]
+    pub status_socket: Option<PathBuf>,
     /// How long start-up may wait for Litestream to be replicating.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub startup_timeout: Duration,

@@ -13,4 +13,5 @@ pub mod prepare;
 pub mod private_dir;
 pub mod refresh;
 pub mod rules;
+pub mod status;
 pub mod supervisor;

@@ -54,6 +54,9 @@ impl Refresher {
             return Ok(None);
         }
         self.current = fresh.clone();
-        Ok(Some(Change { credentials: fresh, fields: change.fields }))
+        Ok(Some(Change {
+            credentials: fresh,
+            fields: change.fields,
+        }))
     }
 }

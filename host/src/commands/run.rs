@@ -7,6 +7,10 @@ use crate::prepare::{self, Prepared};
 use crate::private_dir::PrivateDir;
 use crate::refresh::{Change, Refresher};
 use crate::rules::{LitestreamLine, Plan, Rendered, Request, Rules};
+use crate::status::{
+    self,
+    server::{serve_tcp, serve_unix},
+};
 use crate::supervisor::{Launch, Policy, Shared, Supervisor};
 use anyhow::{Context, Result};
 use std::sync::Arc;
@@ -48,25 +52,62 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     }
     let shared = Arc::new(Shared::default());
     let mut stop = StopSignals::new(stdin_lines)?;
-    if !prepared.plan.start_litestream {
-        eprintln!(
-            "datasette-litestream: nothing to replicate (no database has datasette-litestream config and there is \
-             no top-level config); Litestream is not started"
-        );
+    let redacted = match &prepared.rendered {
+        Some(r) => Some(rules.redact(&r.document)?.map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let not_started = (!prepared.plan.start_litestream).then(|| NOTHING_TO_REPLICATE.to_owned());
+    let context = Arc::new(status::Context::new(
+        rules,
+        shared.clone(),
+        prepared.request.databases.clone(),
+        prepared.plan.replicated.clone(),
+        redacted,
+        prepared.plan.metrics_addr.clone(),
+        (prepared.plan.line == LitestreamLine::V05).then(|| socket.clone()),
+        prepared.plan.health_window_seconds,
+        not_started.clone(),
+        prepared.plan.warnings.clone(),
+    ));
+    if let Some(addr) = args.status_addr {
+        match serve_tcp(context.clone(), addr, args.status_token.clone()).await {
+            Ok(bound) => {
+                eprintln!("datasette-litestream: status view at http://{bound}/-/litestream-status")
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(2);
+            }
+        }
+    }
+    if let Some(path) = &args.status_socket {
+        serve_unix(context.clone(), path).await?;
+    }
+    if let Some(reason) = not_started {
+        eprintln!("datasette-litestream: {reason}; Litestream is not started");
         shared.status.lock().expect("status lock").state = "not-started".into();
+        ready(args.stdin, false);
         stop.wait().await;
         return Ok(0);
     }
     let litestream = found?;
-    let rendered = prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
-    let first = launch(&litestream, &prepared.plan, &prepared.request, rendered, &socket);
+    let rendered = prepared
+        .rendered
+        .as_ref()
+        .expect("a plan that starts Litestream has a rendering");
+    let first = launch(
+        &litestream,
+        &prepared.plan,
+        &prepared.request,
+        rendered,
+        &socket,
+    );
     let policy = Policy {
         grace: args.grace_period,
         startup_timeout: args.startup_timeout,
         ..Policy::default()
     };
-    let mut supervisor = match Supervisor::start(first, dir.clone(), policy, shared.clone()).await
-    {
+    let mut supervisor = match Supervisor::start(first, dir.clone(), policy, shared.clone()).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -74,6 +115,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         }
     };
     announce(&shared, &prepared);
+    ready(args.stdin, true);
     let cwd = inputs.working_directory.clone();
     let mut refresher = Refresher::new(
         &prepared.plan.credentials_source,
@@ -104,14 +146,27 @@ pub async fn run(args: RunArgs) -> Result<u8> {
             }
             Event::Refreshed(Ok(None)) => {}
             Event::Refreshed(Ok(Some(change))) => {
-                let rendered = prepare::render(rules, &prepared.request, Some(&change.credentials))?;
-                let next = launch(&litestream, &prepared.plan, &prepared.request, &rendered, &socket);
+                let rendered =
+                    prepare::render(rules, &prepared.request, Some(&change.credentials))?;
+                let next = launch(
+                    &litestream,
+                    &prepared.plan,
+                    &prepared.request,
+                    &rendered,
+                    &socket,
+                );
                 eprintln!(
                     "datasette-litestream: credentials changed ({}); restarting Litestream with them",
                     change.fields.join(", ")
                 );
+                let redacted = rules
+                    .redact(&rendered.document)?
+                    .map_err(anyhow::Error::msg)?;
+                *context.config.lock().expect("config lock") = Some(redacted);
                 if let Err(e) = supervisor.rotate(next).await {
-                    eprintln!("error: Litestream did not start again with the new credentials: {e}");
+                    eprintln!(
+                        "error: Litestream did not start again with the new credentials: {e}"
+                    );
                     supervisor.stop().await.ok();
                     return Ok(1);
                 }
@@ -124,6 +179,18 @@ pub async fn run(args: RunArgs) -> Result<u8> {
                 return Ok(1);
             }
         }
+    }
+}
+
+const NOTHING_TO_REPLICATE: &str = "nothing to replicate: no database has datasette-litestream config and there is no top-level config";
+
+/// With --stdin, the Datasette plugin waits for this one line on stdout.
+fn ready(stdin_mode: bool, litestream: bool) {
+    if stdin_mode {
+        println!(
+            "{}",
+            serde_json::json!({"event": "ready", "litestream": litestream})
+        );
     }
 }
 

@@ -13,11 +13,17 @@ mod bindings {
     wasmtime::component::bindgen!({ world: "rules-component", path: "../wit" });
 }
 
-use bindings::RulesComponentPre;
 pub use bindings::datasette::litestream::types::{
     ConfigError, Credentials, CredentialsChange, CredentialsError, CredentialsSource, Database,
     EnvVar, LitestreamLine, Plan, Rendered, Request,
 };
+pub use bindings::exports::datasette::litestream::health::{
+    DatabaseEvidence, HealthInput, LogEntry, Verdict,
+};
+pub use bindings::exports::datasette::litestream::metrics::{
+    DatabaseMetrics, Digest, NamedValue, Operation,
+};
+use bindings::{RulesComponent, RulesComponentPre};
 
 /// The rules component as built into this binary.
 pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.wasm"));
@@ -83,10 +89,7 @@ impl Rules {
     fn call<T>(
         &self,
         call: &'static str,
-        f: impl FnOnce(
-            &bindings::exports::datasette::litestream::rules::Guest,
-            &mut Store<Sandbox>,
-        ) -> wasmtime::Result<T>,
+        f: impl FnOnce(&RulesComponent, &mut Store<Sandbox>) -> wasmtime::Result<T>,
     ) -> Result<T, RulesError> {
         let fail = |e: wasmtime::Error| RulesError {
             call,
@@ -112,11 +115,13 @@ impl Rules {
         store.set_epoch_deadline(DEADLINE_TICKS);
         store.epoch_deadline_trap();
         let instance = self.pre.instantiate(&mut store).map_err(fail)?;
-        f(instance.datasette_litestream_rules(), &mut store).map_err(fail)
+        f(&instance, &mut store).map_err(fail)
     }
 
     pub fn check(&self, request: &Request) -> Result<Result<Plan, Vec<ConfigError>>, RulesError> {
-        self.call("check", |r, s| r.call_check(s, request))
+        self.call("check", |r, s| {
+            r.datasette_litestream_rules().call_check(s, request)
+        })
     }
 
     pub fn render(
@@ -124,11 +129,16 @@ impl Rules {
         request: &Request,
         credentials: Option<&Credentials>,
     ) -> Result<Result<Rendered, Vec<ConfigError>>, RulesError> {
-        self.call("render", |r, s| r.call_render(s, request, credentials))
+        self.call("render", |r, s| {
+            r.datasette_litestream_rules()
+                .call_render(s, request, credentials)
+        })
     }
 
     pub fn redact(&self, document: &str) -> Result<Result<String, String>, RulesError> {
-        self.call("redact", |r, s| r.call_redact(s, document))
+        self.call("redact", |r, s| {
+            r.datasette_litestream_rules().call_redact(s, document)
+        })
     }
 
     pub fn parse_credentials(
@@ -136,7 +146,8 @@ impl Rules {
         text: &str,
     ) -> Result<Result<Credentials, CredentialsError>, RulesError> {
         self.call("parse-credentials", |r, s| {
-            r.call_parse_credentials(s, text)
+            r.datasette_litestream_rules()
+                .call_parse_credentials(s, text)
         })
     }
 
@@ -146,7 +157,27 @@ impl Rules {
         fresh: &Credentials,
     ) -> Result<CredentialsChange, RulesError> {
         self.call("compare-credentials", |r, s| {
-            r.call_compare_credentials(s, current, fresh)
+            r.datasette_litestream_rules()
+                .call_compare_credentials(s, current, fresh)
+        })
+    }
+}
+
+impl Rules {
+    pub fn digest_metrics(
+        &self,
+        text: &str,
+        databases: &[Database],
+    ) -> Result<Result<Digest, String>, RulesError> {
+        self.call("digest-metrics", |r, s| {
+            r.datasette_litestream_metrics()
+                .call_digest_metrics(s, text, databases)
+        })
+    }
+
+    pub fn assess_health(&self, input: &HealthInput) -> Result<Verdict, RulesError> {
+        self.call("assess-health", |r, s| {
+            r.datasette_litestream_health().call_assess_health(s, input)
         })
     }
 }

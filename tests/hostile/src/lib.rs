@@ -23,6 +23,7 @@ impl Guest for Hostile {
                 line: LitestreamLine::V03,
                 warnings: vec![text],
                 first_sync_seconds: 1.0,
+                health_window_seconds: 30.0,
             }),
             Err(e) => Err(vec![ConfigError {
                 database: None,
@@ -63,6 +64,23 @@ impl Guest for Hostile {
             Ok(_) => CredentialsChange { changed: true, fields: vec!["connected".into()] },
             Err(e) => CredentialsChange { changed: false, fields: vec![e.to_string()] },
         }
+    }
+}
+
+impl wit::exports::datasette::litestream::metrics::Guest for Hostile {
+    fn digest_metrics(
+        _text: String,
+        _databases: Vec<Database>,
+    ) -> Result<wit::exports::datasette::litestream::metrics::Digest, String> {
+        Err("hostile".into())
+    }
+}
+
+impl wit::exports::datasette::litestream::health::Guest for Hostile {
+    fn assess_health(
+        _input: wit::exports::datasette::litestream::health::HealthInput,
+    ) -> wit::exports::datasette::litestream::health::Verdict {
+        wit::exports::datasette::litestream::health::Verdict { ok: true, reason: "hostile".into(), behind: vec![] }
     }
 }
 

@@ -1,0 +1,189 @@
+//! Health from evidence: Litestream running is not enough (it keeps running with an
+//! unwritable replica, bad credentials or a missing database file), so each database
+//! must show no recent unanswered error and, on 0.5, a successful sync.
+
+use crate::model::{Evidence, HealthInput, Verdict};
+
+pub fn assess(input: &HealthInput) -> Verdict {
+    if input.state != "running" {
+        let reason = match input.state.as_str() {
+            "not-started" => {
+                "Litestream is not running: nothing is configured to replicate".to_owned()
+            }
+            state => format!("Litestream is not running (state: {state})"),
+        };
+        return Verdict {
+            ok: false,
+            reason,
+            behind: vec![],
+        };
+    }
+    let behind: Vec<String> = input
+        .databases
+        .iter()
+        .filter_map(|db| problem(db, input).map(|why| format!("{}: {why}", db.name)))
+        .collect();
+    let reason = match behind.as_slice() {
+        [] => format!("replicating {} database(s)", input.databases.len()),
+        [one] => format!("behind: {one}"),
+        many => format!("{} databases behind: {}", many.len(), many.join("; ")),
+    };
+    Verdict {
+        ok: behind.is_empty(),
+        reason,
+        behind,
+    }
+}
+
+fn problem(db: &Evidence, input: &HealthInput) -> Option<String> {
+    if !db.file_exists {
+        return Some("the database file does not exist (Litestream waits for it)".into());
+    }
+    let file = db.path.rsplit('/').next().unwrap_or(&db.path);
+    let about = |line: &str| {
+        field(line, "db").is_some_and(|v| v == db.path || v == file) || line.contains(&db.path)
+    };
+    let last_error = input
+        .logs
+        .iter()
+        .rev()
+        .find(|(age, l)| *age <= input.window_seconds && about(l) && is_error(l));
+    if let Some((error_age, line)) = last_error {
+        let recovered = input
+            .logs
+            .iter()
+            .any(|(age, l)| age < error_age && about(l) && is_success(l));
+        if !recovered {
+            let why = field(line, "error")
+                .or_else(|| field(line, "msg"))
+                .unwrap_or_else(|| line.to_owned());
+            return Some(format!("{} ({:.0} s ago)", shorten(&why), error_age));
+        }
+    }
+    if db.socket_asked
+        && db.seconds_since_sync.is_none()
+        && input.uptime_seconds > input.window_seconds
+    {
+        return Some(format!(
+            "no successful sync in {:.0} s since Litestream started",
+            input.uptime_seconds
+        ));
+    }
+    None
+}
+
+fn is_error(line: &str) -> bool {
+    line.contains("level=ERROR")
+}
+
+/// Lines both Litestream lines print after shipping data.
+fn is_success(line: &str) -> bool {
+    [
+        "wal segment written",
+        "snapshot written",
+        "snapshot complete",
+        "compaction complete",
+        "sync complete",
+    ]
+    .iter()
+    .any(|m| line.contains(m))
+}
+
+/// A logfmt field's value (quoted or bare).
+pub fn field(line: &str, key: &str) -> Option<String> {
+    let start = line
+        .match_indices(&format!("{key}="))
+        .find(|(i, _)| *i == 0 || line.as_bytes()[i - 1] == b' ')?
+        .0;
+    let rest = &line[start + key.len() + 1..];
+    if let Some(quoted) = rest.strip_prefix('"') {
+        let mut out = String::new();
+        let mut escaped = false;
+        for c in quoted.chars() {
+            match (escaped, c) {
+                (true, c) => (out.push(c), escaped = false).1,
+                (false, '\\') => escaped = true,
+                (false, '"') => return Some(out),
+                (false, c) => out.push(c),
+            }
+        }
+        Some(out)
+    } else {
+        Some(rest.split(' ').next().unwrap_or("").to_owned())
+    }
+}
+
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(logs: Vec<(f64, &str)>, exists: bool) -> HealthInput {
+        HealthInput {
+            state: "running".into(),
+            uptime_seconds: 100.0,
+            databases: vec![Evidence {
+                name: "data".into(),
+                path: "/srv/data.db".into(),
+                file_exists: exists,
+                seconds_since_sync: None,
+                socket_asked: false,
+            }],
+            logs: logs.into_iter().map(|(a, l)| (a, l.to_owned())).collect(),
+            window_seconds: 30.0,
+        }
+    }
+
+    #[test]
+    fn a_recent_error_without_recovery_is_behind() {
+        let v = assess(&input(
+            vec![(
+                5.0,
+                r#"level=ERROR msg="monitor error" db=/srv/data.db error="permission denied""#,
+            )],
+            true,
+        ));
+        assert!(!v.ok);
+        assert_eq!(v.behind, vec!["data: permission denied (5 s ago)"]);
+    }
+
+    #[test]
+    fn recovery_or_age_clears_an_error() {
+        let recovered = input(
+            vec![
+                (
+                    9.0,
+                    r#"level=ERROR msg="monitor error" db=/srv/data.db error="x""#,
+                ),
+                (2.0, "msg=\"wal segment written\" db=/srv/data.db"),
+            ],
+            true,
+        );
+        assert!(assess(&recovered).ok);
+        let old = input(
+            vec![(
+                90.0,
+                r#"level=ERROR msg="monitor error" db=/srv/data.db error="x""#,
+            )],
+            true,
+        );
+        assert!(assess(&old).ok);
+    }
+
+    #[test]
+    fn a_missing_file_or_a_stopped_litestream_is_unhealthy() {
+        assert!(!assess(&input(vec![], false)).ok);
+        let mut stopped = input(vec![], true);
+        stopped.state = "restarting".into();
+        assert_eq!(
+            assess(&stopped).reason,
+            "Litestream is not running (state: restarting)"
+        );
+    }
+}

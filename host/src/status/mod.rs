@@ -1,0 +1,330 @@
+//! The status view's data: the supervisor's state, the redacted config, recent log
+//! lines, Litestream's metrics digested by the rules, and the health verdict.
+
+pub mod html;
+mod scrape;
+pub mod server;
+
+use crate::control_socket;
+use crate::logbuf::LogLine;
+use crate::rules::{Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
+use crate::supervisor::Shared;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a scrape and a health verdict are reused, so page loads cannot hammer Litestream.
+const CACHE: Duration = Duration::from_secs(1);
+/// Log lines the view shows.
+const SHOWN_LINES: usize = 100;
+
+/// What the status view knows for the whole run.
+pub struct Context {
+    pub rules: &'static Rules,
+    pub shared: Arc<Shared>,
+    /// Every file-backed database (replicated or not), as the rules saw them.
+    pub databases: Vec<Database>,
+    pub replicated: Vec<String>,
+    /// The redacted Litestream config; None when Litestream is not started.
+    pub config: Mutex<Option<String>>,
+    pub metrics_addr: Option<String>,
+    pub socket: Option<PathBuf>,
+    pub health_window: f64,
+    pub reason: Option<String>,
+    pub warnings: Vec<String>,
+    cache: Mutex<Option<(Instant, Arc<Live>)>>,
+}
+
+/// The parts that cost a scrape or a call: refreshed at most once per CACHE.
+struct Live {
+    metrics: Option<Digest>,
+    metrics_note: Option<String>,
+    verdict: Verdict,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub litestream: LitestreamReport,
+    /// Why Litestream is not running, when it is not.
+    pub reason: Option<String>,
+    pub databases: Vec<DatabaseReport>,
+    /// The effective Litestream config, secrets redacted.
+    pub config: Option<String>,
+    pub logs: Vec<LogLine>,
+    pub metrics: Option<MetricsReport>,
+    /// Why there are no metrics, when there are none.
+    pub metrics_note: Option<String>,
+    pub health: HealthReport,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct LitestreamReport {
+    #[serde(flatten)]
+    pub status: crate::supervisor::Status,
+    pub uptime_seconds: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct DatabaseReport {
+    pub name: String,
+    pub path: String,
+    pub replicated: bool,
+}
+
+#[derive(Serialize)]
+pub struct MetricsReport {
+    pub go: BTreeMap<&'static str, f64>,
+    pub replica_operations: BTreeMap<&'static str, Vec<OperationReport>>,
+    pub databases: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+#[derive(Serialize)]
+pub struct OperationReport {
+    pub replica_type: String,
+    pub operation: String,
+    pub value: f64,
+}
+
+#[derive(Serialize, Clone)]
+pub struct HealthReport {
+    pub ok: bool,
+    pub reason: String,
+    pub behind: Vec<String>,
+}
+
+impl Context {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        rules: &'static Rules,
+        shared: Arc<Shared>,
+        databases: Vec<Database>,
+        replicated: Vec<String>,
+        config: Option<String>,
+        metrics_addr: Option<String>,
+        socket: Option<PathBuf>,
+        health_window: f64,
+        reason: Option<String>,
+        warnings: Vec<String>,
+    ) -> Context {
+        Context {
+            rules,
+            shared,
+            databases,
+            replicated,
+            config: Mutex::new(config),
+            metrics_addr,
+            socket,
+            health_window,
+            reason,
+            warnings,
+            cache: Mutex::new(None),
+        }
+    }
+
+    pub async fn report(&self) -> Report {
+        let live = self.live().await;
+        let status = self.shared.status.lock().expect("status lock").clone();
+        let uptime_seconds = status
+            .started_at
+            .filter(|_| status.pid.is_some())
+            .map(|s| now() - s);
+        Report {
+            litestream: LitestreamReport {
+                status,
+                uptime_seconds,
+            },
+            reason: self.reason.clone(),
+            databases: self
+                .databases
+                .iter()
+                .map(|d| DatabaseReport {
+                    name: d.name.clone(),
+                    path: d.path.clone(),
+                    replicated: self.replicated.contains(&d.name),
+                })
+                .collect(),
+            config: self.config.lock().expect("config lock").clone(),
+            logs: self.shared.logs.recent(SHOWN_LINES),
+            metrics: live.metrics.as_ref().map(metrics_report),
+            metrics_note: live.metrics_note.clone(),
+            health: HealthReport {
+                ok: live.verdict.ok,
+                reason: live.verdict.reason.clone(),
+                behind: live.verdict.behind.clone(),
+            },
+            warnings: self.warnings.clone(),
+        }
+    }
+
+    pub async fn health(&self) -> HealthReport {
+        let v = &self.live().await.verdict;
+        HealthReport {
+            ok: v.ok,
+            reason: v.reason.clone(),
+            behind: v.behind.clone(),
+        }
+    }
+
+    async fn live(&self) -> Arc<Live> {
+        if let Some((at, live)) = self.cache.lock().expect("cache lock").as_ref()
+            && at.elapsed() < CACHE
+        {
+            return live.clone();
+        }
+        let (metrics, metrics_note) = self.metrics().await;
+        let verdict = self.verdict().await;
+        let live = Arc::new(Live {
+            metrics,
+            metrics_note,
+            verdict,
+        });
+        *self.cache.lock().expect("cache lock") = Some((Instant::now(), live.clone()));
+        live
+    }
+
+    async fn metrics(&self) -> (Option<Digest>, Option<String>) {
+        let Some(addr) = &self.metrics_addr else {
+            return (None, Some("No metrics available: set metrics-addr (for example \":9090\") to see Litestream's Prometheus metrics here.".into()));
+        };
+        let text = match scrape::metrics(addr).await {
+            Ok(t) => t,
+            Err(e) => {
+                return (
+                    None,
+                    Some(format!(
+                        "Litestream's metrics at {addr} could not be read: {e:#}"
+                    )),
+                );
+            }
+        };
+        let replicated: Vec<Database> = self
+            .databases
+            .iter()
+            .filter(|d| self.replicated.contains(&d.name))
+            .cloned()
+            .collect();
+        match self.rules.digest_metrics(&text, &replicated) {
+            Ok(Ok(d)) => (Some(d), None),
+            Ok(Err(e)) => (
+                None,
+                Some(format!(
+                    "Litestream's metrics at {addr} could not be read: {e}"
+                )),
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    }
+
+    async fn verdict(&self) -> Verdict {
+        let status = self.shared.status.lock().expect("status lock").clone();
+        let uptime = status.started_at.map_or(0.0, |s| now() - s);
+        let synced = match (&self.socket, status.state.as_str()) {
+            (Some(socket), "running") => control_socket::list(socket, Duration::from_secs(1))
+                .await
+                .ok(),
+            _ => None,
+        };
+        let databases = self
+            .databases
+            .iter()
+            .filter(|d| self.replicated.contains(&d.name))
+            .map(|d| {
+                let last = synced
+                    .as_ref()
+                    .and_then(|list| list.iter().find(|s| s.path == d.path));
+                DatabaseEvidence {
+                    name: d.name.clone(),
+                    path: d.path.clone(),
+                    file_exists: std::path::Path::new(&d.path).exists(),
+                    seconds_since_sync: last.and_then(|s| s.last_sync_at.as_deref()).map(age_of),
+                    socket_asked: synced.is_some(),
+                }
+            })
+            .collect();
+        let t = now();
+        let logs = self
+            .shared
+            .logs
+            .recent(crate::logbuf::CAPACITY)
+            .into_iter()
+            .filter(|l| t - l.at <= self.health_window)
+            .map(|l| LogEntry {
+                age_seconds: t - l.at,
+                text: l.text,
+            })
+            .collect();
+        let input = HealthInput {
+            state: status.state.clone(),
+            uptime_seconds: uptime,
+            databases,
+            logs,
+            window_seconds: self.health_window,
+        };
+        self.rules
+            .assess_health(&input)
+            .unwrap_or_else(|e| Verdict {
+                ok: false,
+                reason: e.to_string(),
+                behind: vec![],
+            })
+    }
+}
+
+fn metrics_report(d: &Digest) -> MetricsReport {
+    let ops = |list: &[crate::rules::Operation]| {
+        list.iter()
+            .map(|o| OperationReport {
+                replica_type: o.replica_type.clone(),
+                operation: o.operation.clone(),
+                value: o.value,
+            })
+            .collect()
+    };
+    let mut go = BTreeMap::new();
+    if let Some(v) = d.goroutines {
+        go.insert("go_goroutines", v);
+    }
+    if let Some(v) = d.threads {
+        go.insert("go_threads", v);
+    }
+    MetricsReport {
+        go,
+        replica_operations: BTreeMap::from([
+            ("bytes", ops(&d.operation_bytes)),
+            ("total", ops(&d.operation_counts)),
+        ]),
+        databases: d
+            .databases
+            .iter()
+            .map(|m| {
+                (
+                    m.database.clone(),
+                    m.values.iter().map(|v| (v.name.clone(), v.value)).collect(),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Seconds since an RFC 3339 time; a time we cannot read still proves a sync happened.
+fn age_of(rfc3339: &str) -> f64 {
+    humantime::parse_rfc3339_weak(
+        rfc3339
+            .trim_end_matches('Z')
+            .split(['+'])
+            .next()
+            .unwrap_or(rfc3339),
+    )
+    .ok()
+    .and_then(|t| SystemTime::now().duration_since(t).ok())
+    .map_or(0.0, |d| d.as_secs_f64())
+}

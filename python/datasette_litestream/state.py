@@ -1,0 +1,29 @@
+"""What the plugin remembers about each Datasette instance it started with."""
+
+from __future__ import annotations
+
+import weakref
+
+from .host import Host
+
+
+class State:
+    def __init__(self):
+        self.host: Host | None = None
+        # Set when the host failed while Datasette ran and the plugin asked the
+        # server to stop: the exit status the process must end with.
+        self.fatal_code: int | None = None
+
+
+# Keyed by Datasette instance: tests and embedders may run several in one process.
+_states: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def new_state(datasette) -> State:
+    state = State()
+    _states[datasette] = state
+    return state
+
+
+def state_for(datasette) -> State | None:
+    return _states.get(datasette)

@@ -1,0 +1,106 @@
+"""/-/litestream-status and its JSON twin: the host's status document, shown
+inside Datasette's page chrome to actors allowed `litestream-view-status`."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import httpx
+from datasette.utils.asgi import Forbidden, Response
+
+from .state import state_for
+
+VIEW_STATUS = "litestream-view-status"
+NOT_CONFIGURED = (
+    "there is no datasette-litestream configuration, neither top-level nor for any "
+    "database, so Litestream was not started"
+)
+
+
+async def status_json_view(datasette, request):
+    await _check_allowed(datasette, request)
+    status, code = await _status(datasette)
+    return Response.json(status, status=code)
+
+
+async def status_page_view(datasette, request):
+    await _check_allowed(datasette, request)
+    status, code = await _status(datasette)
+    context = {
+        "status": status,
+        "litestream": _ordered(status.get("litestream") or {}),
+        "logs": [_log_line(entry) for entry in status.get("logs") or []],
+        "metrics": status.get("metrics") or {},
+        "json_url": datasette.urls.path("/-/litestream-status.json"),
+    }
+    html = await datasette.render_template("litestream_status.html", context, request=request)
+    return Response.html(html, status=code)
+
+
+async def _check_allowed(datasette, request) -> None:
+    if not await datasette.allowed(action=VIEW_STATUS, actor=request.actor):
+        raise Forbidden(f"You need the {VIEW_STATUS} permission to view this page")
+
+
+async def _status(datasette) -> tuple[dict, int]:
+    state = state_for(datasette)
+    host = state.host if state else None
+    if host is None:
+        return {"litestream": {"state": "not-started", "replicating": False}, "reason": NOT_CONFIGURED}, 200
+    if not host.running:
+        return {
+            "litestream": {"state": "host-exited", "replicating": False},
+            "reason": f"the datasette-litestream host exited with status {host.exit_code}",
+        }, 503
+    try:
+        return await host.status(), 200
+    except (httpx.HTTPError, OSError, ValueError) as e:
+        return {
+            "litestream": {"state": "unknown"},
+            "reason": f"cannot reach the datasette-litestream host: {e}",
+        }, 503
+
+
+# Shown first, in this order; anything else the host reports follows.
+_LITESTREAM_KEYS = (
+    "state",
+    "replicating",
+    "pid",
+    "version",
+    "uptime_seconds",
+    "restarts",
+    "rotations",
+    "last_exit",
+    "last_exit_code",
+)
+
+
+def _ordered(litestream: dict) -> list[tuple[str, object]]:
+    known = [(k, litestream[k]) for k in _LITESTREAM_KEYS if k in litestream]
+    rest = [(k, v) for k, v in litestream.items() if k not in _LITESTREAM_KEYS]
+    return [(k, _display(v)) for k, v in known + rest]
+
+
+def _display(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _log_line(entry) -> dict:
+    if not isinstance(entry, dict):
+        return {"at": "", "stream": "", "text": str(entry)}
+    at = entry.get("at")
+    try:
+        when = datetime.datetime.fromtimestamp(float(at), datetime.timezone.utc)
+        at_text = when.strftime("%Y-%m-%d %H:%M:%S") + f".{when.microsecond // 1000:03d}Z"
+    except (TypeError, ValueError, OverflowError, OSError):
+        at_text = "" if at is None else str(at)
+    return {"at": at_text, "stream": entry.get("stream") or "", "text": entry.get("text") or ""}

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""A stand-in for the native host that records what the plugin hands it.
+
+It lets the plugin's side of the contract (arguments, stdin JSON, private
+directory, stopping on stdin EOF, reacting to a failing host) be tested on its
+own. FAKE_HOST_RECORD names a JSON file to write; FAKE_HOST_MODE picks a
+behaviour: "ready" (default), "bad-config", "crash", "fail-later", "silent";
+FAKE_HOST_STATUS names a JSON file to serve as the status document on the
+status socket.
+"""
+
+import http.server
+import json
+import os
+import socketserver
+import stat
+import sys
+import threading
+import time
+
+record_path = os.environ["FAKE_HOST_RECORD"]
+mode = os.environ.get("FAKE_HOST_MODE", "ready")
+
+
+def record(**values):
+    try:
+        with open(record_path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        data = {}
+    data.update(values)
+    with open(record_path + ".tmp", "w") as f:
+        json.dump(data, f)
+    os.replace(record_path + ".tmp", record_path)
+
+
+socket_path = sys.argv[sys.argv.index("--status-socket") + 1] if "--status-socket" in sys.argv else None
+socket_dir_mode = None
+if socket_path:
+    socket_dir_mode = stat.S_IMODE(os.stat(os.path.dirname(socket_path)).st_mode)
+line = sys.stdin.readline()
+record(
+    argv=sys.argv[1:],
+    inputs=json.loads(line),
+    socket_dir_mode=socket_dir_mode,
+    path=os.environ.get("PATH", ""),
+    pid=os.getpid(),
+)
+
+if mode == "bad-config":
+    print("error: the datasette-litestream configuration is not valid:", file=sys.stderr)
+    print('  - database "x", key "replicaz": unknown key (did you mean "replicas"?)', file=sys.stderr)
+    sys.exit(2)
+if mode == "crash":
+    print("error: cannot start Litestream: it exploded", file=sys.stderr)
+    sys.exit(1)
+if mode == "silent":
+    sys.stdin.read()
+    sys.exit(0)
+
+
+
+class StatusHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path != "/-/litestream-status.json":
+            self.send_error(404)
+            return
+        with open(os.environ["FAKE_HOST_STATUS"], "rb") as f:
+            body = f.read()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def address_string(self):
+        return "unix"
+
+    def log_message(self, *args):
+        pass
+
+
+if socket_path and os.environ.get("FAKE_HOST_STATUS"):
+    server = socketserver.UnixStreamServer(socket_path, StatusHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+print("fake host: starting", file=sys.stderr, flush=True)
+print(json.dumps({"event": "ready", "litestream": True}), flush=True)
+
+if mode == "fail-later":
+    time.sleep(float(os.environ.get("FAKE_HOST_FAIL_AFTER", "1")))
+    print("error: cannot refresh credentials: credentials-file went away", file=sys.stderr, flush=True)
+    sys.exit(3)
+
+sys.stdin.read()  # until the plugin closes stdin
+record(stopped_on="stdin-eof")

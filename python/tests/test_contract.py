@@ -1,0 +1,239 @@
+"""The plugin's side of the host contract, against a recording stand-in host
+(tests/fake_host.py): what it hands over, how it waits, how it stops, and how
+start-up failures reach Datasette. The real host is exercised in test_host.py
+and test_serve.py."""
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from datasette.app import Datasette
+from datasette.utils import StartupError
+
+import datasette_litestream
+from datasette_litestream import host as host_module
+from conftest import make_db, started
+
+REPLICA = {"replicas": [{"url": "file:///nowhere"}]}
+
+
+def db_config(**databases):
+    return {"databases": {name: {"plugins": {"datasette-litestream": cfg}} for name, cfg in databases.items()}}
+
+
+async def test_inputs_are_what_datasette_sees(tmp_path, fake_host, monkeypatch):
+    a = make_db(tmp_path / "a" / "same.db")
+    b = make_db(tmp_path / "b" / "same.db")
+    other = make_db(tmp_path / "real" / "other.db")
+    link = tmp_path / "link.db"
+    link.symlink_to(other)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("from-a-file")
+    monkeypatch.setenv("DLT_TEST_URL", "file:///from/env")
+    config = {
+        "plugins": {
+            "datasette-litestream": {
+                "access-key-id": {"$env": "DLT_TEST_URL"},
+                "secret-access-key": {"$file": str(secret)},
+            }
+        },
+        **db_config(same_2={"replicas": [{"url": {"$env": "DLT_TEST_URL"}}]}),
+    }
+    ds = Datasette([str(a), str(b), str(link)], config=config, memory=True)
+    async with started(ds):
+        inputs = fake_host.read()["inputs"]
+    assert inputs["working_directory"] == os.getcwd()
+    assert inputs["top_level"] == {"access-key-id": "file:///from/env", "secret-access-key": "from-a-file"}
+    # Datasette's names (stem, then stem_2), resolved paths, no in-memory database.
+    assert inputs["databases"] == [
+        {"name": "same", "path": str(a.resolve()), "plugin_config": None},
+        {"name": "same_2", "path": str(b.resolve()), "plugin_config": {"replicas": [{"url": "file:///from/env"}]}},
+        {"name": "link", "path": str(other.resolve()), "plugin_config": None},
+    ]
+
+
+async def test_database_config_does_not_fall_back_to_top_level(tmp_path, fake_host):
+    db = make_db(tmp_path / "x.db")
+    config = {"plugins": {"datasette-litestream": {"all-replicate": ["file:///r/$DB_NAME"]}}}
+    async with started(Datasette([str(db)], config=config)):
+        inputs = fake_host.read()["inputs"]
+    assert inputs["top_level"] == {"all-replicate": ["file:///r/$DB_NAME"]}
+    assert inputs["databases"][0]["plugin_config"] is None
+
+
+async def test_metadata_plugins_reach_the_host(tmp_path, fake_host):
+    db = make_db(tmp_path / "x.db")
+    metadata = db_config(x=REPLICA)
+    async with started(Datasette([str(db)], metadata=metadata)):
+        inputs = fake_host.read()["inputs"]
+    assert inputs["databases"][0]["plugin_config"] == REPLICA
+
+
+async def test_arguments_private_directory_and_stop_on_stdin_eof(tmp_path, fake_host):
+    db = make_db(tmp_path / "x.db")
+    ds = Datasette([str(db)], config=db_config(x=REPLICA))
+    async with started(ds):
+        record = fake_host.read()
+        argv = record["argv"]
+        assert argv[:3] == ["run", "--stdin", "--status-socket"]
+        assert "--litestream" not in argv  # LITESTREAM_BIN and PATH are the host's business
+        socket = Path(argv[3])
+        assert socket.parent.is_dir()
+        assert record["socket_dir_mode"] == 0o700
+        assert stat.S_IMODE(socket.parent.stat().st_mode) == 0o700
+        assert "stopped_on" not in record
+    # invoke_shutdown ran the shutdown hook: stdin closed, host gone, directory removed.
+    assert fake_host.read()["stopped_on"] == "stdin-eof"
+    assert not socket.parent.exists()
+
+
+async def test_litestream_bin_directory_is_searched_last(tmp_path, fake_host, monkeypatch):
+    monkeypatch.setenv("PATH", "/first:/second")
+    db = make_db(tmp_path / "x.db")
+    async with started(Datasette([str(db)], config=db_config(x=REPLICA))):
+        path = fake_host.read()["path"].split(os.pathsep)
+    assert path[:2] == ["/first", "/second"]
+    assert str(host_module.script_dirs()[0]) in path[2:]
+
+
+async def test_no_config_starts_no_host(tmp_path, fake_host):
+    db = make_db(tmp_path / "x.db")
+    async with started(Datasette([str(db)], config={"databases": {"x": {"title": "X"}}})) as ds:
+        assert datasette_litestream.state_for(ds).host is None
+    assert not fake_host.record.exists()
+
+
+async def test_bad_config_stops_startup_with_the_hosts_errors(tmp_path, fake_host, monkeypatch):
+    monkeypatch.setenv("FAKE_HOST_MODE", "bad-config")
+    db = make_db(tmp_path / "x.db")
+    ds = Datasette([str(db)], config=db_config(x={"replicaz": []}))
+    with pytest.raises(StartupError) as e:
+        await ds.invoke_startup()
+    message = str(e.value)
+    assert message.startswith("the datasette-litestream configuration is not valid:")
+    assert 'database "x", key "replicaz": unknown key (did you mean "replicas"?)' in message
+
+
+async def test_host_crash_before_ready_reports_status_and_output(tmp_path, fake_host, monkeypatch):
+    monkeypatch.setenv("FAKE_HOST_MODE", "crash")
+    db = make_db(tmp_path / "x.db")
+    ds = Datasette([str(db)], config=db_config(x=REPLICA))
+    with pytest.raises(StartupError) as e:
+        await ds.invoke_startup()
+    assert "exited with status 1 before it was ready" in str(e.value)
+    assert "it exploded" in str(e.value)
+
+
+async def test_host_that_never_gets_ready_times_out(tmp_path, fake_host, monkeypatch):
+    monkeypatch.setenv("FAKE_HOST_MODE", "silent")
+    monkeypatch.setattr(host_module, "READY_TIMEOUT", 0.5)
+    db = make_db(tmp_path / "x.db")
+    ds = Datasette([str(db)], config=db_config(x=REPLICA))
+    with pytest.raises(StartupError) as e:
+        await ds.invoke_startup()
+    assert "did not report ready within 0.5 s" in str(e.value)
+
+
+async def test_missing_host_binary_is_a_startup_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATASETTE_LITESTREAM_HOST", str(tmp_path / "missing"))
+    db = make_db(tmp_path / "x.db")
+    ds = Datasette([str(db)], config=db_config(x=REPLICA))
+    with pytest.raises(StartupError) as e:
+        await ds.invoke_startup()
+    assert "cannot start the host program" in str(e.value)
+
+
+async def test_unreadable_file_secret_is_a_startup_error(tmp_path, fake_host):
+    db = make_db(tmp_path / "x.db")
+    config = {"plugins": {"datasette-litestream": {"secret-access-key": {"$file": str(tmp_path / "nope")}}}}
+    ds = Datasette([str(db)], config=config)
+    with pytest.raises(StartupError) as e:
+        await ds.invoke_startup()
+    assert "cannot read its configuration" in str(e.value)
+
+
+async def test_status_page_when_host_is_unreachable(tmp_path, fake_host):
+    # The stand-in serves no status socket: the page says so instead of failing.
+    db = make_db(tmp_path / "x.db")
+    config = {**db_config(x=REPLICA), "permissions": {"litestream-view-status": True}}
+    async with started(Datasette([str(db)], config=config)) as ds:
+        response = await ds.client.get("/-/litestream-status.json")
+        assert response.status_code == 503
+        assert "cannot reach the datasette-litestream host" in response.json()["reason"]
+        page = await ds.client.get("/-/litestream-status")
+        assert page.status_code == 503
+        assert "cannot reach the datasette-litestream host" in page.text
+        assert "Litestream is not running" in page.text
+
+
+
+STATUS = {
+    "litestream": {
+        "state": "running",
+        "pid": 4242,
+        "uptime_seconds": 12.34,
+        "replicating": True,
+        "restarts": 1,
+        "rotations": 2,
+        "last_exit": None,
+        "last_exit_code": None,
+        "version": "0.5.17",
+        "something_new": "shown too",
+    },
+    "reason": None,
+    "databases": [{"name": "x", "replicated": True}, {"name": "y", "replicated": False}],
+    "config": "dbs:\n  - path: /data/x.db\n    replica:\n      url: file:///r/x\naccess-key-id: AKID\nsecret-access-key: '[REDACTED]'\n",
+    "logs": [{"at": 1764000000.25, "stream": "stdout", "text": "level=INFO msg=\"snapshot complete\" <b>"}],
+    "metrics": {
+        "go": {"go_goroutines": 12, "go_threads": 8},
+        "replica_operations": {
+            "bytes": [{"replica_type": "s3", "operation": "PUT", "value": 123.0}],
+            "total": [{"replica_type": "s3", "operation": "PUT", "value": 3.0}],
+        },
+        "databases": {"x": {"litestream_db_size": 4096.0}},
+    },
+    "health": {"ok": True, "reason": "replicated 0.8 s ago"},
+}
+
+
+async def test_status_document_passes_through_and_renders(tmp_path, fake_host, monkeypatch):
+    status_file = tmp_path / "status.json"
+    status_file.write_text(json.dumps(STATUS))
+    monkeypatch.setenv("FAKE_HOST_STATUS", str(status_file))
+    db = make_db(tmp_path / "x.db")
+    config = {**db_config(x=REPLICA), "permissions": {"litestream-view-status": True}}
+    async with started(Datasette([str(db)], config=config)) as ds:
+        response = await ds.client.get("/-/litestream-status.json")
+        assert response.status_code == 200
+        assert response.json() == STATUS
+        page = await ds.client.get("/-/litestream-status")
+        assert page.status_code == 200
+        html = page.text
+    assert "Litestream is running (pid 4242)." in html
+    assert "Health: OK — replicated 0.8 s ago" in html
+    assert "<th scope=\"row\">uptime_seconds</th><td>12.3</td>" in html
+    assert "something_new" in html and "shown too" in html
+    assert "<td>y</td><td>no</td>" in html
+    assert "secret-access-key: &#39;[REDACTED]&#39;" in html
+    assert "2025-11-24 16:00:00.250Z" in html
+    assert "&lt;b&gt;" in html  # log text is escaped
+    assert "<th scope=\"row\">go_goroutines</th><td>12</td>" in html
+    assert "<td>s3</td><td>PUT</td><td>123.0</td>" in html
+    assert "litestream_db_size" in html
+    assert "No metrics are available" not in html
+
+
+async def test_status_page_without_metrics_says_so(tmp_path, fake_host, monkeypatch):
+    status = {**STATUS, "metrics": None, "metrics_note": "metrics-addr is not set"}
+    del status["health"]
+    status_file = tmp_path / "status.json"
+    status_file.write_text(json.dumps(status))
+    monkeypatch.setenv("FAKE_HOST_STATUS", str(status_file))
+    db = make_db(tmp_path / "x.db")
+    config = {**db_config(x=REPLICA), "permissions": {"litestream-view-status": True}}
+    async with started(Datasette([str(db)], config=config)) as ds:
+        html = (await ds.client.get("/-/litestream-status")).text
+    assert "No metrics are available: metrics-addr is not set" in html
+    assert "Health:" not in html

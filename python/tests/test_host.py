@@ -1,0 +1,138 @@
+"""In-process Datasette with the real host and real Litestream 0.5: the status
+page and its JSON twin, and the seed README's configurations as the host
+renders them (seen through the redacted config the status view shows)."""
+
+import asyncio
+import os
+
+import pytest
+from datasette.app import Datasette
+
+import datasette_litestream
+from conftest import alive, free_port, make_db, started, wait_for
+
+pytestmark = pytest.mark.host
+
+ALLOW_ALL = {"permissions": {"litestream-view-status": True}}
+
+
+def plugin(config):
+    return {"datasette-litestream": config}
+
+
+async def status_of(ds):
+    response = await ds.client.get("/-/litestream-status.json")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_status_page_and_json_show_a_running_litestream(tmp_path, host_env):
+    db = make_db(tmp_path / "x.db", rows=1)
+    replica = tmp_path / "replica"
+    config = {**ALLOW_ALL, "databases": {"x": {"plugins": plugin({"replicas": [{"url": f"file://{replica}"}]})}}}
+    async with started(Datasette([str(db)], config=config)) as ds:
+        state = datasette_litestream.state_for(ds)
+        assert state.host.litestream is True
+        status = await status_of(ds)
+        litestream = status["litestream"]
+        assert litestream["state"] == "running"
+        assert alive(litestream["pid"])
+        assert {d["name"]: d.get("replicated") for d in status["databases"]} == {"x": True}
+        assert str(replica) in status["config"]
+        page = await ds.client.get("/-/litestream-status")
+        assert page.status_code == 200
+        assert f"Litestream is running (pid {litestream['pid']})" in page.text
+        assert str(replica) in page.text
+        assert "No metrics are available" in page.text
+    wait_for(lambda: not alive(litestream["pid"]), 15, "Litestream to stop with Datasette")
+
+
+@pytest.mark.parametrize("variable", ["$DB_DIRECTORY", "$PWD"])
+async def test_all_replicate_expands_variables(tmp_path, host_env, monkeypatch, variable):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    data = tmp_path / "data"
+    dbs = [make_db(data / "one.db"), make_db(data / "two.db")]
+    base = {"$DB_DIRECTORY": data, "$PWD": cwd}[variable]
+    config = {**ALLOW_ALL, "plugins": plugin({"all-replicate": [f"file://{variable}/replicas/$DB_NAME"]})}
+    async with started(Datasette([str(p) for p in dbs], config=config)) as ds:
+        status = await status_of(ds)
+        for name in ("one", "two"):
+            assert f"file://{base}/replicas/{name}" in status["config"]
+            wait_for(lambda: any((base / "replicas" / name).rglob("*")), 15, f"replica files for {name}")
+
+
+async def test_database_level_options_reach_litestream(tmp_path, host_env):
+    db = make_db(tmp_path / "x.db")
+    options = {
+        "replicas": [{"url": f"file://{tmp_path / 'replica'}"}],
+        "monitor-interval": "2s",
+        "checkpoint-interval": "1m",
+        "min-checkpoint-page-count": 500,
+    }
+    config = {**ALLOW_ALL, "databases": {"x": {"plugins": plugin(options)}}}
+    async with started(Datasette([str(db)], config=config)) as ds:
+        text = (await status_of(ds))["config"]
+        for key, value in (("monitor-interval", "2s"), ("checkpoint-interval", "1m"), ("min-checkpoint-page-count", "500")):
+            assert key in text and value in text, text
+
+
+async def test_secrets_never_reach_the_status_view(tmp_path, host_env, monkeypatch):
+    monkeypatch.setenv("DLT_SECRET", "s3cr3t-$HOME-value")
+    db = make_db(tmp_path / "x.db")
+    config = {
+        **ALLOW_ALL,
+        "plugins": plugin({"access-key-id": "AKIDEXAMPLE", "secret-access-key": {"$env": "DLT_SECRET"}}),
+        "databases": {"x": {"plugins": plugin({"replicas": [{"url": f"file://{tmp_path / 'replica'}"}]})}},
+    }
+    async with started(Datasette([str(db)], config=config)) as ds:
+        body = (await ds.client.get("/-/litestream-status.json")).text
+        page = (await ds.client.get("/-/litestream-status")).text
+        for text in (body, page):
+            assert "s3cr3t" not in text
+
+
+async def test_metrics_are_shown_when_metrics_addr_is_set(tmp_path, host_env):
+    db = make_db(tmp_path / "x.db")
+    config = {
+        **ALLOW_ALL,
+        "plugins": plugin({"metrics-addr": f"127.0.0.1:{free_port()}"}),
+        "databases": {"x": {"plugins": plugin({"replicas": [{"url": f"file://{tmp_path / 'replica'}"}]})}},
+    }
+    async with started(Datasette([str(db)], config=config)) as ds:
+        status = await status_of(ds)
+        assert "addr:" in status["config"]
+        # The host scrapes Litestream's endpoint; it may need a moment after start-up.
+        metrics = status.get("metrics") or await poll_metrics(ds)
+        assert metrics["go"]["go_goroutines"] > 0
+        page = await ds.client.get("/-/litestream-status")
+        assert "Go runtime" in page.text
+        assert "go_goroutines" in page.text
+
+
+async def poll_metrics(ds, timeout=15.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        metrics = (await status_of(ds)).get("metrics")
+        if metrics:
+            return metrics
+        await asyncio.sleep(0.2)
+    raise AssertionError("no metrics in the status view")
+
+
+async def test_stopping_datasette_stops_host_and_litestream(tmp_path, host_env):
+    db = make_db(tmp_path / "x.db")
+    config = {**ALLOW_ALL, "databases": {"x": {"plugins": plugin({"replicas": [{"url": f"file://{tmp_path / 'r'}"}]})}}}
+    ds = Datasette([str(db)], config=config)
+    async with started(ds):
+        host = datasette_litestream.state_for(ds).host
+        host_pid = host.process.pid
+        litestream_pid = (await status_of(ds))["litestream"]["pid"]
+        socket_dir = os.path.dirname(host.socket)
+    # invoke_shutdown awaited the host: both are gone, the private directory too.
+    assert host.exit_code == 0
+    assert not alive(host_pid)
+    assert not alive(litestream_pid)
+    assert not os.path.exists(socket_dir)
