@@ -9,13 +9,7 @@ use std::path::PathBuf;
 fn main() {
     let host = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = host.parent().unwrap().to_path_buf();
-    for watched in [
-        "guest/src",
-        "guest/Cargo.toml",
-        "wit",
-        "Cargo.toml",
-        "host/wasm_build.rs",
-    ] {
+    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.toml", "host/wasm_build.rs"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let wasm = wasm_build::build_component(&root, &root.join("guest/Cargo.toml"), "guest", "guest");

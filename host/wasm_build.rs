@@ -26,9 +26,7 @@ pub fn build_component(root: &Path, manifest: &Path, crate_name: &str, profile: 
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd
-        .status()
-        .expect("cannot run cargo to build the wasm component");
+    let status = cmd.status().expect("cannot run cargo to build the wasm component");
     if !status.success() {
         panic!(
             "cannot build {crate_name} for wasm32-wasip2 ({status}); if the target is missing, \
@@ -36,8 +34,5 @@ pub fn build_component(root: &Path, manifest: &Path, crate_name: &str, profile: 
         );
     }
     let dir = if profile == "dev" { "debug" } else { profile };
-    target_dir
-        .join("wasm32-wasip2")
-        .join(dir)
-        .join(format!("{crate_name}.wasm"))
+    target_dir.join("wasm32-wasip2").join(dir).join(format!("{crate_name}.wasm"))
 }

@@ -8,12 +8,7 @@ use std::path::PathBuf;
 fn main() {
     let tests = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = tests.parent().unwrap().to_path_buf();
-    for watched in [
-        "tests/hostile/src",
-        "tests/hostile/Cargo.toml",
-        "wit",
-        "host/wasm_build.rs",
-    ] {
+    for watched in ["tests/hostile/src", "tests/hostile/Cargo.toml", "wit", "host/wasm_build.rs"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let manifest = tests.join("hostile/Cargo.toml");

@@ -6,9 +6,8 @@ use serde_json::Value;
 
 pub fn parse(text: &str) -> Result<Credentials, CredentialsError> {
     // serde_json's messages can quote input; report only where the syntax broke.
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        CredentialsError::NotJson(format!("line {} column {}", e.line(), e.column()))
-    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| CredentialsError::NotJson(format!("line {} column {}", e.line(), e.column())))?;
     let Value::Object(map) = value else {
         return Err(CredentialsError::NotAnObject);
     };
@@ -26,11 +25,7 @@ pub fn parse(text: &str) -> Result<Credentials, CredentialsError> {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(_) => return Err(CredentialsError::WrongType("session-token".into())),
     };
-    Ok(Credentials {
-        access_key_id,
-        secret_access_key,
-        session_token,
-    })
+    Ok(Credentials { access_key_id, secret_access_key, session_token })
 }
 
 pub fn compare(current: &Credentials, fresh: &Credentials) -> CredentialsChange {
@@ -44,10 +39,7 @@ pub fn compare(current: &Credentials, fresh: &Credentials) -> CredentialsChange 
     if current.session_token != fresh.session_token {
         fields.push("session-token".to_owned());
     }
-    CredentialsChange {
-        changed: !fields.is_empty(),
-        fields,
-    }
+    CredentialsChange { changed: !fields.is_empty(), fields }
 }
 
 #[cfg(test)]
@@ -56,14 +48,10 @@ mod tests {
 
     #[test]
     fn errors_never_carry_the_secret() {
-        let bad =
-            parse(r#"{"access-key-id": "AKIA", "secret-access-key": "TOPSECRET" "#).unwrap_err();
+        let bad = parse(r#"{"access-key-id": "AKIA", "secret-access-key": "TOPSECRET" "#).unwrap_err();
         assert!(!format!("{bad:?}").contains("TOPSECRET"));
         let wrong = parse(r#"{"access-key-id": "AKIA", "secret-access-key": 12345}"#).unwrap_err();
-        assert_eq!(
-            wrong,
-            CredentialsError::WrongType("secret-access-key".into())
-        );
+        assert_eq!(wrong, CredentialsError::WrongType("secret-access-key".into()));
         assert!(!format!("{wrong:?}").contains("12345"));
     }
 
@@ -71,8 +59,7 @@ mod tests {
     fn other_keys_are_ignored_and_token_is_optional() {
         let c = parse(r#"{"access-key-id":"A","secret-access-key":"S","expires":"x"}"#).unwrap();
         assert_eq!(c.session_token, None);
-        let t =
-            parse(r#"{"access-key-id":"A","secret-access-key":"S","session-token":"T"}"#).unwrap();
+        let t = parse(r#"{"access-key-id":"A","secret-access-key":"S","session-token":"T"}"#).unwrap();
         assert_eq!(compare(&c, &t).fields, vec!["session-token"]);
         assert!(!compare(&c, &c).changed);
     }

@@ -14,9 +14,7 @@ struct Component;
 
 impl Guest for Component {
     fn check(request: t::Request) -> Result<t::Plan, Vec<t::ConfigError>> {
-        crate::plan::plan(&request.into())
-            .map(Into::into)
-            .map_err(errors)
+        crate::plan::plan(&request.into()).map(Into::into).map_err(errors)
     }
 
     fn render(
@@ -42,33 +40,23 @@ impl Guest for Component {
     }
 
     fn parse_credentials(text: String) -> Result<t::Credentials, t::CredentialsError> {
-        crate::credentials::parse(&text)
-            .map(Into::into)
-            .map_err(|e| match e {
-                m::CredentialsError::NotJson(at) => t::CredentialsError::NotJson(at),
-                m::CredentialsError::NotAnObject => t::CredentialsError::NotAnObject,
-                m::CredentialsError::MissingKey(k) => t::CredentialsError::MissingKey(k),
-                m::CredentialsError::WrongType(k) => t::CredentialsError::WrongType(k),
-            })
+        crate::credentials::parse(&text).map(Into::into).map_err(|e| match e {
+            m::CredentialsError::NotJson(at) => t::CredentialsError::NotJson(at),
+            m::CredentialsError::NotAnObject => t::CredentialsError::NotAnObject,
+            m::CredentialsError::MissingKey(k) => t::CredentialsError::MissingKey(k),
+            m::CredentialsError::WrongType(k) => t::CredentialsError::WrongType(k),
+        })
     }
 
     fn compare_credentials(current: t::Credentials, fresh: t::Credentials) -> t::CredentialsChange {
         let change = crate::credentials::compare(&current.into(), &fresh.into());
-        t::CredentialsChange {
-            changed: change.changed,
-            fields: change.fields,
-        }
+        t::CredentialsChange { changed: change.changed, fields: change.fields }
     }
 }
 
 fn errors(list: Vec<m::ConfigError>) -> Vec<t::ConfigError> {
     list.into_iter()
-        .map(|e| t::ConfigError {
-            database: e.database,
-            key: e.key,
-            problem: e.problem,
-            hint: e.hint,
-        })
+        .map(|e| t::ConfigError { database: e.database, key: e.key, problem: e.problem, hint: e.hint })
         .collect()
 }
 
@@ -150,10 +138,7 @@ impl wit::exports::datasette::litestream::metrics::Guest for Component {
                 .into_iter()
                 .map(|(database, values)| mx::DatabaseMetrics {
                     database,
-                    values: values
-                        .into_iter()
-                        .map(|(name, value)| mx::NamedValue { name, value })
-                        .collect(),
+                    values: values.into_iter().map(|(name, value)| mx::NamedValue { name, value }).collect(),
                 })
                 .collect(),
         })
@@ -176,28 +161,15 @@ impl wit::exports::datasette::litestream::health::Guest for Component {
                     socket_asked: d.socket_asked,
                 })
                 .collect(),
-            logs: input
-                .logs
-                .into_iter()
-                .map(|l| (l.age_seconds, l.text))
-                .collect(),
+            logs: input.logs.into_iter().map(|l| (l.age_seconds, l.text)).collect(),
             window_seconds: input.window_seconds,
         });
-        hx::Verdict {
-            ok: v.ok,
-            reason: v.reason,
-            behind: v.behind,
-        }
+        hx::Verdict { ok: v.ok, reason: v.reason, behind: v.behind }
     }
 }
 
 fn database(d: t::Database) -> m::Database {
-    m::Database {
-        name: d.name,
-        path: d.path,
-        directory: d.directory,
-        plugin_config: d.plugin_config,
-    }
+    m::Database { name: d.name, path: d.path, directory: d.directory, plugin_config: d.plugin_config }
 }
 
 wit::export!(Component with_types_in wit);

@@ -7,16 +7,10 @@ use crate::model::{Evidence, HealthInput, Verdict};
 pub fn assess(input: &HealthInput) -> Verdict {
     if input.state != "running" {
         let reason = match input.state.as_str() {
-            "not-started" => {
-                "Litestream is not running: nothing is configured to replicate".to_owned()
-            }
+            "not-started" => "Litestream is not running: nothing is configured to replicate".to_owned(),
             state => format!("Litestream is not running (state: {state})"),
         };
-        return Verdict {
-            ok: false,
-            reason,
-            behind: vec![],
-        };
+        return Verdict { ok: false, reason, behind: vec![] };
     }
     let behind: Vec<String> = input
         .databases
@@ -28,11 +22,7 @@ pub fn assess(input: &HealthInput) -> Verdict {
         [one] => format!("behind: {one}"),
         many => format!("{} databases behind: {}", many.len(), many.join("; ")),
     };
-    Verdict {
-        ok: behind.is_empty(),
-        reason,
-        behind,
-    }
+    Verdict { ok: behind.is_empty(), reason, behind }
 }
 
 fn problem(db: &Evidence, input: &HealthInput) -> Option<String> {
@@ -40,34 +30,19 @@ fn problem(db: &Evidence, input: &HealthInput) -> Option<String> {
         return Some("the database file does not exist (Litestream waits for it)".into());
     }
     let file = db.path.rsplit('/').next().unwrap_or(&db.path);
-    let about = |line: &str| {
-        field(line, "db").is_some_and(|v| v == db.path || v == file) || line.contains(&db.path)
-    };
-    let last_error = input
-        .logs
-        .iter()
-        .rev()
-        .find(|(age, l)| *age <= input.window_seconds && about(l) && is_error(l));
+    let about =
+        |line: &str| field(line, "db").is_some_and(|v| v == db.path || v == file) || line.contains(&db.path);
+    let last_error =
+        input.logs.iter().rev().find(|(age, l)| *age <= input.window_seconds && about(l) && is_error(l));
     if let Some((error_age, line)) = last_error {
-        let recovered = input
-            .logs
-            .iter()
-            .any(|(age, l)| age < error_age && about(l) && is_success(l));
+        let recovered = input.logs.iter().any(|(age, l)| age < error_age && about(l) && is_success(l));
         if !recovered {
-            let why = field(line, "error")
-                .or_else(|| field(line, "msg"))
-                .unwrap_or_else(|| line.to_owned());
+            let why = field(line, "error").or_else(|| field(line, "msg")).unwrap_or_else(|| line.to_owned());
             return Some(format!("{} ({:.0} s ago)", shorten(&why), error_age));
         }
     }
-    if db.socket_asked
-        && db.seconds_since_sync.is_none()
-        && input.uptime_seconds > input.window_seconds
-    {
-        return Some(format!(
-            "no successful sync in {:.0} s since Litestream started",
-            input.uptime_seconds
-        ));
+    if db.socket_asked && db.seconds_since_sync.is_none() && input.uptime_seconds > input.window_seconds {
+        return Some(format!("no successful sync in {:.0} s since Litestream started", input.uptime_seconds));
     }
     None
 }
@@ -78,23 +53,15 @@ fn is_error(line: &str) -> bool {
 
 /// Lines both Litestream lines print after shipping data.
 fn is_success(line: &str) -> bool {
-    [
-        "wal segment written",
-        "snapshot written",
-        "snapshot complete",
-        "compaction complete",
-        "sync complete",
-    ]
-    .iter()
-    .any(|m| line.contains(m))
+    ["wal segment written", "snapshot written", "snapshot complete", "compaction complete", "sync complete"]
+        .iter()
+        .any(|m| line.contains(m))
 }
 
 /// A logfmt field's value (quoted or bare).
 pub fn field(line: &str, key: &str) -> Option<String> {
-    let start = line
-        .match_indices(&format!("{key}="))
-        .find(|(i, _)| *i == 0 || line.as_bytes()[i - 1] == b' ')?
-        .0;
+    let start =
+        line.match_indices(&format!("{key}=")).find(|(i, _)| *i == 0 || line.as_bytes()[i - 1] == b' ')?.0;
     let rest = &line[start + key.len() + 1..];
     if let Some(quoted) = rest.strip_prefix('"') {
         let mut out = String::new();
@@ -143,10 +110,7 @@ mod tests {
     #[test]
     fn a_recent_error_without_recovery_is_behind() {
         let v = assess(&input(
-            vec![(
-                5.0,
-                r#"level=ERROR msg="monitor error" db=/srv/data.db error="permission denied""#,
-            )],
+            vec![(5.0, r#"level=ERROR msg="monitor error" db=/srv/data.db error="permission denied""#)],
             true,
         ));
         assert!(!v.ok);
@@ -157,22 +121,13 @@ mod tests {
     fn recovery_or_age_clears_an_error() {
         let recovered = input(
             vec![
-                (
-                    9.0,
-                    r#"level=ERROR msg="monitor error" db=/srv/data.db error="x""#,
-                ),
+                (9.0, r#"level=ERROR msg="monitor error" db=/srv/data.db error="x""#),
                 (2.0, "msg=\"wal segment written\" db=/srv/data.db"),
             ],
             true,
         );
         assert!(assess(&recovered).ok);
-        let old = input(
-            vec![(
-                90.0,
-                r#"level=ERROR msg="monitor error" db=/srv/data.db error="x""#,
-            )],
-            true,
-        );
+        let old = input(vec![(90.0, r#"level=ERROR msg="monitor error" db=/srv/data.db error="x""#)], true);
         assert!(assess(&old).ok);
     }
 
@@ -181,9 +136,6 @@ mod tests {
         assert!(!assess(&input(vec![], false)).ok);
         let mut stopped = input(vec![], true);
         stopped.state = "restarting".into();
-        assert_eq!(
-            assess(&stopped).reason,
-            "Litestream is not running (state: restarting)"
-        );
+        assert_eq!(assess(&stopped).reason, "Litestream is not running (state: restarting)");
     }
 }

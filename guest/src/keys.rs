@@ -128,9 +128,7 @@ fn distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
             diagonal = above;
         }
     }
@@ -145,10 +143,7 @@ mod tests {
     fn typo_finds_the_key_it_meant() {
         let keys = DATABASE.iter().map(|(k, _)| *k);
         assert_eq!(nearest("replica", keys.clone()), Some("replicas"));
-        assert_eq!(
-            nearest("monitor-intervall", keys.clone()),
-            Some("monitor-interval")
-        );
+        assert_eq!(nearest("monitor-intervall", keys.clone()), Some("monitor-interval"));
         assert_eq!(nearest("bucket", keys), None);
     }
 

@@ -20,12 +20,7 @@ pub fn digest(text: &str, databases: &[Database]) -> Result<Digest, String> {
             continue;
         }
         let s = sample(line).ok_or_else(|| format!("line {} is not a Prometheus sample", n + 1))?;
-        let label = |k: &str| {
-            s.labels
-                .iter()
-                .find(|(l, _)| *l == k)
-                .map(|(_, v)| v.as_str())
-        };
+        let label = |k: &str| s.labels.iter().find(|(l, _)| *l == k).map(|(_, v)| v.as_str());
         match s.name {
             "go_goroutines" => digest.goroutines = Some(s.value),
             "go_threads" => digest.threads = Some(s.value),
@@ -131,11 +126,7 @@ fn sample(line: &str) -> Option<Sample<'_>> {
         "-Inf" => f64::NEG_INFINITY,
         v => v.parse().ok()?,
     };
-    Some(Sample {
-        name,
-        labels,
-        value,
-    })
+    Some(Sample { name, labels, value })
 }
 
 #[cfg(test)]
@@ -143,22 +134,14 @@ mod tests {
     use super::*;
 
     fn db(name: &str, path: &str) -> Database {
-        Database {
-            name: name.into(),
-            path: path.into(),
-            directory: "/d".into(),
-            plugin_config: None,
-        }
+        Database { name: name.into(), path: path.into(), directory: "/d".into(), plugin_config: None }
     }
 
     #[test]
     fn samples_with_escaped_labels() {
         let s = sample(r#"m{a="x\"y",b="1,2"} 3.5 1700000000"#).unwrap();
         assert_eq!(s.name, "m");
-        assert_eq!(
-            s.labels,
-            vec![("a", "x\"y".to_owned()), ("b", "1,2".to_owned())]
-        );
+        assert_eq!(s.labels, vec![("a", "x\"y".to_owned()), ("b", "1,2".to_owned())]);
         assert_eq!(s.value, 3.5);
         assert_eq!(sample("go_threads 9").unwrap().value, 9.0);
     }
@@ -174,10 +157,7 @@ mod tests {
             d.databases,
             vec![(
                 "alpha".into(),
-                vec![
-                    ("litestream_db_size".into(), 16384.0),
-                    ("litestream_txid".into(), 7.0)
-                ]
+                vec![("litestream_db_size".into(), 16384.0), ("litestream_txid".into(), 7.0)]
             )]
         );
     }

@@ -5,11 +5,7 @@ use crate::{render, validate, value};
 
 pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
     let valid = validate::validate(request)?;
-    let replicated: Vec<String> = valid
-        .databases
-        .iter()
-        .map(|r| r.database.name.clone())
-        .collect();
+    let replicated: Vec<String> = valid.databases.iter().map(|r| r.database.name.clone()).collect();
     let mut warnings = valid.warnings;
     let start_litestream = !replicated.is_empty() || valid.top.present;
     if start_litestream && replicated.is_empty() {
@@ -30,11 +26,7 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         .databases
         .iter()
         .flat_map(|r| &r.replicas)
-        .filter_map(|r| {
-            r.get("sync-interval")
-                .and_then(|v| v.as_str())
-                .and_then(value::duration_seconds)
-        })
+        .filter_map(|r| r.get("sync-interval").and_then(|v| v.as_str()).and_then(value::duration_seconds))
         .fold(1.0, f64::max);
     let health_window_seconds = (10.0 * slowest_sync).max(30.0);
     Ok(Plan {
@@ -50,10 +42,7 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
     })
 }
 
-pub fn render(
-    request: &Request,
-    credentials: Option<&Credentials>,
-) -> Result<Rendered, Vec<ConfigError>> {
+pub fn render(request: &Request, credentials: Option<&Credentials>) -> Result<Rendered, Vec<ConfigError>> {
     let valid = validate::validate(request)?;
     render::render(request, &valid, credentials).map_err(|e| vec![e])
 }

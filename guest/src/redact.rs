@@ -8,14 +8,14 @@ pub const REDACTED: &str = "***REDACTED***";
 
 /// Reads a Litestream document (JSON, or any YAML) and writes it back as JSON, redacted.
 pub fn document(text: &str) -> Result<String, String> {
-    let mut doc: Value = serde_norway::from_str(text)
-        .map_err(|e| format!("cannot read the document as YAML: {e}"))?;
+    let mut doc: Value =
+        serde_norway::from_str(text).map_err(|e| format!("cannot read the document as YAML: {e}"))?;
     if !doc.is_object() {
         return Err("the document is not a mapping".into());
     }
     walk(&mut doc);
-    let mut out = serde_json::to_string_pretty(&doc)
-        .map_err(|e| format!("cannot write the document: {e}"))?;
+    let mut out =
+        serde_json::to_string_pretty(&doc).map_err(|e| format!("cannot write the document: {e}"))?;
     out.push('\n');
     Ok(out)
 }
@@ -56,10 +56,7 @@ pub fn url(text: &str) -> String {
 
 /// The secret values inside a URL, for scrubbing logs.
 pub fn url_secrets(text: &str) -> Vec<String> {
-    parts(text)
-        .into_iter()
-        .map(|(s, e)| text[s..e].to_owned())
-        .collect()
+    parts(text).into_iter().map(|(s, e)| text[s..e].to_owned()).collect()
 }
 
 /// Byte ranges of secrets: the password of `scheme://user:password@host` and the values
@@ -70,9 +67,8 @@ fn parts(text: &str) -> Vec<(usize, usize)> {
     };
     let mut found = Vec::new();
     let authority_start = scheme_end + 3;
-    let authority_end = text[authority_start..]
-        .find(['/', '?', '#'])
-        .map_or(text.len(), |i| authority_start + i);
+    let authority_end =
+        text[authority_start..].find(['/', '?', '#']).map_or(text.len(), |i| authority_start + i);
     let authority = &text[authority_start..authority_end];
     if let Some(at) = authority.rfind('@')
         && let Some(colon) = authority[..at].find(':')
@@ -81,9 +77,7 @@ fn parts(text: &str) -> Vec<(usize, usize)> {
     }
     if let Some(q) = text[authority_end..].find('?') {
         let query_start = authority_end + q + 1;
-        let query_end = text[query_start..]
-            .find('#')
-            .map_or(text.len(), |i| query_start + i);
+        let query_end = text[query_start..].find('#').map_or(text.len(), |i| query_start + i);
         let mut offset = query_start;
         for pair in text[query_start..query_end].split('&') {
             if let Some((name, value)) = pair.split_once('=') {
@@ -111,20 +105,14 @@ mod tests {
 
     #[test]
     fn url_passwords_and_secret_parameters() {
-        assert_eq!(
-            url("sftp://bob:hunter2@host/p"),
-            "sftp://bob:***REDACTED***@host/p"
-        );
+        assert_eq!(url("sftp://bob:hunter2@host/p"), "sftp://bob:***REDACTED***@host/p");
         assert_eq!(
             url("s3://b/p?endpoint=http://x&secret-access-key=S3CR3T"),
             "s3://b/p?endpoint=http://x&secret-access-key=***REDACTED***"
         );
         assert_eq!(url("s3://bucket/path"), "s3://bucket/path");
         assert_eq!(url("not a url"), "not a url");
-        assert_eq!(
-            url_secrets("webdav://u:pw@h/x?token=abc"),
-            vec!["pw", "abc"]
-        );
+        assert_eq!(url_secrets("webdav://u:pw@h/x?token=abc"), vec!["pw", "abc"]);
     }
 
     #[test]

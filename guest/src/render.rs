@@ -16,12 +16,8 @@ pub fn render(
                 CredentialsSource::File(_) => "credentials-file",
                 _ => "credentials-command",
             };
-            return Err(ConfigError::new(
-                None,
-                key,
-                "the credentials were not read before rendering",
-            )
-            .hint("the host must read the credentials source first"));
+            return Err(ConfigError::new(None, key, "the credentials were not read before rendering")
+                .hint("the host must read the credentials source first"));
         }
         (Some(_), Some(c)) => Some(c),
         (None, _) => valid.top.static_credentials.as_ref(),
@@ -37,21 +33,12 @@ pub fn render(
             Some(token) => {
                 secrets.push(token.clone());
                 environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
-                environment.push((
-                    "AWS_SECRET_ACCESS_KEY".to_owned(),
-                    c.secret_access_key.clone(),
-                ));
+                environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
                 environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
             }
             None => {
-                doc.insert(
-                    "access-key-id".into(),
-                    Value::String(c.access_key_id.clone()),
-                );
-                doc.insert(
-                    "secret-access-key".into(),
-                    Value::String(c.secret_access_key.clone()),
-                );
+                doc.insert("access-key-id".into(), Value::String(c.access_key_id.clone()));
+                doc.insert("secret-access-key".into(), Value::String(c.secret_access_key.clone()));
             }
         }
     }
@@ -90,18 +77,13 @@ pub fn render(
     }
     // JSON is YAML that Go's decoder cannot misread (`on`, `yes`, `0x1`, `@` all stay
     // strings), and it is what the Python plugin handed Litestream.
-    let mut document = serde_json::to_string_pretty(&Value::Object(doc)).map_err(|e| {
-        ConfigError::new(None, "", format!("cannot write the Litestream config: {e}"))
-    })?;
+    let mut document = serde_json::to_string_pretty(&Value::Object(doc))
+        .map_err(|e| ConfigError::new(None, "", format!("cannot write the Litestream config: {e}")))?;
     document.push('\n');
     secrets.retain(|s| !s.is_empty());
     secrets.sort();
     secrets.dedup();
-    Ok(Rendered {
-        document,
-        environment,
-        secrets,
-    })
+    Ok(Rendered { document, environment, secrets })
 }
 
 fn collect_secrets(replica: &Map<String, Value>, secrets: &mut Vec<String>) {

@@ -22,10 +22,7 @@ pub struct UnknownVariable {
 pub fn unknown_variables(template: &str) -> Vec<UnknownVariable> {
     variables(template)
         .filter(|(_, name)| !VARIABLES.contains(name))
-        .map(|(_, name)| UnknownVariable {
-            name: name.to_owned(),
-            nearest: nearest(name, VARIABLES),
-        })
+        .map(|(_, name)| UnknownVariable { name: name.to_owned(), nearest: nearest(name, VARIABLES) })
         .collect()
 }
 
@@ -64,36 +61,20 @@ fn variables(template: &str) -> impl Iterator<Item = (usize, &str)> {
 mod tests {
     use super::*;
 
-    const V: Values = Values {
-        db_name: "city_budget",
-        db_directory: "/data/dbs",
-        pwd: "/srv",
-    };
+    const V: Values = Values { db_name: "city_budget", db_directory: "/data/dbs", pwd: "/srv" };
 
     #[test]
     fn expands_each_variable() {
         assert_eq!(expand("s3://b/$DB_NAME", &V), "s3://b/city_budget");
-        assert_eq!(
-            expand("file://$DB_DIRECTORY/r/$DB_NAME", &V),
-            "file:///data/dbs/r/city_budget"
-        );
-        assert_eq!(
-            expand("file://$PWD/$DB_NAME-$DB_NAME", &V),
-            "file:///srv/city_budget-city_budget"
-        );
+        assert_eq!(expand("file://$DB_DIRECTORY/r/$DB_NAME", &V), "file:///data/dbs/r/city_budget");
+        assert_eq!(expand("file://$PWD/$DB_NAME-$DB_NAME", &V), "file:///srv/city_budget-city_budget");
         assert_eq!(expand("s3://b/$1/x$", &V), "s3://b/$1/x$");
     }
 
     #[test]
     fn unknown_variable_is_named_with_a_hint() {
         let found = unknown_variables("s3://b/$DB_NAMES/$HOME");
-        assert_eq!(
-            found[0],
-            UnknownVariable {
-                name: "DB_NAMES".into(),
-                nearest: Some("DB_NAME")
-            }
-        );
+        assert_eq!(found[0], UnknownVariable { name: "DB_NAMES".into(), nearest: Some("DB_NAME") });
         assert_eq!(found[1].name, "HOME");
         assert!(unknown_variables("s3://b/$DB_NAME").is_empty());
     }

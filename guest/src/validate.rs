@@ -75,12 +75,12 @@ fn misplaced(key: &str, level: &str) -> Option<String> {
     let at_database = keys::kind_of(DATABASE, key).is_some();
     let at_top = keys::kind_of(TOP_LEVEL, key).is_some();
     match level {
-        "top-level" if at_database => Some(format!(
-            "{key:?} belongs under databases.NAME.plugins.datasette-litestream"
-        )),
-        "database" if at_top => Some(format!(
-            "{key:?} is a top-level key: put it under plugins.datasette-litestream"
-        )),
+        "top-level" if at_database => {
+            Some(format!("{key:?} belongs under databases.NAME.plugins.datasette-litestream"))
+        }
+        "database" if at_top => {
+            Some(format!("{key:?} is a top-level key: put it under plugins.datasette-litestream"))
+        }
         _ => None,
     }
 }
@@ -88,9 +88,7 @@ fn misplaced(key: &str, level: &str) -> Option<String> {
 pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let line = version::line(&request.litestream_version)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let line = version::line(&request.litestream_version).map_err(|e| errors.push(e)).ok();
     let top = top_level(request.top_level.as_deref(), &mut errors, &mut warnings);
     let mut databases = Vec::new();
     for database in &request.databases {
@@ -99,12 +97,7 @@ pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
         }
     }
     match line {
-        Some(line) if errors.is_empty() => Ok(Validated {
-            line,
-            top,
-            databases,
-            warnings,
-        }),
+        Some(line) if errors.is_empty() => Ok(Validated { line, top, databases, warnings }),
         _ => Err(errors),
     }
 }
@@ -129,28 +122,18 @@ fn mapping(text: Option<&str>, report: &mut Report) -> Option<Map<String, Value>
             None
         }
         Err(e) => {
-            report.push(
-                PLUGIN_KEY,
-                format!("the plugin config is not valid JSON: {e}"),
-                None,
-            );
+            report.push(PLUGIN_KEY, format!("the plugin config is not valid JSON: {e}"), None);
             None
         }
     }
 }
 
 fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut Vec<String>) -> Top {
-    let mut report = Report {
-        errors,
-        database: None,
-    };
+    let mut report = Report { errors, database: None };
     let Some(map) = mapping(text, &mut report) else {
         return Top::default();
     };
-    let mut top = Top {
-        present: !map.is_empty(),
-        ..Top::default()
-    };
+    let mut top = Top { present: !map.is_empty(), ..Top::default() };
     let text_of = |key: &str, report: &mut Report| -> Option<String> {
         let kind = keys::kind_of(TOP_LEVEL, key)?;
         let v = report.checked(key, kind, map.get(key)?)?;
@@ -174,11 +157,7 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
                     }
                     None => "the variables are $DB_NAME, $DB_DIRECTORY and $PWD".into(),
                 };
-                report.push(
-                    key.clone(),
-                    format!("unknown variable ${}", unknown.name),
-                    Some(hint),
-                );
+                report.push(key.clone(), format!("unknown variable ${}", unknown.name), Some(hint));
             }
             check_url(&key, template, &mut report);
             top.all_replicate.push(template.to_owned());
@@ -201,9 +180,7 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
     let file = text_of("credentials-file", &mut report);
     let command = text_of("credentials-command", &mut report);
     top.refresh_seconds = match map.get("credentials-refresh-interval") {
-        Some(v) => report
-            .checked("credentials-refresh-interval", Kind::Seconds, v)
-            .and_then(|v| v.as_f64()),
+        Some(v) => report.checked("credentials-refresh-interval", Kind::Seconds, v).and_then(|v| v.as_f64()),
         None => None,
     };
     let refresh_given = map.contains_key("credentials-refresh-interval");
@@ -236,11 +213,8 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
     };
     let dynamic = map.contains_key("credentials-file") || map.contains_key("credentials-command");
     if dynamic && !refresh_given {
-        let which = if map.contains_key("credentials-file") {
-            "credentials-file"
-        } else {
-            "credentials-command"
-        };
+        let which =
+            if map.contains_key("credentials-file") { "credentials-file" } else { "credentials-command" };
         report.push(
             "credentials-refresh-interval",
             format!("is required with {which}"),
@@ -261,28 +235,19 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
     match (written("access-key-id"), written("secret-access-key")) {
         (true, true) => {
             if let (Some(access_key_id), Some(secret_access_key)) = (key_id, secret) {
-                top.static_credentials = Some(Credentials {
-                    access_key_id,
-                    secret_access_key,
-                    session_token: token,
-                });
+                top.static_credentials =
+                    Some(Credentials { access_key_id, secret_access_key, session_token: token });
             }
         }
         (true, false) => report.push(
             "access-key-id",
             "is set without secret-access-key",
-            Some(
-                "set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY"
-                    .into(),
-            ),
+            Some("set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY".into()),
         ),
         (false, true) => report.push(
             "secret-access-key",
             "is set without access-key-id",
-            Some(
-                "set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY"
-                    .into(),
-            ),
+            Some("set both, or neither to use LITESTREAM_ACCESS_KEY_ID/LITESTREAM_SECRET_ACCESS_KEY".into()),
         ),
         (false, false) if written("session-token") => report.push(
             "session-token",
@@ -293,7 +258,8 @@ fn top_level(text: Option<&str>, errors: &mut Vec<ConfigError>, warnings: &mut V
     }
     if dynamic && top.static_credentials.is_some() {
         warnings.push(
-            "access-key-id/secret-access-key are ignored: credentials come from the credentials source".into(),
+            "access-key-id/secret-access-key are ignored: credentials come from the credentials source"
+                .into(),
         );
     }
     top
@@ -312,9 +278,9 @@ fn check_listen_addr(addr: &str, report: &mut Report) {
 }
 
 fn check_url(key: &str, url: &str, report: &mut Report) {
-    let scheme_ok = url.split_once("://").is_some_and(|(s, _)| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
-    });
+    let scheme_ok = url
+        .split_once("://")
+        .is_some_and(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'));
     if !scheme_ok {
         report.push(
             key,
@@ -332,10 +298,7 @@ fn database_level<'a>(
     errors: &mut Vec<ConfigError>,
     warnings: &mut Vec<String>,
 ) -> Option<Replicated<'a>> {
-    let mut report = Report {
-        errors,
-        database: Some(&database.name),
-    };
+    let mut report = Report { errors, database: Some(&database.name) };
     let given = database.plugin_config.is_some();
     let errors_before = report.errors.len();
     let map = mapping(database.plugin_config.as_deref(), &mut report).unwrap_or_default();
@@ -368,38 +331,20 @@ fn database_level<'a>(
     }
     // An empty set after a refused `replicas` or key is that error's echo, not news.
     if !replicas.is_empty() || report.errors.len() == errors_before {
-        check_replica_set(
-            &replicas,
-            replicas.len() - top.all_replicate.len(),
-            line,
-            &mut report,
-        );
+        check_replica_set(&replicas, replicas.len() - top.all_replicate.len(), line, &mut report);
     }
-    if line == Some(Line::V05)
-        && options
-            .iter()
-            .any(|(k, _)| k == "max-checkpoint-page-count")
-    {
-        warnings.push(format!(
-            "database {:?}: Litestream 0.5 ignores max-checkpoint-page-count",
-            database.name
-        ));
+    if line == Some(Line::V05) && options.iter().any(|(k, _)| k == "max-checkpoint-page-count") {
+        warnings
+            .push(format!("database {:?}: Litestream 0.5 ignores max-checkpoint-page-count", database.name));
     }
-    Some(Replicated {
-        database,
-        options,
-        replicas,
-    })
+    Some(Replicated { database, options, replicas })
 }
 
 fn own_replicas(v: &Value, report: &mut Report) -> Vec<Map<String, Value>> {
     let Value::Array(items) = v else {
         report.push(
             "replicas",
-            format!(
-                "must be a list of replicas, not {}",
-                value::describe(v, Kind::Any)
-            ),
+            format!("must be a list of replicas, not {}", value::describe(v, Kind::Any)),
             Some("write each replica on its own line starting with \"- url: \"".into()),
         );
         return Vec::new();
@@ -418,10 +363,7 @@ fn own_replicas(v: &Value, report: &mut Report) -> Vec<Map<String, Value>> {
             Value::Object(fields) => replicas.push(replica(&at, fields, report)),
             other => report.push(
                 at,
-                format!(
-                    "must be a replica mapping or a URL, not {}",
-                    value::describe(other, Kind::Any)
-                ),
+                format!("must be a replica mapping or a URL, not {}", value::describe(other, Kind::Any)),
                 Some("write \"- url: s3://bucket/path\"".into()),
             ),
         }
@@ -460,19 +402,10 @@ fn replica(at: &str, fields: &Map<String, Value>, report: &mut Report) -> Map<St
 
 /// The name Litestream 0.3 gives a replica: its own, else its type.
 fn effective_name(replica: &Map<String, Value>) -> String {
-    let text = |k: &str| {
-        replica
-            .get(k)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
+    let text = |k: &str| replica.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     text("name")
         .or_else(|| text("type"))
-        .or_else(|| {
-            text("url")
-                .and_then(|u| u.split_once("://"))
-                .map(|(s, _)| s)
-        })
+        .or_else(|| text("url").and_then(|u| u.split_once("://")).map(|(s, _)| s))
         .unwrap_or("file")
         .to_owned()
 }
@@ -482,33 +415,18 @@ fn describe_replica(replica: &Map<String, Value>) -> String {
         .into_iter()
         .find_map(|k| replica.get(k).and_then(Value::as_str))
         .unwrap_or("?");
-    format!(
-        "{} ({})",
-        effective_name(replica),
-        crate::redact::url(shown)
-    )
+    format!("{} ({})", effective_name(replica), crate::redact::url(shown))
 }
 
-fn check_replica_set(
-    replicas: &[Map<String, Value>],
-    own: usize,
-    line: Option<Line>,
-    report: &mut Report,
-) {
+fn check_replica_set(replicas: &[Map<String, Value>], own: usize, line: Option<Line>, report: &mut Report) {
     let label = |i: usize| {
-        if i < own {
-            format!("replicas[{i}]")
-        } else {
-            format!("all-replicate[{}]", i - own)
-        }
+        if i < own { format!("replicas[{i}]") } else { format!("all-replicate[{}]", i - own) }
     };
     if replicas.is_empty() {
         report.push(
             "replicas",
             "the database is configured but has no replica",
-            Some(
-                "add replicas: [{url: s3://bucket/path}] here, or a top-level all-replicate".into(),
-            ),
+            Some("add replicas: [{url: s3://bucket/path}] here, or a top-level all-replicate".into()),
         );
         return;
     }
@@ -531,18 +449,12 @@ fn check_replica_set(
         if let Some(first) = seen.iter().position(|n| *n == name) {
             report.push(
                 label(i),
-                format!(
-                    "has the same name {name:?} as {}; Litestream needs distinct names",
-                    label(first)
-                ),
-                Some(
-                    if name.starts_with('t') && name[1..].parse::<usize>().is_ok() {
-                        "names t0, t1… are given to all-replicate templates: rename this replica"
-                            .into()
-                    } else {
-                        "give each replica its own name: key".into()
-                    },
-                ),
+                format!("has the same name {name:?} as {}; Litestream needs distinct names", label(first)),
+                Some(if name.starts_with('t') && name[1..].parse::<usize>().is_ok() {
+                    "names t0, t1… are given to all-replicate templates: rename this replica".into()
+                } else {
+                    "give each replica its own name: key".into()
+                }),
             );
         }
         seen.push(name);

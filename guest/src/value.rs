@@ -17,10 +17,7 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
         Kind::Text | Kind::Secret => match value {
             Value::String(s) if s.is_empty() => Err(("is an empty string".into(), None)),
             Value::String(_) => Ok(value.clone()),
-            other => Err((
-                format!("must be a string, not {}", describe(other, kind)),
-                None,
-            )),
+            other => Err((format!("must be a string, not {}", describe(other, kind)), None)),
         },
         Kind::Duration => match value {
             Value::String(s) if is_go_duration(s) => Ok(value.clone()),
@@ -30,31 +27,17 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
             )),
             other => Err((
                 format!("must be a duration string, not {}", describe(other, kind)),
-                Some(format!(
-                    "write it with a unit, such as \"{}s\"",
-                    number_text(other)
-                )),
+                Some(format!("write it with a unit, such as \"{}s\"", number_text(other))),
             )),
         },
         Kind::Count => match as_number(value) {
-            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => {
-                Ok(Value::from(n as u64))
-            }
+            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= u32::MAX as f64 => Ok(Value::from(n as u64)),
             Some(_) => Err(("must be a whole number of at least 1".into(), None)),
-            None => Err((
-                format!("must be a whole number, not {}", describe(value, kind)),
-                None,
-            )),
+            None => Err((format!("must be a whole number, not {}", describe(value, kind)), None)),
         },
         Kind::Seconds => match as_number(value) {
             Some(n) if n > 0.0 && n.is_finite() => Ok(serde_json::Number::from_f64(n)
-                .map(|_| {
-                    if n.fract() == 0.0 {
-                        Value::from(n as u64)
-                    } else {
-                        Value::from(n)
-                    }
-                })
+                .map(|_| if n.fract() == 0.0 { Value::from(n as u64) } else { Value::from(n) })
                 .unwrap_or(Value::Null)),
             Some(_) => Err((
                 "must be a positive number of seconds".into(),
@@ -68,17 +51,10 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
         Kind::Bool => match value {
             Value::Bool(_) => Ok(value.clone()),
             Value::String(s) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
-            other => Err((
-                format!("must be true or false, not {}", describe(other, kind)),
-                None,
-            )),
+            other => Err((format!("must be true or false, not {}", describe(other, kind)), None)),
         },
         Kind::TextList => match value {
-            Value::Array(items)
-                if items
-                    .iter()
-                    .all(|i| matches!(i, Value::String(s) if !s.is_empty())) =>
-            {
+            Value::Array(items) if items.iter().all(|i| matches!(i, Value::String(s) if !s.is_empty())) => {
                 Ok(value.clone())
             }
             Value::Array(_) => Err(("must be a list of non-empty strings".into(), None)),
@@ -86,10 +62,7 @@ pub fn check(kind: Kind, value: &Value) -> Result<Value, (String, Option<String>
                 "must be a list, not a single string".into(),
                 Some("write it as a YAML list: put \"- \" before the value on its own line".into()),
             )),
-            other => Err((
-                format!("must be a list of strings, not {}", describe(other, kind)),
-                None,
-            )),
+            other => Err((format!("must be a list of strings, not {}", describe(other, kind)), None)),
         },
     }
 }
@@ -112,11 +85,7 @@ fn number_text(value: &Value) -> String {
 /// Names what a value is without echoing it when the key holds a secret.
 pub fn describe(value: &Value, kind: Kind) -> String {
     let shown = |v: &Value| {
-        if kind == Kind::Secret {
-            String::new()
-        } else {
-            format!(" {v}")
-        }
+        if kind == Kind::Secret { String::new() } else { format!(" {v}") }
     };
     match value {
         Value::Null => "nothing".into(),
@@ -149,9 +118,7 @@ pub fn duration_seconds(s: &str) -> Option<f64> {
     let mut rest = s;
     let mut total = 0.0;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
+        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
         let number: f64 = match &rest[..digits] {
             "" | "." => return None,
             n => n.parse().ok()?,

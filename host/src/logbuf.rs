@@ -42,17 +42,11 @@ impl LogBuffer {
     pub fn push(&self, stream: &'static str, text: &str) -> String {
         let mut inner = self.inner.lock().expect("log buffer lock");
         let text = scrub(text, &inner.secrets);
-        let at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
+        let at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
         if inner.lines.len() == CAPACITY {
             inner.lines.pop_front();
         }
-        inner.lines.push_back(LogLine {
-            at,
-            stream,
-            text: text.clone(),
-        });
+        inner.lines.push_back(LogLine { at, stream, text: text.clone() });
         inner.total += 1;
         text
     }
@@ -64,12 +58,7 @@ impl LogBuffer {
 
     pub fn recent(&self, n: usize) -> Vec<LogLine> {
         let inner = self.inner.lock().expect("log buffer lock");
-        inner
-            .lines
-            .iter()
-            .skip(inner.lines.len().saturating_sub(n))
-            .cloned()
-            .collect()
+        inner.lines.iter().skip(inner.lines.len().saturating_sub(n)).cloned().collect()
     }
 
     pub fn total(&self) -> u64 {
@@ -100,10 +89,7 @@ mod tests {
         }
         let recent = buf.recent(3);
         assert_eq!(recent.len(), 3);
-        assert_eq!(
-            recent[2].text,
-            format!("line {} key=***REDACTED***", CAPACITY + 9)
-        );
+        assert_eq!(recent[2].text, format!("line {} key=***REDACTED***", CAPACITY + 9));
         assert_eq!(buf.recent(10_000).len(), CAPACITY);
         assert_eq!(buf.total(), (CAPACITY + 10) as u64);
     }

@@ -4,8 +4,7 @@
 use crate::credentials::{self, SourceError};
 use crate::inputs::Inputs;
 use crate::rules::{
-    ConfigError, Credentials, CredentialsSource, Database, Plan, Rendered, Request, Rules,
-    RulesError,
+    ConfigError, Credentials, CredentialsSource, Database, Plan, Rendered, Request, Rules, RulesError,
 };
 use std::path::Path;
 
@@ -44,11 +43,7 @@ fn list(errors: &[ConfigError]) -> String {
     errors.iter().map(|e| format!("\n  - {e}")).collect()
 }
 
-pub fn request(
-    inputs: &Inputs,
-    litestream_version: &str,
-    control_socket: Option<&Path>,
-) -> Request {
+pub fn request(inputs: &Inputs, litestream_version: &str, control_socket: Option<&Path>) -> Request {
     let text = |v: &serde_json::Value| v.to_string();
     Request {
         top_level: inputs.top_level.as_ref().map(text),
@@ -58,11 +53,7 @@ pub fn request(
             .map(|d| Database {
                 name: d.name.clone(),
                 path: d.path.display().to_string(),
-                directory: d
-                    .path
-                    .parent()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
+                directory: d.path.parent().map(|p| p.display().to_string()).unwrap_or_default(),
                 plugin_config: d.plugin_config.as_ref().map(text),
             })
             .collect(),
@@ -93,22 +84,12 @@ pub async fn fetch_credentials(
 pub async fn prepare(rules: &Rules, request: Request) -> Result<Prepared, PrepareError> {
     let plan = rules.check(&request)?.map_err(PrepareError::Config)?;
     if !plan.start_litestream {
-        return Ok(Prepared {
-            request,
-            plan,
-            credentials: None,
-            rendered: None,
-        });
+        return Ok(Prepared { request, plan, credentials: None, rendered: None });
     }
     let cwd = Path::new(&request.working_directory);
     let credentials = fetch_credentials(rules, &plan.credentials_source, cwd).await?;
     let rendered = render(rules, &request, credentials.as_ref())?;
-    Ok(Prepared {
-        request,
-        plan,
-        credentials,
-        rendered: Some(rendered),
-    })
+    Ok(Prepared { request, plan, credentials, rendered: Some(rendered) })
 }
 
 pub fn render(
@@ -116,7 +97,5 @@ pub fn render(
     request: &Request,
     credentials: Option<&Credentials>,
 ) -> Result<Rendered, PrepareError> {
-    rules
-        .render(request, credentials)?
-        .map_err(PrepareError::Config)
+    rules.render(request, credentials)?.map_err(PrepareError::Config)
 }

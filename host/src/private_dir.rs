@@ -35,12 +35,8 @@ impl PrivateDir {
     pub fn write(&self, name: &str, contents: &str) -> std::io::Result<PathBuf> {
         let target = self.path.join(name);
         let tmp = self.path.join(format!(".{name}.tmp"));
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let mut f =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
         f.write_all(contents.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, &target)?;

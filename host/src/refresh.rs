@@ -54,9 +54,6 @@ impl Refresher {
             return Ok(None);
         }
         self.current = fresh.clone();
-        Ok(Some(Change {
-            credentials: fresh,
-            fields: change.fields,
-        }))
+        Ok(Some(Change { credentials: fresh, fields: change.fields }))
     }
 }

@@ -95,42 +95,23 @@ impl Shared {
     }
 
     fn tail(&self) -> String {
-        self.logs
-            .recent(15)
-            .iter()
-            .map(|l| format!("\n    {}", l.text))
-            .collect()
+        self.logs.recent(15).iter().map(|l| format!("\n    {}", l.text)).collect()
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SupervisorError {
     #[error("cannot write Litestream's config into {dir}: {source}")]
-    Config {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    Config { dir: PathBuf, source: std::io::Error },
     #[error("cannot start {binary}: {source}")]
-    Spawn {
-        binary: PathBuf,
-        source: std::io::Error,
-    },
+    Spawn { binary: PathBuf, source: std::io::Error },
     #[error("Litestream exited during start-up with {status}; its last output:{tail}")]
-    Exited {
-        status: String,
-        code: Option<i32>,
-        tail: String,
-    },
+    Exited { status: String, code: Option<i32>, tail: String },
     #[error(
         "Litestream crashed {crashes} times within {} s, last with {status}; not restarting it again. Its last output:{tail}",
         window.as_secs()
     )]
-    CrashLoop {
-        crashes: usize,
-        window: Duration,
-        status: String,
-        tail: String,
-    },
+    CrashLoop { crashes: usize, window: Duration, status: String, tail: String },
     #[error("the supervisor task ended unexpectedly: {0}")]
     Task(String),
 }
@@ -168,11 +149,7 @@ impl Supervisor {
         let running = start(&launch, &dir, &policy, &shared).await?;
         let (control, rx) = mpsc::channel(4);
         let task = tokio::spawn(supervise(running, launch, rx, dir, policy, shared.clone()));
-        Ok(Supervisor {
-            control,
-            task,
-            shared,
-        })
+        Ok(Supervisor { control, task, shared })
     }
 
     /// Stops Litestream and starts it again with `launch` (new credentials).
@@ -182,15 +159,12 @@ impl Supervisor {
             .send(Control::Rotate(Box::new(launch), tx))
             .await
             .map_err(|_| "the supervisor has ended".to_owned())?;
-        rx.await
-            .map_err(|_| "the supervisor has ended".to_owned())?
+        rx.await.map_err(|_| "the supervisor has ended".to_owned())?
     }
 
     /// Resolves when the supervisor ends by itself (a crash loop).
     pub async fn finished(&mut self) -> Result<(), SupervisorError> {
-        (&mut self.task)
-            .await
-            .map_err(|e| SupervisorError::Task(e.to_string()))?
+        (&mut self.task).await.map_err(|e| SupervisorError::Task(e.to_string()))?
     }
 
     /// Graceful stop: SIGTERM, the grace period, then SIGKILL.
@@ -241,9 +215,7 @@ async fn supervise(
                         Err(e) => {
                             let _ = reply.send(Err(e.to_string()));
                             let (text, code) = match &e {
-                                SupervisorError::Exited { status, code, .. } => {
-                                    (status.clone(), *code)
-                                }
+                                SupervisorError::Exited { status, code, .. } => (status.clone(), *code),
                                 other => (other.to_string(), None),
                             };
                             crashed(&shared, &mut crashes, &policy, text, code)?;
@@ -342,10 +314,7 @@ async fn start(
 ) -> Result<Running, SupervisorError> {
     let config = dir
         .write("litestream.yml", &launch.document)
-        .map_err(|source| SupervisorError::Config {
-            dir: dir.path().into(),
-            source,
-        })?;
+        .map_err(|source| SupervisorError::Config { dir: dir.path().into(), source })?;
     if let Some(socket) = &launch.socket {
         let _ = std::fs::remove_file(socket);
     }
@@ -371,40 +340,24 @@ async fn start(
             // its final sync instead of running on as an orphan.
             nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
             if nix::unistd::getppid() != parent {
-                return Err(std::io::Error::other(
-                    "the host exited while starting Litestream",
-                ));
+                return Err(std::io::Error::other("the host exited while starting Litestream"));
             }
             Ok(())
         });
     }
     shared.update(|s| s.state = "starting".into());
-    let mut child = cmd.spawn().map_err(|source| SupervisorError::Spawn {
-        binary: launch.binary.clone(),
-        source,
-    })?;
+    let mut child =
+        cmd.spawn().map_err(|source| SupervisorError::Spawn { binary: launch.binary.clone(), source })?;
     let pid = child.id();
-    let at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
+    let at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
     shared.update(|s| {
         s.pid = pid;
         s.started_at = Some(at);
         s.replicating = false;
     });
     let (lines_tx, mut lines) = mpsc::unbounded_channel();
-    forward(
-        child.stdout.take().expect("piped"),
-        "stdout",
-        shared.clone(),
-        lines_tx.clone(),
-    );
-    forward(
-        child.stderr.take().expect("piped"),
-        "stderr",
-        shared.clone(),
-        lines_tx,
-    );
+    forward(child.stdout.take().expect("piped"), "stdout", shared.clone(), lines_tx.clone());
+    forward(child.stderr.take().expect("piped"), "stderr", shared.clone(), lines_tx);
     let started = Instant::now();
     let ready = wait_ready(launch, &mut lines, policy.startup_timeout);
     let outcome = tokio::select! {
@@ -429,11 +382,7 @@ async fn start(
             // Let the readers drain what Litestream printed before it died.
             tokio::time::sleep(Duration::from_millis(50)).await;
             let (status, code) = describe(status);
-            Err(SupervisorError::Exited {
-                status,
-                code,
-                tail: shared.tail(),
-            })
+            Err(SupervisorError::Exited { status, code, tail: shared.tail() })
         }
     }
 }
@@ -485,9 +434,7 @@ async fn wait_ready(
     match tokio::time::timeout(limit, work).await {
         Ok(confirmed) => confirmed,
         Err(_) => {
-            tracing::warn!(
-                "Litestream has not confirmed replication within {limit:?}; it keeps running"
-            );
+            tracing::warn!("Litestream has not confirmed replication within {limit:?}; it keeps running");
             Some(false)
         }
     }
@@ -498,12 +445,7 @@ async fn first_sync(launch: &Launch, socket: &std::path::Path) -> bool {
     let mut set = tokio::task::JoinSet::new();
     for db in launch.database_paths.clone() {
         let socket = socket.to_path_buf();
-        set.spawn(async move {
-            (
-                control_socket::sync(&socket, &db, Duration::from_secs(10)).await,
-                db,
-            )
-        });
+        set.spawn(async move { (control_socket::sync(&socket, &db, Duration::from_secs(10)).await, db) });
     }
     let mut all = true;
     while let Some(Ok((result, db))) = set.join_next().await {
@@ -530,10 +472,7 @@ async fn stop(running: &mut Running, launch: &Launch, policy: &Policy, shared: &
     let status = match tokio::time::timeout(policy.grace, running.child.wait()).await {
         Ok(status) => status,
         Err(_) => {
-            tracing::warn!(
-                "Litestream did not stop within {:?} of SIGTERM; sending SIGKILL",
-                policy.grace
-            );
+            tracing::warn!("Litestream did not stop within {:?} of SIGTERM; sending SIGKILL", policy.grace);
             let _ = running.child.start_kill();
             running.child.wait().await
         }

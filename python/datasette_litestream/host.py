@@ -30,6 +30,10 @@ READY_TIMEOUT = float(os.environ.get("DATASETTE_LITESTREAM_READY_TIMEOUT", "60")
 # The host gives Litestream 10 s for its final sync after SIGTERM, then kills it.
 STOP_TIMEOUT = 20.0
 STATUS_TIMEOUT = 5.0
+# The private directory's name: this prefix, the owning Datasette's pid, a random part.
+DIRECTORY_PREFIX = "datasette-litestream-plugin-"
+# Longest line read from the host; Litestream's own lines are far shorter.
+LINE_LIMIT = 1024 * 1024
 # Lines of the host's start-up output kept for an error message.
 STARTUP_LINES = 400
 
@@ -135,6 +139,34 @@ def _die_with_parent():
     return preexec
 
 
+def _sweep_stale_directories() -> None:
+    """A Datasette that was killed could not remove its private directory (its
+    host stops by itself). The owner's pid is in the name: remove ours whose
+    owner is gone."""
+    for path in Path(tempfile.gettempdir()).glob(f"{DIRECTORY_PREFIX}*-*"):
+        pid = path.name[len(DIRECTORY_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            if path.lstat().st_uid != os.getuid() or not path.is_dir():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue  # alive but not ours to signal, or already gone
+
+
+async def _readline(stream: asyncio.StreamReader) -> bytes:
+    """A line, or b"" at the end. A line over the reader's limit is dropped rather
+    than ending the reading: an unread pipe would block the host."""
+    while True:
+        try:
+            return await stream.readline()
+        except ValueError:
+            continue
+
+
 class Host:
     """One running host process, owned by one Datasette instance."""
 
@@ -155,8 +187,9 @@ class Host:
         Raises HostError with the host's own output when it does not get there."""
         timeout = READY_TIMEOUT if timeout is None else timeout
         binary = find_binary()
+        _sweep_stale_directories()
         # mkdtemp makes the directory 0700: the status socket inside is private.
-        self.directory = tempfile.mkdtemp(prefix="datasette-litestream-")
+        self.directory = tempfile.mkdtemp(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-")
         self.socket = os.path.join(self.directory, "status.sock")
         try:
             self.process = await asyncio.create_subprocess_exec(
@@ -173,6 +206,7 @@ class Host:
                 # alone, which then stops the host in order (stdin closes).
                 start_new_session=True,
                 preexec_fn=_die_with_parent(),
+                limit=LINE_LIMIT,
             )
         except OSError as e:
             self._remove_directory()
@@ -206,7 +240,7 @@ class Host:
     async def _read_ready(self) -> dict | None:
         """The first JSON line with "event": "ready" on stdout; None if stdout ends."""
         while True:
-            line = await self.process.stdout.readline()
+            line = await _readline(self.process.stdout)
             if not line:
                 return None
             try:
@@ -219,7 +253,7 @@ class Host:
 
     async def _pump(self, stream: asyncio.StreamReader) -> None:
         while True:
-            line = await stream.readline()
+            line = await _readline(stream)
             if not line:
                 return
             self._emit(line)

@@ -6,6 +6,7 @@ and test_serve.py."""
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,20 @@ async def test_status_page_without_metrics_says_so(tmp_path, fake_host, monkeypa
         html = (await ds.client.get("/-/litestream-status")).text
     assert "No metrics are available: metrics-addr is not set" in html
     assert "Health:" not in html
+
+
+async def test_private_directory_of_a_dead_datasette_is_swept(tmp_path, fake_host, monkeypatch):
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    stale = tmp_path / f"{host_module.DIRECTORY_PREFIX}{ended.pid}-abcdefgh"
+    stale.mkdir(mode=0o700)
+    (stale / "status.sock").write_text("")
+    living = tmp_path / f"{host_module.DIRECTORY_PREFIX}1-abcdefgh"  # pid 1 is alive
+    living.mkdir(mode=0o700)
+    db = make_db(tmp_path / "x.db")
+    async with started(Datasette([str(db)], config=db_config(x=REPLICA))):
+        assert not stale.exists()
+        assert living.exists()
+        ours = Path(fake_host.read()["argv"][3]).parent
+        assert ours.name.startswith(f"{host_module.DIRECTORY_PREFIX}{os.getpid()}-")

@@ -51,12 +51,7 @@ fn golden_cases() {
         }
     }
     assert!(ran >= 40, "ran only {ran} cases");
-    assert!(
-        failures.is_empty(),
-        "{} of {ran} golden cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {ran} golden cases failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 /// A copy of the case with @CASE@ substituted and its database files created.
@@ -78,8 +73,7 @@ fn prepare_case(case: &Path) -> Prepared {
             let file = path.join(a);
             std::fs::create_dir_all(file.parent().unwrap()).unwrap();
             let c = rusqlite::Connection::open(&file).unwrap();
-            c.execute_batch("create table if not exists t(id integer primary key)")
-                .unwrap();
+            c.execute_batch("create table if not exists t(id integer primary key)").unwrap();
         }
         prev = a;
     }
@@ -91,13 +85,7 @@ fn prepare_case(case: &Path) -> Prepared {
     let version = std::fs::read_to_string(path.join("litestream-version"))
         .map(|v| v.trim().to_owned())
         .unwrap_or_else(|_| "v0.3.13".into());
-    Prepared {
-        _dir: dir,
-        path,
-        args,
-        env,
-        version,
-    }
+    Prepared { _dir: dir, path, args, env, version }
 }
 
 fn shlex(line: &str) -> Vec<String> {
@@ -129,17 +117,13 @@ fn render_case(case: &Path) -> Result<(), String> {
     let p = prepare_case(case);
     let run = |show: bool| {
         let mut cmd = Command::new(binary());
-        cmd.current_dir(&p.path)
-            .arg("render")
-            .args(&p.args)
-            .args(["--litestream-version", &p.version]);
+        cmd.current_dir(&p.path).arg("render").args(&p.args).args(["--litestream-version", &p.version]);
         if show {
             cmd.arg("--show-secrets");
         }
         cmd.envs(&p.env).env_remove("LITESTREAM_BIN");
         let out = cmd.output().unwrap();
-        let unsub =
-            |b: &[u8]| String::from_utf8_lossy(b).replace(&p.path.display().to_string(), "@CASE@");
+        let unsub = |b: &[u8]| String::from_utf8_lossy(b).replace(&p.path.display().to_string(), "@CASE@");
         (out.status.code(), unsub(&out.stdout), unsub(&out.stderr))
     };
     let (code, stdout, stderr) = run(true);
@@ -169,13 +153,7 @@ fn same(what: &str, want: &str, got: &str, exit_ok: bool, other: &str) -> Result
 fn native_agrees(p: &Prepared) -> Result<(), String> {
     let env = |k: &str| p.env.get(k).cloned().or_else(|| std::env::var(k).ok());
     let (files, metadata, config) = split_args(&p.args);
-    let Ok(inputs) = inputs::load(
-        &files,
-        metadata.as_deref(),
-        config.as_deref(),
-        &p.path,
-        &env,
-    ) else {
+    let Ok(inputs) = inputs::load(&files, metadata.as_deref(), config.as_deref(), &p.path, &env) else {
         return Ok(()); // unreadable inputs never reach the rules
     };
     let request = prepare::request(&inputs, &p.version, None);
@@ -192,10 +170,7 @@ fn native_agrees(p: &Prepared) -> Result<(), String> {
         }
         (a, b) => return Err(format!("check disagrees: component {a:?}, native {b:?}")),
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let Ok(Some(text)) = rt.block_on(credentials::read(&plan.credentials_source, &p.path)) else {
         return compare_render(rules, &request, &here, None);
     };
@@ -221,11 +196,8 @@ fn compare_render(
     match (wasm, local) {
         (Ok(a), Ok(b)) => {
             equal("document", &a.document, &b.document)?;
-            let env: Vec<(String, String)> = a
-                .environment
-                .iter()
-                .map(|v| (v.name.clone(), v.value.clone()))
-                .collect();
+            let env: Vec<(String, String)> =
+                a.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
             equal("environment", &env, &b.environment)?;
             equal("secrets", &a.secrets, &b.secrets)?;
             let redacted = rules.redact(&a.document).unwrap();
@@ -269,13 +241,7 @@ fn split_args(args: &[String]) -> (Vec<PathBuf>, Option<PathBuf>, Option<PathBuf
 }
 
 fn equal<T: PartialEq + std::fmt::Debug>(what: &str, a: &T, b: &T) -> Result<(), String> {
-    if a == b {
-        Ok(())
-    } else {
-        Err(format!(
-            "component and native disagree on {what}:\n{a:#?}\nvs\n{b:#?}"
-        ))
-    }
+    if a == b { Ok(()) } else { Err(format!("component and native disagree on {what}:\n{a:#?}\nvs\n{b:#?}")) }
 }
 
 fn errors(list: &[rules::ConfigError]) -> Vec<String> {
@@ -318,11 +284,7 @@ fn parse_case(case: &Path) -> Result<(), String> {
         Err(e) => format!("error: {}\n", rules::credentials_problem(&to_wit_error(e))),
     };
     equal("parsed credentials", &got, &native)?;
-    equal(
-        "expected-credentials.txt",
-        &want.trim_end().to_owned(),
-        &got.trim_end().to_owned(),
-    )
+    equal("expected-credentials.txt", &want.trim_end().to_owned(), &got.trim_end().to_owned())
 }
 
 fn to_wit_error(e: native::CredentialsError) -> rules::CredentialsError {
@@ -338,22 +300,11 @@ fn compare_case(case: &Path) -> Result<(), String> {
     let rules = Rules::builtin().unwrap();
     let read = |f: &str| {
         let text = std::fs::read_to_string(case.join(f)).unwrap();
-        rules
-            .parse_credentials(&text)
-            .unwrap()
-            .map_err(|e| format!("{f}: {e:?}"))
+        rules.parse_credentials(&text).unwrap().map_err(|e| format!("{f}: {e:?}"))
     };
     let (current, fresh) = (read("current.json")?, read("fresh.json")?);
     let change = rules.compare_credentials(&current, &fresh).unwrap();
-    let got = format!(
-        "changed: {}\nfields: {}",
-        change.changed,
-        change.fields.join(", ")
-    );
+    let got = format!("changed: {}\nfields: {}", change.changed, change.fields.join(", "));
     let want = std::fs::read_to_string(case.join("expected-change.txt")).unwrap();
-    equal(
-        "expected-change.txt",
-        &want.trim_end().to_owned(),
-        &got.trim_end().to_owned(),
-    )
+    equal("expected-change.txt", &want.trim_end().to_owned(), &got.trim_end().to_owned())
 }

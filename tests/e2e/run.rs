@@ -62,11 +62,7 @@ fn replicates_and_restores_every_row_after_sigterm() {
         assert!(status.success(), "{version}: {status}\n{}", host.output());
         let restored = dir.join("restored.db");
         restore(version, &replica, &restored);
-        assert_eq!(
-            db::rows(&restored),
-            db::rows(&data),
-            "{version}: restored rows differ"
-        );
+        assert_eq!(db::rows(&restored), db::rows(&data), "{version}: restored rows differ");
         assert_eq!(db::rows(&restored).len(), 600);
     }
 }
@@ -81,23 +77,14 @@ fn the_private_config_is_0600_in_a_0700_directory_and_is_removed() {
         let child = litestream_child(host.pid(), Duration::from_secs(5));
         let cmdline = command_line(child);
         assert!(cmdline.contains("-no-expand-env"), "{cmdline}");
-        let config = PathBuf::from(
-            cmdline
-                .split_whitespace()
-                .skip_while(|a| *a != "-config")
-                .nth(1)
-                .unwrap(),
-        );
+        let config =
+            PathBuf::from(cmdline.split_whitespace().skip_while(|a| *a != "-config").nth(1).unwrap());
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&config), 0o600);
         assert_eq!(mode(config.parent().unwrap()), 0o700);
         host.signal(Signal::SIGTERM);
         assert!(host.wait_exit(Duration::from_secs(20)).success());
-        assert!(
-            !config.parent().unwrap().exists(),
-            "{} left behind",
-            config.display()
-        );
+        assert!(!config.parent().unwrap().exists(), "{} left behind", config.display());
         assert!(!alive(child));
     }
 }
@@ -111,12 +98,7 @@ fn a_dollar_in_a_url_reaches_litestream_unexpanded() {
     host.wait_for(READY, Duration::from_secs(20));
     host.signal(Signal::SIGTERM);
     assert!(host.wait_exit(Duration::from_secs(20)).success());
-    assert!(
-        replica.join("generations").exists(),
-        "no replica at {}:\n{}",
-        replica.display(),
-        host.output()
-    );
+    assert!(replica.join("generations").exists(), "no replica at {}:\n{}", replica.display(), host.output());
 }
 
 #[test]
@@ -153,9 +135,7 @@ fn a_crash_loop_ends_run_with_an_error() {
     let start = Instant::now();
     let mut killed = 0;
     while host.child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(60) {
-        let child = tests::process::children(host.pid())
-            .into_iter()
-            .find(|p| alive(*p));
+        let child = tests::process::children(host.pid()).into_iter().find(|p| alive(*p));
         if let Some(pid) = child
             && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL).is_ok()
         {
@@ -165,11 +145,7 @@ fn a_crash_loop_ends_run_with_an_error() {
     }
     let status = host.wait_exit(Duration::from_secs(5));
     assert_eq!(status.code(), Some(1), "{}", host.output());
-    assert!(
-        host.output().contains("crashed 5 times"),
-        "{}",
-        host.output()
-    );
+    assert!(host.output().contains("crashed 5 times"), "{}", host.output());
     assert!(killed >= 5);
 }
 
@@ -187,10 +163,7 @@ fn killing_the_host_leaves_no_litestream() {
         while alive(child) && start.elapsed() < Duration::from_secs(15) {
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert!(
-            !alive(child),
-            "{version}: Litestream {child} outlived its host"
-        );
+        assert!(!alive(child), "{version}: Litestream {child} outlived its host");
     }
 }
 
@@ -200,22 +173,12 @@ fn a_missing_binary_says_how_to_install_litestream() {
     setup(&dir, "");
     let out = Command::new(binary())
         .current_dir(&dir)
-        .args([
-            "run",
-            "data.db",
-            "-m",
-            "metadata.yaml",
-            "--litestream",
-            "/nonexistent/litestream",
-        ])
+        .args(["run", "data.db", "-m", "metadata.yaml", "--litestream", "/nonexistent/litestream"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("/nonexistent/litestream") && stderr.contains("--litestream"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("/nonexistent/litestream") && stderr.contains("--litestream"), "{stderr}");
 
     let out = Command::new(binary())
         .current_dir(&dir)
@@ -247,15 +210,9 @@ fn litestream_0_5_refuses_two_replicas_before_starting() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("database \"data\""), "{stderr}");
-    assert!(
-        stderr.contains("file:///tmp/a") && stderr.contains("s3://bucket/b"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("file:///tmp/a") && stderr.contains("s3://bucket/b"), "{stderr}");
     assert!(stderr.contains("keep one replica"), "{stderr}");
-    assert!(
-        !stderr.contains("litestream:"),
-        "Litestream was started: {stderr}"
-    );
+    assert!(!stderr.contains("litestream:"), "Litestream was started: {stderr}");
 }
 
 #[test]
@@ -271,14 +228,8 @@ fn litestream_failing_at_start_up_is_reported_with_its_output() {
     let status = host.wait_exit(Duration::from_secs(20));
     let out = host.output();
     assert_eq!(status.code(), Some(1), "{out}");
-    assert!(
-        out.contains("Litestream exited during start-up with exit status 1"),
-        "{out}"
-    );
-    assert!(
-        out.contains("unknown replica type"),
-        "Litestream's own error is missing:\n{out}"
-    );
+    assert!(out.contains("Litestream exited during start-up with exit status 1"), "{out}");
+    assert!(out.contains("unknown replica type"), "Litestream's own error is missing:\n{out}");
 }
 
 #[test]

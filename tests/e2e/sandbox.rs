@@ -16,21 +16,13 @@ fn request() -> Request {
 }
 
 fn creds() -> Credentials {
-    Credentials {
-        access_key_id: "A".into(),
-        secret_access_key: "S".into(),
-        session_token: None,
-    }
+    Credentials { access_key_id: "A".into(), secret_access_key: "S".into(), session_token: None }
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
-    assert!(
-        start.elapsed() < Duration::from_secs(1),
-        "the call took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(1), "the call took {:?}", start.elapsed());
     out
 }
 
@@ -41,13 +33,12 @@ fn a_hostile_component_cannot_escape_or_exhaust_the_host() {
     let hostile = Rules::from_wasm(&std::fs::read(env!("HOSTILE_WASM")).unwrap()).unwrap();
 
     for _ in 0..2 {
-        let read = timed(|| hostile.check(&request()))
-            .expect("reading fails inside the guest, not as a trap");
+        let read =
+            timed(|| hostile.check(&request())).expect("reading fails inside the guest, not as a trap");
         let problem = &read.expect_err("/etc/passwd must not be readable")[0].problem;
         assert!(!problem.contains("root:"), "{problem}");
 
-        let looped =
-            timed(|| hostile.render(&request(), None)).expect_err("an endless loop is stopped");
+        let looped = timed(|| hostile.render(&request(), None)).expect_err("an endless loop is stopped");
         assert!(looped.reason.contains("time limit"), "{looped}");
 
         let hoarded = timed(|| hostile.redact("x")).expect_err("unbounded allocation is stopped");
@@ -56,10 +47,7 @@ fn a_hostile_component_cannot_escape_or_exhaust_the_host() {
         let env = timed(|| hostile.parse_credentials("{}")).unwrap();
         match env {
             Err(CredentialsError::NotJson(seen)) => {
-                assert_eq!(
-                    seen, "probe=Err(NotPresent) vars=0",
-                    "the guest saw the environment"
-                )
+                assert_eq!(seen, "probe=Err(NotPresent) vars=0", "the guest saw the environment")
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -69,10 +57,6 @@ fn a_hostile_component_cannot_escape_or_exhaust_the_host() {
     }
 
     // The real rules still answer in the same process.
-    let plan = Rules::builtin()
-        .unwrap()
-        .check(&request())
-        .unwrap()
-        .unwrap();
+    let plan = Rules::builtin().unwrap().check(&request()).unwrap().unwrap();
     assert!(!plan.start_litestream);
 }

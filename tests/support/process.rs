@@ -14,14 +14,9 @@ pub struct Proc {
 impl Proc {
     pub fn spawn(mut cmd: Command, log: &Path) -> Proc {
         let out = std::fs::File::create(log).expect("log file");
-        cmd.stdout(Stdio::from(out.try_clone().unwrap()))
-            .stderr(Stdio::from(out))
-            .stdin(Stdio::null());
+        cmd.stdout(Stdio::from(out.try_clone().unwrap())).stderr(Stdio::from(out)).stdin(Stdio::null());
         let child = cmd.spawn().expect("spawn");
-        Proc {
-            child,
-            log: log.to_path_buf(),
-        }
+        Proc { child, log: log.to_path_buf() }
     }
 
     pub fn pid(&self) -> i32 {
@@ -40,10 +35,7 @@ impl Proc {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "process exited ({status}) before printing {needle:?}:\n{}",
-                    self.output()
-                );
+                panic!("process exited ({status}) before printing {needle:?}:\n{}", self.output());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -61,11 +53,7 @@ impl Proc {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(
-                start.elapsed() < limit,
-                "still running after {limit:?}:\n{}",
-                self.output()
-            );
+            assert!(start.elapsed() < limit, "still running after {limit:?}:\n{}", self.output());
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -88,10 +76,7 @@ pub fn children(pid: i32) -> Vec<i32> {
     };
     for task in tasks.flatten() {
         if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
-            out.extend(
-                text.split_whitespace()
-                    .filter_map(|p| p.parse::<i32>().ok()),
-            );
+            out.extend(text.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
         }
     }
     out
@@ -106,12 +91,7 @@ pub fn command_line(pid: i32) -> String {
 pub fn alive(pid: i32) -> bool {
     // A zombie has exited; only its parent's wait is missing.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z'),
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
         Err(_) => false,
     }
 }
@@ -135,16 +115,12 @@ pub fn litestreams_with(config_hint: &str) -> Vec<i32> {
 pub fn litestream_child(host: i32, limit: Duration) -> i32 {
     let start = Instant::now();
     loop {
-        if let Some(pid) = children(host)
-            .into_iter()
-            .find(|p| command_line(*p).contains("replicate") && alive(*p))
+        if let Some(pid) =
+            children(host).into_iter().find(|p| command_line(*p).contains("replicate") && alive(*p))
         {
             return pid;
         }
-        assert!(
-            start.elapsed() < limit,
-            "host {host} has no Litestream child after {limit:?}"
-        );
+        assert!(start.elapsed() < limit, "host {host} has no Litestream child after {limit:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -11,23 +11,13 @@ use anyhow::{Context, Result};
 pub fn inputs_from(sources: &Sources) -> Result<Inputs> {
     let cwd = std::env::current_dir().context("cannot find the current directory")?;
     let env = |k: &str| std::env::var(k).ok();
-    Ok(inputs::load(
-        &sources.files,
-        sources.metadata.as_deref(),
-        sources.config.as_deref(),
-        &cwd,
-        &env,
-    )?)
+    Ok(inputs::load(&sources.files, sources.metadata.as_deref(), sources.config.as_deref(), &cwd, &env)?)
 }
 
 /// `component --out FILE`: the exact rules component this binary embeds.
 pub fn component(out: &std::path::Path) -> Result<u8> {
     std::fs::write(out, crate::rules::COMPONENT)
         .with_context(|| format!("cannot write {}", out.display()))?;
-    eprintln!(
-        "wrote the rules component ({} bytes) to {}",
-        crate::rules::COMPONENT.len(),
-        out.display()
-    );
+    eprintln!("wrote the rules component ({} bytes) to {}", crate::rules::COMPONENT.len(), out.display());
     Ok(0)
 }

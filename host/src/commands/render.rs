@@ -16,10 +16,9 @@ pub async fn render(args: RenderArgs) -> Result<u8> {
         Some(v) => (v.clone(), "--litestream-version".to_owned()),
         None => match litestream::find(args.sources.litestream.as_deref()).await {
             Ok(found) => (found.version, found.path.display().to_string()),
-            Err(_) => (
-                DEFAULT_VERSION.into(),
-                "assumed: no litestream found; pass --litestream-version".into(),
-            ),
+            Err(_) => {
+                (DEFAULT_VERSION.into(), "assumed: no litestream found; pass --litestream-version".into())
+            }
         },
     };
     let rules = Rules::builtin()?;
@@ -33,10 +32,7 @@ pub async fn render(args: RenderArgs) -> Result<u8> {
     for w in &prepared.plan.warnings {
         eprintln!("warning: {w}");
     }
-    print!(
-        "{}",
-        output(rules, &prepared, &version, &origin, args.show_secrets)?
-    );
+    print!("{}", output(rules, &prepared, &version, &origin, args.show_secrets)?);
     Ok(0)
 }
 
@@ -60,30 +56,21 @@ pub fn output(
         LitestreamLine::V03 => "0.3",
         LitestreamLine::V05 => "0.5",
     };
-    writeln!(
-        out,
-        "# litestream.yml for Litestream {line} (version {version}; {origin})"
-    )?;
+    writeln!(out, "# litestream.yml for Litestream {line} (version {version}; {origin})")?;
     if !rendered.environment.is_empty() {
         writeln!(out, "# Litestream's environment also gets:")?;
         for var in &rendered.environment {
             if show_secrets {
                 writeln!(out, "#   {}={}", var.name, var.value)?;
             } else {
-                writeln!(
-                    out,
-                    "#   {} (value hidden; --show-secrets shows it)",
-                    var.name
-                )?;
+                writeln!(out, "#   {} (value hidden; --show-secrets shows it)", var.name)?;
             }
         }
     }
     if show_secrets {
         out.push_str(&rendered.document);
     } else {
-        let redacted = rules
-            .redact(&rendered.document)?
-            .map_err(anyhow::Error::msg)?;
+        let redacted = rules.redact(&rendered.document)?.map_err(anyhow::Error::msg)?;
         out.push_str(&redacted);
     }
     Ok(out)

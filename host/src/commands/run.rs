@@ -21,10 +21,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     let mut stdin_lines = None;
     let inputs: Inputs = if args.stdin {
         let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-        let first = lines
-            .next_line()
-            .await?
-            .context("stdin closed before the inputs JSON arrived")?;
+        let first = lines.next_line().await?.context("stdin closed before the inputs JSON arrived")?;
         stdin_lines = Some(lines);
         serde_json::from_str(&first).context("cannot read the inputs JSON on stdin")?
     } else {
@@ -34,9 +31,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     let found = litestream::find(args.sources.litestream.as_deref()).await;
     // The config is checked even without a binary, so a missing Litestream is only an
     // error when something is to be replicated.
-    let version = found
-        .as_ref()
-        .map_or("v0.3.13".to_owned(), |l| l.version.clone());
+    let version = found.as_ref().map_or("v0.3.13".to_owned(), |l| l.version.clone());
     let dir = Arc::new(PrivateDir::create().context("cannot create the private directory")?);
     let socket = dir.path().join("litestream.sock");
     let request = prepare::request(&inputs, &version, Some(&socket));
@@ -91,22 +86,10 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         return Ok(0);
     }
     let litestream = found?;
-    let rendered = prepared
-        .rendered
-        .as_ref()
-        .expect("a plan that starts Litestream has a rendering");
-    let first = launch(
-        &litestream,
-        &prepared.plan,
-        &prepared.request,
-        rendered,
-        &socket,
-    );
-    let policy = Policy {
-        grace: args.grace_period,
-        startup_timeout: args.startup_timeout,
-        ..Policy::default()
-    };
+    let rendered = prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
+    let first = launch(&litestream, &prepared.plan, &prepared.request, rendered, &socket);
+    let policy =
+        Policy { grace: args.grace_period, startup_timeout: args.startup_timeout, ..Policy::default() };
     let mut supervisor = match Supervisor::start(first, dir.clone(), policy, shared.clone()).await {
         Ok(s) => s,
         Err(e) => {
@@ -146,27 +129,16 @@ pub async fn run(args: RunArgs) -> Result<u8> {
             }
             Event::Refreshed(Ok(None)) => {}
             Event::Refreshed(Ok(Some(change))) => {
-                let rendered =
-                    prepare::render(rules, &prepared.request, Some(&change.credentials))?;
-                let next = launch(
-                    &litestream,
-                    &prepared.plan,
-                    &prepared.request,
-                    &rendered,
-                    &socket,
-                );
+                let rendered = prepare::render(rules, &prepared.request, Some(&change.credentials))?;
+                let next = launch(&litestream, &prepared.plan, &prepared.request, &rendered, &socket);
                 eprintln!(
                     "datasette-litestream: credentials changed ({}); restarting Litestream with them",
                     change.fields.join(", ")
                 );
-                let redacted = rules
-                    .redact(&rendered.document)?
-                    .map_err(anyhow::Error::msg)?;
+                let redacted = rules.redact(&rendered.document)?.map_err(anyhow::Error::msg)?;
                 *context.config.lock().expect("config lock") = Some(redacted);
                 if let Err(e) = supervisor.rotate(next).await {
-                    eprintln!(
-                        "error: Litestream did not start again with the new credentials: {e}"
-                    );
+                    eprintln!("error: Litestream did not start again with the new credentials: {e}");
                     supervisor.stop().await.ok();
                     return Ok(1);
                 }
@@ -182,15 +154,13 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     }
 }
 
-const NOTHING_TO_REPLICATE: &str = "nothing to replicate: no database has datasette-litestream config and there is no top-level config";
+const NOTHING_TO_REPLICATE: &str =
+    "nothing to replicate: no database has datasette-litestream config and there is no top-level config";
 
 /// With --stdin, the Datasette plugin waits for this one line on stdout.
 fn ready(stdin_mode: bool, litestream: bool) {
     if stdin_mode {
-        println!(
-            "{}",
-            serde_json::json!({"event": "ready", "litestream": litestream})
-        );
+        println!("{}", serde_json::json!({"event": "ready", "litestream": litestream}));
     }
 }
 
@@ -218,21 +188,14 @@ pub fn launch(
     rendered: &Rendered,
     socket: &std::path::Path,
 ) -> Launch {
-    let replicated: Vec<&crate::rules::Database> = request
-        .databases
-        .iter()
-        .filter(|d| plan.replicated.contains(&d.name))
-        .collect();
+    let replicated: Vec<&crate::rules::Database> =
+        request.databases.iter().filter(|d| plan.replicated.contains(&d.name)).collect();
     Launch {
         binary: litestream.path.clone(),
         version: litestream.version.clone(),
         line: plan.line,
         document: rendered.document.clone(),
-        environment: rendered
-            .environment
-            .iter()
-            .map(|v| (v.name.clone(), v.value.clone()))
-            .collect(),
+        environment: rendered.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
         secrets: rendered.secrets.clone(),
         socket: (plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
         database_paths: replicated.iter().map(|d| d.path.clone()).collect(),
@@ -267,9 +230,7 @@ struct StopSignals {
 }
 
 impl StopSignals {
-    fn new(
-        stdin: Option<tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>>,
-    ) -> Result<Self> {
+    fn new(stdin: Option<tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>>) -> Result<Self> {
         Ok(StopSignals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,

@@ -14,15 +14,13 @@ mod bindings {
 }
 
 pub use bindings::datasette::litestream::types::{
-    ConfigError, Credentials, CredentialsChange, CredentialsError, CredentialsSource, Database,
-    EnvVar, LitestreamLine, Plan, Rendered, Request,
+    ConfigError, Credentials, CredentialsChange, CredentialsError, CredentialsSource, Database, EnvVar,
+    LitestreamLine, Plan, Rendered, Request,
 };
 pub use bindings::exports::datasette::litestream::health::{
     DatabaseEvidence, HealthInput, LogEntry, Verdict,
 };
-pub use bindings::exports::datasette::litestream::metrics::{
-    DatabaseMetrics, Digest, NamedValue, Operation,
-};
+pub use bindings::exports::datasette::litestream::metrics::{DatabaseMetrics, Digest, NamedValue, Operation};
 use bindings::{RulesComponent, RulesComponentPre};
 
 /// The rules component as built into this binary.
@@ -49,10 +47,7 @@ struct Sandbox {
 
 impl WasiView for Sandbox {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -91,18 +86,11 @@ impl Rules {
         call: &'static str,
         f: impl FnOnce(&RulesComponent, &mut Store<Sandbox>) -> wasmtime::Result<T>,
     ) -> Result<T, RulesError> {
-        let fail = |e: wasmtime::Error| RulesError {
-            call,
-            reason: describe(&e),
-        };
+        let fail = |e: wasmtime::Error| RulesError { call, reason: describe(&e) };
         let sandbox = Sandbox {
             // No preopened directory, no environment, no arguments, no stdio, no
             // sockets, no name lookups: the defaults, spelt out.
-            wasi: WasiCtxBuilder::new()
-                .allow_tcp(false)
-                .allow_udp(false)
-                .allow_ip_name_lookup(false)
-                .build(),
+            wasi: WasiCtxBuilder::new().allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false).build(),
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
                 .memory_size(MEMORY_LIMIT)
@@ -119,9 +107,7 @@ impl Rules {
     }
 
     pub fn check(&self, request: &Request) -> Result<Result<Plan, Vec<ConfigError>>, RulesError> {
-        self.call("check", |r, s| {
-            r.datasette_litestream_rules().call_check(s, request)
-        })
+        self.call("check", |r, s| r.datasette_litestream_rules().call_check(s, request))
     }
 
     pub fn render(
@@ -129,26 +115,15 @@ impl Rules {
         request: &Request,
         credentials: Option<&Credentials>,
     ) -> Result<Result<Rendered, Vec<ConfigError>>, RulesError> {
-        self.call("render", |r, s| {
-            r.datasette_litestream_rules()
-                .call_render(s, request, credentials)
-        })
+        self.call("render", |r, s| r.datasette_litestream_rules().call_render(s, request, credentials))
     }
 
     pub fn redact(&self, document: &str) -> Result<Result<String, String>, RulesError> {
-        self.call("redact", |r, s| {
-            r.datasette_litestream_rules().call_redact(s, document)
-        })
+        self.call("redact", |r, s| r.datasette_litestream_rules().call_redact(s, document))
     }
 
-    pub fn parse_credentials(
-        &self,
-        text: &str,
-    ) -> Result<Result<Credentials, CredentialsError>, RulesError> {
-        self.call("parse-credentials", |r, s| {
-            r.datasette_litestream_rules()
-                .call_parse_credentials(s, text)
-        })
+    pub fn parse_credentials(&self, text: &str) -> Result<Result<Credentials, CredentialsError>, RulesError> {
+        self.call("parse-credentials", |r, s| r.datasette_litestream_rules().call_parse_credentials(s, text))
     }
 
     pub fn compare_credentials(
@@ -157,8 +132,7 @@ impl Rules {
         fresh: &Credentials,
     ) -> Result<CredentialsChange, RulesError> {
         self.call("compare-credentials", |r, s| {
-            r.datasette_litestream_rules()
-                .call_compare_credentials(s, current, fresh)
+            r.datasette_litestream_rules().call_compare_credentials(s, current, fresh)
         })
     }
 }
@@ -170,15 +144,12 @@ impl Rules {
         databases: &[Database],
     ) -> Result<Result<Digest, String>, RulesError> {
         self.call("digest-metrics", |r, s| {
-            r.datasette_litestream_metrics()
-                .call_digest_metrics(s, text, databases)
+            r.datasette_litestream_metrics().call_digest_metrics(s, text, databases)
         })
     }
 
     pub fn assess_health(&self, input: &HealthInput) -> Result<Verdict, RulesError> {
-        self.call("assess-health", |r, s| {
-            r.datasette_litestream_health().call_assess_health(s, input)
-        })
+        self.call("assess-health", |r, s| r.datasette_litestream_health().call_assess_health(s, input))
     }
 }
 

@@ -28,16 +28,9 @@ pub fn page(r: &Report) -> String {
 pub fn body(o: &mut String, r: &Report) {
     let s = &r.litestream.status;
     let _ = write!(o, "<h1>Litestream status</h1>");
-    let (class, word) = if r.health.ok {
-        ("ok", "healthy")
-    } else {
-        ("bad", "unhealthy")
-    };
-    let _ = write!(
-        o,
-        "<p id=\"health\"><span class=\"{class}\">{word}</span>: {}</p>",
-        esc(&r.health.reason)
-    );
+    let (class, word) = if r.health.ok { ("ok", "healthy") } else { ("bad", "unhealthy") };
+    let _ =
+        write!(o, "<p id=\"health\"><span class=\"{class}\">{word}</span>: {}</p>", esc(&r.health.reason));
     if !r.health.behind.is_empty() {
         o.push_str("<ul>");
         for b in &r.health.behind {
@@ -55,30 +48,17 @@ pub fn body(o: &mut String, r: &Report) {
         };
         row("state", s.state.clone());
         row("pid", s.pid.map_or("-".into(), |p| p.to_string()));
-        row(
-            "uptime",
-            r.litestream
-                .uptime_seconds
-                .map_or("-".into(), |u| format!("{u:.0} s")),
-        );
-        row(
-            "replicating",
-            if s.replicating {
-                "confirmed".into()
-            } else {
-                "not confirmed".into()
-            },
-        );
+        row("uptime", r.litestream.uptime_seconds.map_or("-".into(), |u| format!("{u:.0} s")));
+        row("replicating", if s.replicating { "confirmed".into() } else { "not confirmed".into() });
         row("restarts", s.restarts.to_string());
         row("credential rotations", s.rotations.to_string());
-        row(
-            "last exit",
-            s.last_exit.clone().unwrap_or_else(|| "-".into()),
-        );
+        row("last exit", s.last_exit.clone().unwrap_or_else(|| "-".into()));
         row("version", format!("{} ({})", s.version, s.binary));
         o.push_str("</table>");
     }
-    o.push_str("<h2 id=\"databases\">Databases</h2><table><tr><th>name</th><th>path</th><th>replicated</th></tr>");
+    o.push_str(
+        "<h2 id=\"databases\">Databases</h2><table><tr><th>name</th><th>path</th><th>replicated</th></tr>",
+    );
     for d in &r.databases {
         let _ = write!(
             o,
@@ -130,9 +110,7 @@ pub fn body(o: &mut String, r: &Report) {
         Some(c) => {
             let _ = write!(o, "<pre>{}</pre>", esc(c));
         }
-        None => {
-            o.push_str("<p class=\"note\">No Litestream configuration: nothing is replicated.</p>")
-        }
+        None => o.push_str("<p class=\"note\">No Litestream configuration: nothing is replicated.</p>"),
     }
     o.push_str("<h2 id=\"logs\">Recent Litestream output</h2><pre>");
     for l in &r.logs {

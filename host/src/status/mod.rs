@@ -37,11 +37,11 @@ pub struct Context {
     cache: Mutex<Option<(Instant, Arc<Live>)>>,
 }
 
-/// The parts that cost a scrape or a call: refreshed at most once per CACHE.
+/// The parts that ask Litestream (a scrape, the control socket): at most once per CACHE.
 struct Live {
     metrics: Option<Digest>,
     metrics_note: Option<String>,
-    verdict: Verdict,
+    synced: Option<Vec<control_socket::DatabaseSummary>>,
 }
 
 #[derive(Serialize)]
@@ -126,16 +126,11 @@ impl Context {
 
     pub async fn report(&self) -> Report {
         let live = self.live().await;
+        let verdict = self.verdict(&live);
         let status = self.shared.status.lock().expect("status lock").clone();
-        let uptime_seconds = status
-            .started_at
-            .filter(|_| status.pid.is_some())
-            .map(|s| now() - s);
+        let uptime_seconds = status.started_at.filter(|_| status.pid.is_some()).map(|s| now() - s);
         Report {
-            litestream: LitestreamReport {
-                status,
-                uptime_seconds,
-            },
+            litestream: LitestreamReport { status, uptime_seconds },
             reason: self.reason.clone(),
             databases: self
                 .databases
@@ -150,22 +145,16 @@ impl Context {
             logs: self.shared.logs.recent(SHOWN_LINES),
             metrics: live.metrics.as_ref().map(metrics_report),
             metrics_note: live.metrics_note.clone(),
-            health: HealthReport {
-                ok: live.verdict.ok,
-                reason: live.verdict.reason.clone(),
-                behind: live.verdict.behind.clone(),
-            },
+            health: HealthReport { ok: verdict.ok, reason: verdict.reason, behind: verdict.behind },
             warnings: self.warnings.clone(),
         }
     }
 
+    /// Always current in the supervisor's state; Litestream's own answers may be a second old.
     pub async fn health(&self) -> HealthReport {
-        let v = &self.live().await.verdict;
-        HealthReport {
-            ok: v.ok,
-            reason: v.reason.clone(),
-            behind: v.behind.clone(),
-        }
+        let live = self.live().await;
+        let v = self.verdict(&live);
+        HealthReport { ok: v.ok, reason: v.reason, behind: v.behind }
     }
 
     async fn live(&self) -> Arc<Live> {
@@ -175,12 +164,12 @@ impl Context {
             return live.clone();
         }
         let (metrics, metrics_note) = self.metrics().await;
-        let verdict = self.verdict().await;
-        let live = Arc::new(Live {
-            metrics,
-            metrics_note,
-            verdict,
-        });
+        let running = self.shared.status.lock().expect("status lock").state == "running";
+        let synced = match &self.socket {
+            Some(socket) if running => control_socket::list(socket, Duration::from_secs(1)).await.ok(),
+            _ => None,
+        };
+        let live = Arc::new(Live { metrics, metrics_note, synced });
         *self.cache.lock().expect("cache lock") = Some((Instant::now(), live.clone()));
         live
     }
@@ -192,49 +181,28 @@ impl Context {
         let text = match scrape::metrics(addr).await {
             Ok(t) => t,
             Err(e) => {
-                return (
-                    None,
-                    Some(format!(
-                        "Litestream's metrics at {addr} could not be read: {e:#}"
-                    )),
-                );
+                return (None, Some(format!("Litestream's metrics at {addr} could not be read: {e:#}")));
             }
         };
-        let replicated: Vec<Database> = self
-            .databases
-            .iter()
-            .filter(|d| self.replicated.contains(&d.name))
-            .cloned()
-            .collect();
+        let replicated: Vec<Database> =
+            self.databases.iter().filter(|d| self.replicated.contains(&d.name)).cloned().collect();
         match self.rules.digest_metrics(&text, &replicated) {
             Ok(Ok(d)) => (Some(d), None),
-            Ok(Err(e)) => (
-                None,
-                Some(format!(
-                    "Litestream's metrics at {addr} could not be read: {e}"
-                )),
-            ),
+            Ok(Err(e)) => (None, Some(format!("Litestream's metrics at {addr} could not be read: {e}"))),
             Err(e) => (None, Some(e.to_string())),
         }
     }
 
-    async fn verdict(&self) -> Verdict {
+    fn verdict(&self, live: &Live) -> Verdict {
         let status = self.shared.status.lock().expect("status lock").clone();
         let uptime = status.started_at.map_or(0.0, |s| now() - s);
-        let synced = match (&self.socket, status.state.as_str()) {
-            (Some(socket), "running") => control_socket::list(socket, Duration::from_secs(1))
-                .await
-                .ok(),
-            _ => None,
-        };
+        let synced = &live.synced;
         let databases = self
             .databases
             .iter()
             .filter(|d| self.replicated.contains(&d.name))
             .map(|d| {
-                let last = synced
-                    .as_ref()
-                    .and_then(|list| list.iter().find(|s| s.path == d.path));
+                let last = synced.as_ref().and_then(|list| list.iter().find(|s| s.path == d.path));
                 DatabaseEvidence {
                     name: d.name.clone(),
                     path: d.path.clone(),
@@ -251,10 +219,7 @@ impl Context {
             .recent(crate::logbuf::CAPACITY)
             .into_iter()
             .filter(|l| t - l.at <= self.health_window)
-            .map(|l| LogEntry {
-                age_seconds: t - l.at,
-                text: l.text,
-            })
+            .map(|l| LogEntry { age_seconds: t - l.at, text: l.text })
             .collect();
         let input = HealthInput {
             state: status.state.clone(),
@@ -263,13 +228,11 @@ impl Context {
             logs,
             window_seconds: self.health_window,
         };
-        self.rules
-            .assess_health(&input)
-            .unwrap_or_else(|e| Verdict {
-                ok: false,
-                reason: e.to_string(),
-                behind: vec![],
-            })
+        self.rules.assess_health(&input).unwrap_or_else(|e| Verdict {
+            ok: false,
+            reason: e.to_string(),
+            behind: vec![],
+        })
     }
 }
 
@@ -299,32 +262,19 @@ fn metrics_report(d: &Digest) -> MetricsReport {
         databases: d
             .databases
             .iter()
-            .map(|m| {
-                (
-                    m.database.clone(),
-                    m.values.iter().map(|v| (v.name.clone(), v.value)).collect(),
-                )
-            })
+            .map(|m| (m.database.clone(), m.values.iter().map(|v| (v.name.clone(), v.value)).collect()))
             .collect(),
     }
 }
 
 fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Seconds since an RFC 3339 time; a time we cannot read still proves a sync happened.
 fn age_of(rfc3339: &str) -> f64 {
-    humantime::parse_rfc3339_weak(
-        rfc3339
-            .trim_end_matches('Z')
-            .split(['+'])
-            .next()
-            .unwrap_or(rfc3339),
-    )
-    .ok()
-    .and_then(|t| SystemTime::now().duration_since(t).ok())
-    .map_or(0.0, |d| d.as_secs_f64())
+    humantime::parse_rfc3339_weak(rfc3339.trim_end_matches('Z').split(['+']).next().unwrap_or(rfc3339))
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -24,24 +24,15 @@ pub async fn metrics(addr: &str) -> Result<String> {
         let stream = tokio::net::TcpStream::connect(&target)
             .await
             .with_context(|| format!("cannot connect to {target}"))?;
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
-        let req = hyper::Request::get("/metrics")
-            .header("host", &target)
-            .body(Empty::<Bytes>::new())?;
+        let req = hyper::Request::get("/metrics").header("host", &target).body(Empty::<Bytes>::new())?;
         let resp = sender.send_request(req).await?;
-        anyhow::ensure!(
-            resp.status().is_success(),
-            "/metrics answered {}",
-            resp.status()
-        );
+        anyhow::ensure!(resp.status().is_success(), "/metrics answered {}", resp.status());
         let body = resp.into_body().collect().await?.to_bytes();
         Ok(String::from_utf8_lossy(&body).into_owned())
     };
-    tokio::time::timeout(TIMEOUT, work)
-        .await
-        .map_err(|_| anyhow::anyhow!("no answer within {TIMEOUT:?}"))?
+    tokio::time::timeout(TIMEOUT, work).await.map_err(|_| anyhow::anyhow!("no answer within {TIMEOUT:?}"))?
 }
 
 #[cfg(test)]

@@ -21,10 +21,7 @@ pub enum ServeError {
     )]
     NeedsToken { addr: SocketAddr },
     #[error("cannot listen on {what}: {source}")]
-    Bind {
-        what: String,
-        source: std::io::Error,
-    },
+    Bind { what: String, source: std::io::Error },
 }
 
 struct App {
@@ -53,14 +50,9 @@ pub async fn serve_tcp(
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|source| ServeError::Bind {
-            what: addr.to_string(),
-            source,
-        })?;
-    let bound = listener.local_addr().map_err(|source| ServeError::Bind {
-        what: addr.to_string(),
-        source,
-    })?;
+        .map_err(|source| ServeError::Bind { what: addr.to_string(), source })?;
+    let bound =
+        listener.local_addr().map_err(|source| ServeError::Bind { what: addr.to_string(), source })?;
     let app = router(context, token);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(bound)
@@ -69,10 +61,8 @@ pub async fn serve_tcp(
 /// Serves on a Unix socket (the private directory keeps others out).
 pub async fn serve_unix(context: Arc<Context>, path: &Path) -> Result<(), ServeError> {
     let _ = std::fs::remove_file(path);
-    let listener = tokio::net::UnixListener::bind(path).map_err(|source| ServeError::Bind {
-        what: path.display().to_string(),
-        source,
-    })?;
+    let listener = tokio::net::UnixListener::bind(path)
+        .map_err(|source| ServeError::Bind { what: path.display().to_string(), source })?;
     let app = router(context, None);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(())
@@ -108,10 +98,6 @@ async fn json(State(app): State<Arc<App>>) -> Json<super::Report> {
 
 async fn health(State(app): State<Arc<App>>) -> Response {
     let h = app.context.health().await;
-    let code = if h.ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
+    let code = if h.ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, format!("{}\n", h.reason)).into_response()
 }
