@@ -8,5 +8,6 @@
 
 mod golden;
 mod run;
+mod s3;
 mod sandbox;
 mod status;

@@ -2,6 +2,7 @@
 //! directories, SQLite rows, and processes that are cleaned up.
 
 pub mod db;
+pub mod moto;
 pub mod process;
 
 use std::path::PathBuf;

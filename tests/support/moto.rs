@@ -1,0 +1,90 @@
+//! A real S3-compatible server for the tests: `moto_server` from the project venv on a
+//! free loopback port, made to check credentials; stopped when dropped.
+
+use crate::process::Proc;
+use crate::{free_port, root};
+use serde_json::Value;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+pub const BUCKET: &str = "replicas";
+
+pub struct Moto {
+    _server: Proc,
+    _dir: tempfile::TempDir,
+    pub endpoint: String,
+    /// Keys of a user allowed everything (to issue and delete keys).
+    pub admin: Value,
+    /// Keys of the user Litestream replicates as.
+    pub user: Value,
+    pub role_arn: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let (dir, path) = crate::tempdir();
+        let port = free_port();
+        let mut cmd = Command::new(root().join(".venv/bin/moto_server"));
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let server = Proc::spawn(cmd, &path.join("moto.log"));
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while crate::get(&format!("{endpoint}/moto-api/"), None).0 == 0 {
+            assert!(start.elapsed() < Duration::from_secs(30), "moto did not start:\n{}", server.output());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let setup: Value = serde_json::from_str(&admin(&endpoint, &[], &["setup", BUCKET])).unwrap();
+        Moto {
+            _server: server,
+            _dir: dir,
+            endpoint,
+            admin: setup["admin"].clone(),
+            user: setup["replicator"].clone(),
+            role_arn: setup["role_arn"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    fn admin_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("ADMIN_KEY".into(), self.admin["access-key-id"].as_str().unwrap().into()),
+            ("ADMIN_SECRET".into(), self.admin["secret-access-key"].as_str().unwrap().into()),
+        ]
+    }
+
+    /// A fresh access key (of a new user allowed everything).
+    pub fn new_key(&self) -> Value {
+        serde_json::from_str(&admin(&self.endpoint, &self.admin_env(), &["new-key"])).unwrap()
+    }
+
+    /// Deletes a key: moto then refuses it (InvalidAccessKeyId).
+    pub fn delete_key(&self, key: &Value) {
+        let user = key["user"].as_str().expect("a key from new_key");
+        admin(&self.endpoint, &self.admin_env(), &["delete-key", user, key["access-key-id"].as_str().unwrap()]);
+    }
+
+    /// Temporary credentials with a session token.
+    pub fn temporary(&self) -> Value {
+        let env = vec![("USER_KEY".to_owned(), self.user.to_string())];
+        serde_json::from_str(&admin(&self.endpoint, &env, &["assume-role", &self.role_arn])).unwrap()
+    }
+
+    /// A replica mapping for `path` in the bucket, through this server.
+    pub fn replica_yaml(&self, path: &str, indent: &str) -> String {
+        format!(
+            "{indent}- type: s3\n{indent}  bucket: {BUCKET}\n{indent}  path: {path}\n{indent}  endpoint: {}\n{indent}  region: us-east-1\n{indent}  force-path-style: true\n",
+            self.endpoint
+        )
+    }
+}
+
+fn admin(endpoint: &str, env: &[(String, String)], args: &[&str]) -> String {
+    let out = Command::new(root().join(".venv/bin/python"))
+        .arg(root().join("tests/support/s3admin.py"))
+        .arg(endpoint)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "s3admin {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
