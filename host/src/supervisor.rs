@@ -399,6 +399,13 @@ fn forward(
         while let Ok(Some(line)) = reader.next_line().await {
             let clean = shared.logs.push(name, &line);
             eprintln!("litestream: {clean}");
+            if line.contains("unable to add custom RootCAs") {
+                // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set.
+                eprintln!(
+                    "datasette-litestream: hint: Litestream 0.5 cannot use the CA bundle named by AWS_CA_BUNDLE; \
+                     unset AWS_CA_BUNDLE for Datasette (or point it at a readable PEM file), or use Litestream 0.3.13"
+                );
+            }
             let _ = lines_tx.send(line);
         }
     });

@@ -7,6 +7,7 @@
 //! - `status`: the status view, health check, token rule and redaction.
 
 mod golden;
+mod refresh;
 mod run;
 mod s3;
 mod sandbox;
