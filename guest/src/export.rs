@@ -8,6 +8,7 @@ use crate::model as m;
 use wit::datasette::litestream::types as t;
 use wit::exports::datasette::litestream::health as hx;
 use wit::exports::datasette::litestream::metrics as mx;
+use wit::exports::datasette::litestream::restore as rx;
 use wit::exports::datasette::litestream::rules::Guest;
 
 struct Component;
@@ -165,6 +166,33 @@ impl wit::exports::datasette::litestream::health::Guest for Component {
             window_seconds: input.window_seconds,
         });
         hx::Verdict { ok: v.ok, reason: v.reason, behind: v.behind }
+    }
+}
+
+impl wit::exports::datasette::litestream::restore::Guest for Component {
+    fn plan_restore(
+        targets: Vec<rx::Target>,
+        explicit: Vec<String>,
+        force: bool,
+        only_missing: bool,
+    ) -> Result<Vec<rx::Decision>, String> {
+        let targets: Vec<crate::restore::Target> =
+            targets.iter().map(|t| crate::restore::Target { name: &t.name, exists: t.exists }).collect();
+        let plan = crate::restore::plan(&targets, &explicit, force, only_missing)?;
+        Ok(plan
+            .into_iter()
+            .map(|(database, step)| rx::Decision {
+                database,
+                step: match step {
+                    crate::restore::Step::Restore => rx::Step::Restore,
+                    crate::restore::Step::Skip(why) => rx::Step::Skip(why),
+                },
+            })
+            .collect())
+    }
+
+    fn empty_replica(database: String, explicit: bool) -> Result<String, String> {
+        crate::restore::empty_replica(&database, explicit)
     }
 }
 

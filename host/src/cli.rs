@@ -21,6 +21,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Keep the databases replicated with Litestream until stopped.
     Run(RunArgs),
+    /// Restore replicated databases from their replicas with `litestream restore`.
+    Restore(RestoreArgs),
     /// Write the embedded rules component (.wasm) to a file.
     Component {
         /// Where to write it.
@@ -77,9 +79,28 @@ pub struct RunArgs {
     /// Also serve the status view on this Unix socket (how the Datasette plugin reads it).
     #[arg(long)]
     pub status_socket: Option<PathBuf>,
+    /// Before replicating, restore every configured database whose file is missing
+    /// (an empty replica is a fresh start; an unreachable one stops start-up).
+    #[arg(long)]
+    pub restore_if_missing: bool,
     /// How long start-up may wait for Litestream to be replicating.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub startup_timeout: Duration,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub sources: Sources,
+    /// Only these databases (by Datasette name); an empty replica is then an error.
+    #[arg(long = "database", value_name = "NAME")]
+    pub databases: Vec<String>,
+    /// Replace existing database files (after the restored copy passed integrity_check).
+    #[arg(long)]
+    pub force: bool,
+    /// Restore to this point in time (RFC 3339, passed to `litestream restore -timestamp`).
+    #[arg(long)]
+    pub timestamp: Option<String>,
 }
 
 /// `10s`, `500ms`, `2m` or a bare number of seconds.

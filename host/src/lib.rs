@@ -12,6 +12,7 @@ pub mod logging;
 pub mod prepare;
 pub mod private_dir;
 pub mod refresh;
+pub mod restore;
 pub mod rules;
 pub mod status;
 pub mod supervisor;

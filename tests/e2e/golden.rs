@@ -137,7 +137,7 @@ fn render_case(case: &Path) -> Result<(), String> {
         let (code, stdout, stderr) = run(false);
         same("redacted stdout", &want, &stdout, code == Some(0), &stderr)?;
     }
-    native_agrees(&p)
+    native_agrees(&p, &case.file_name().unwrap().to_string_lossy())
 }
 
 fn same(what: &str, want: &str, got: &str, exit_ok: bool, other: &str) -> Result<(), String> {
@@ -150,7 +150,7 @@ fn same(what: &str, want: &str, got: &str, exit_ok: bool, other: &str) -> Result
 }
 
 /// The component and the natively compiled rules give identical answers.
-fn native_agrees(p: &Prepared) -> Result<(), String> {
+fn native_agrees(p: &Prepared, name: &str) -> Result<(), String> {
     let env = |k: &str| p.env.get(k).cloned().or_else(|| std::env::var(k).ok());
     let (files, metadata, config) = split_args(&p.args);
     let Ok(inputs) = inputs::load(&files, metadata.as_deref(), config.as_deref(), &p.path, &env) else {
@@ -162,7 +162,10 @@ fn native_agrees(p: &Prepared) -> Result<(), String> {
     let here = to_native(&request);
     let local = guest::plan::plan(&here);
     let plan = match (wasm, local) {
-        (Err(a), Err(b)) => return equal("check errors", &errors(&a), &native_errors(&b)),
+        (Err(a), Err(b)) => {
+            crate::cross_runtime::render_case(name, &request, None);
+            return equal("check errors", &errors(&a), &native_errors(&b));
+        }
         (Ok(a), Ok(b)) => {
             equal("replicated", &a.replicated, &b.replicated)?;
             equal("warnings", &a.warnings, &b.warnings)?;
@@ -171,13 +174,15 @@ fn native_agrees(p: &Prepared) -> Result<(), String> {
         (a, b) => return Err(format!("check disagrees: component {a:?}, native {b:?}")),
     };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let Ok(Some(text)) = rt.block_on(credentials::read(&plan.credentials_source, &p.path)) else {
-        return compare_render(rules, &request, &here, None);
+    let creds = match rt.block_on(credentials::read(&plan.credentials_source, &p.path)) {
+        Ok(Some(text)) => match rules.parse_credentials(&text).unwrap() {
+            Ok(c) => Some(c),
+            Err(_) => return Ok(()),
+        },
+        _ => None,
     };
-    match rules.parse_credentials(&text).unwrap() {
-        Ok(c) => compare_render(rules, &request, &here, Some(c)),
-        Err(_) => Ok(()),
-    }
+    crate::cross_runtime::render_case(name, &request, creds.as_ref());
+    compare_render(rules, &request, &here, creds)
 }
 
 fn compare_render(
@@ -264,6 +269,7 @@ fn native_errors(list: &[native::ConfigError]) -> Vec<String> {
 
 fn parse_case(case: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(case.join("credentials-input.txt")).unwrap();
+    crate::cross_runtime::parse_case(&case.file_name().unwrap().to_string_lossy(), &text);
     let want = std::fs::read_to_string(case.join("expected-credentials.txt")).unwrap();
     let got = match Rules::builtin().unwrap().parse_credentials(&text).unwrap() {
         Ok(c) => format!(
@@ -304,6 +310,7 @@ fn compare_case(case: &Path) -> Result<(), String> {
     };
     let (current, fresh) = (read("current.json")?, read("fresh.json")?);
     let change = rules.compare_credentials(&current, &fresh).unwrap();
+    crate::cross_runtime::compare_case(&case.file_name().unwrap().to_string_lossy(), &current, &fresh);
     let got = format!("changed: {}\nfields: {}", change.changed, change.fields.join(", "));
     let want = std::fs::read_to_string(case.join("expected-change.txt")).unwrap();
     equal("expected-change.txt", &want.trim_end().to_owned(), &got.trim_end().to_owned())

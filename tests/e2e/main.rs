@@ -1,13 +1,16 @@
 //! All end-to-end tests build as one binary (one link, one process to set up).
 //!
 //! - `golden`: every case in tests/cases through `render` (the component) and natively;
+//!   `cross_runtime` writes each case's request and answers for the Python and JS examples;
 //! - `sandbox`: a hostile component cannot read files, the environment or the network,
 //!   nor hang or exhaust the host;
 //! - `run`: the supervisor against real Litestream 0.3.13 and 0.5.17;
 //! - `status`: the status view, health check, token rule and redaction.
 
+mod cross_runtime;
 mod golden;
 mod refresh;
+mod restore;
 mod run;
 mod s3;
 mod sandbox;

@@ -27,7 +27,9 @@ fn fails_cleanly(source: &str, break_it: impl FnOnce(&Path), expect: &str, withi
     )
     .unwrap();
     let mut cmd = Command::new(tests::binary());
-    cmd.current_dir(&dir).args(["run", "data.db", "-m", "metadata.yaml", "--litestream"]).arg(litestream("0.3.13"));
+    cmd.current_dir(&dir)
+        .args(["run", "data.db", "-m", "metadata.yaml", "--litestream"])
+        .arg(litestream("0.3.13"));
     let mut host = Proc::spawn(cmd, &dir.join("host.log"));
     host.wait_for("datasette-litestream: replicating", Duration::from_secs(20));
     let child = litestream_child(host.pid(), Duration::from_secs(5));
@@ -35,7 +37,10 @@ fn fails_cleanly(source: &str, break_it: impl FnOnce(&Path), expect: &str, withi
     let status = host.wait_exit(within);
     let out = host.output();
     assert_eq!(status.code(), Some(1), "{out}");
-    let error = out.lines().find(|l| l.starts_with("error: credentials refresh failed")).unwrap_or_else(|| panic!("{out}"));
+    let error = out
+        .lines()
+        .find(|l| l.starts_with("error: credentials refresh failed"))
+        .unwrap_or_else(|| panic!("{out}"));
     assert!(error.contains(expect), "{error}");
     assert!(out.contains("litestream shut down"), "Litestream was not stopped cleanly:\n{out}");
     assert!(!alive(child), "Litestream outlived the host");

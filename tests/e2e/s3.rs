@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
-use tests::moto::{BUCKET, Moto};
+use tests::moto::Moto;
 use tests::process::{Proc, command_line, litestream_child};
 use tests::{db, litestream, tempdir};
 
@@ -35,7 +35,13 @@ fn host(dir: &Path, version: &str) -> Proc {
         .arg(litestream(version))
         // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set (FACTS).
         .env_remove("AWS_CA_BUNDLE");
-    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "LITESTREAM_ACCESS_KEY_ID", "LITESTREAM_SECRET_ACCESS_KEY"] {
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LITESTREAM_ACCESS_KEY_ID",
+        "LITESTREAM_SECRET_ACCESS_KEY",
+    ] {
         cmd.env_remove(var);
     }
     Proc::spawn(cmd, &dir.join(format!("host-{version}.log")))
@@ -45,7 +51,10 @@ fn host(dir: &Path, version: &str) -> Proc {
 fn restored_rows(dir: &Path, moto: &Moto, version: &str) -> Vec<(i64, String)> {
     let replica = moto.replica_yaml("data", "      ");
     let replica = if version.starts_with("0.5") {
-        format!("    replica:\n{}", replica.replacen("      - ", "        ", 1).replace("\n        ", "\n        "))
+        format!(
+            "    replica:\n{}",
+            replica.replacen("      - ", "        ", 1)
+        )
     } else {
         format!("    replicas:\n{replica}")
     };
@@ -113,7 +122,8 @@ fn a_session_token_travels_in_the_environment_and_works() {
     let mut host = host(&dir, "0.3.13");
     host.wait_for(READY, Duration::from_secs(30));
     let child = litestream_child(host.pid(), Duration::from_secs(5));
-    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{child}/environ")).unwrap()).replace('\0', "\n");
+    let environ = String::from_utf8_lossy(&std::fs::read(format!("/proc/{child}/environ")).unwrap())
+        .replace('\0', "\n");
     let token = temporary["session-token"].as_str().unwrap();
     assert!(environ.contains(&format!("AWS_SESSION_TOKEN={token}")));
     let cmd = command_line(child);
@@ -191,7 +201,11 @@ fn twenty_rotations_under_continuous_writes_lose_no_row() {
         write_creds(&dir.join("creds.json"), &keys[i % 2]);
         let start = std::time::Instant::now();
         while host.output().matches(ROTATED).count() < i {
-            assert!(start.elapsed() < Duration::from_secs(15), "rotation {i} did not happen:\n{}", host.output());
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "rotation {i} did not happen:\n{}",
+                host.output()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -59,7 +59,11 @@ impl Moto {
     /// Deletes a key: moto then refuses it (InvalidAccessKeyId).
     pub fn delete_key(&self, key: &Value) {
         let user = key["user"].as_str().expect("a key from new_key");
-        admin(&self.endpoint, &self.admin_env(), &["delete-key", user, key["access-key-id"].as_str().unwrap()]);
+        admin(
+            &self.endpoint,
+            &self.admin_env(),
+            &["delete-key", user, key["access-key-id"].as_str().unwrap()],
+        );
     }
 
     /// Temporary credentials with a session token.

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod render;
+pub mod restore;
 pub mod run;
 
 use crate::cli::Sources;

@@ -86,6 +86,16 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         return Ok(0);
     }
     let litestream = found?;
+    if args.restore_if_missing {
+        let options =
+            crate::restore::Options { explicit: &[], force: false, only_missing: true, timestamp: None };
+        let outcomes = crate::restore::restore(rules, &prepared, &litestream.path, &dir, &options).await?;
+        if super::restore::report(&outcomes) != 0 {
+            // Starting an empty database here would replicate it over the good backup.
+            eprintln!("error: not starting: a missing database could not be restored from its replica");
+            return Ok(1);
+        }
+    }
     let rendered = prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
     let first = launch(&litestream, &prepared.plan, &prepared.request, rendered, &socket);
     let policy =

@@ -21,6 +21,7 @@ pub use bindings::exports::datasette::litestream::health::{
     DatabaseEvidence, HealthInput, LogEntry, Verdict,
 };
 pub use bindings::exports::datasette::litestream::metrics::{DatabaseMetrics, Digest, NamedValue, Operation};
+pub use bindings::exports::datasette::litestream::restore::{Decision, Step, Target};
 use bindings::{RulesComponent, RulesComponentPre};
 
 /// The rules component as built into this binary.
@@ -145,6 +146,28 @@ impl Rules {
     ) -> Result<Result<Digest, String>, RulesError> {
         self.call("digest-metrics", |r, s| {
             r.datasette_litestream_metrics().call_digest_metrics(s, text, databases)
+        })
+    }
+
+    pub fn plan_restore(
+        &self,
+        targets: &[Target],
+        explicit: &[String],
+        force: bool,
+        only_missing: bool,
+    ) -> Result<Result<Vec<Decision>, String>, RulesError> {
+        self.call("plan-restore", |r, s| {
+            r.datasette_litestream_restore().call_plan_restore(s, targets, explicit, force, only_missing)
+        })
+    }
+
+    pub fn empty_replica(
+        &self,
+        database: &str,
+        explicit: bool,
+    ) -> Result<Result<String, String>, RulesError> {
+        self.call("empty-replica", |r, s| {
+            r.datasette_litestream_restore().call_empty_replica(s, database, explicit)
         })
     }
 

@@ -84,4 +84,19 @@ impl wit::exports::datasette::litestream::health::Guest for Hostile {
     }
 }
 
+impl wit::exports::datasette::litestream::restore::Guest for Hostile {
+    fn plan_restore(
+        _targets: Vec<wit::exports::datasette::litestream::restore::Target>,
+        _explicit: Vec<String>,
+        _force: bool,
+        _only_missing: bool,
+    ) -> Result<Vec<wit::exports::datasette::litestream::restore::Decision>, String> {
+        Err("hostile".into())
+    }
+
+    fn empty_replica(_database: String, _explicit: bool) -> Result<String, String> {
+        Err("hostile".into())
+    }
+}
+
 wit::export!(Hostile with_types_in wit);

@@ -1,0 +1,434 @@
+"""The datasette-litestream rules component, from Python, with nothing granted.
+
+Loads the very `.wasm` the Rust host embeds (WIT: ../../wit/world.wit, package
+`datasette:litestream@0.1.0`) with the PyPI package `wasmtime` (wasmtime-py 50.x) and
+calls its exports. The component is linked against WASI 0.2 (a Rust guest imports
+stdio, environment, exit and a random seed through its standard library) backed by an
+empty `WasiConfig`: no preopened directory, no environment variable, no argument, no
+inherited stdin/stdout/stderr (reads see end of file, writes go nowhere), and no
+network. The component imports no filesystem, socket, clock or HTTP interface at all.
+
+Values go in and come out as plain JSON-shaped Python values in the WIT's own terms:
+
+    record          dict keyed by the WIT field names (kebab-case: "access-key-id")
+    list            list
+    option<T>       None or the value
+    result<T, E>    {"ok": value} or {"err": value}
+    variant         {"tag": "case"} or {"tag": "case", "val": payload}
+    enum            the case name ("v03")
+    f64             float (ints are accepted going in)
+
+so what `check`, `render`… return can be printed with `json.dumps` as it is, and
+`canonical()` writes the byte-exact JSON the cross-runtime tests compare.
+
+    from rules import Rules
+    rules = Rules()                      # or Rules("rules.wasm")
+    rules.check(request)                 # {"ok": plan} or {"err": [config-error, ...]}
+
+Run `python rules.py [WASM]` for a short demonstration.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional, Tuple
+
+import wasmtime
+from wasmtime import component as wc
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+# Where `cargo build` leaves the component; `datasette-litestream component --out FILE`
+# writes the same bytes from a released binary.
+DEFAULT_WASM = ROOT / "target" / "wasm-components" / "wasm32-wasip2" / "guest" / "guest.wasm"
+PACKAGE = "datasette:litestream"
+VERSION = "0.1.0"
+
+# (method, interface, WIT function name)
+EXPORTS = [
+    ("check", "rules", "check"),
+    ("render", "rules", "render"),
+    ("redact", "rules", "redact"),
+    ("parse_credentials", "rules", "parse-credentials"),
+    ("compare_credentials", "rules", "compare-credentials"),
+    ("digest_metrics", "metrics", "digest-metrics"),
+    ("assess_health", "health", "assess-health"),
+    ("plan_restore", "restore", "plan-restore"),
+    ("empty_replica", "restore", "empty-replica"),
+]
+
+# Limits, like the Rust host's (128 MiB per call, a 0.5 s deadline): memory, and fuel
+# refilled before every call (one unit per wasm operator: render for 1,000 databases
+# takes about 23 million; 2e9 is a tight loop's 0.1 s or so) so that a runaway call
+# traps instead of hanging the caller.
+MEMORY_LIMIT = 128 << 20
+FUEL_PER_CALL = 2_000_000_000
+
+
+def default_wasm() -> Path:
+    """`$DATASETTE_LITESTREAM_WASM`, else the build output."""
+    return Path(os.environ.get("DATASETTE_LITESTREAM_WASM") or DEFAULT_WASM)
+
+
+# ---------------------------------------------------------------------------
+# Converting between wasmtime-py's values and the JSON shapes above.
+#
+# wasmtime-py returns a record as a `Record` with one attribute per field, and a
+# variant, option or result *untagged* (just the payload) when the Python types of its
+# cases cannot be confused, `Variant(tag, payload)` otherwise: `result<plan,
+# list<config-error>>` comes back as a `Record` or a `list`, `credentials-source` as
+# None, a str or a list, but `result<string, string>` as `Variant("ok", "...")`. The
+# codecs below are built once per function from the component's own types, so they
+# know which case a value is without guessing from its shape.
+
+Codec = Tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (lower, lift)
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
+def _classes(ty: Any) -> set:
+    s: set = set()
+    ty.add_classes(s)
+    return s
+
+
+def _cases_info(cases):
+    """[(name, codec-or-None, python classes)] and whether wasmtime-py tags them.
+
+    This mirrors how wasmtime-py decides: tagged as soon as two cases share a Python
+    class (a case without payload counts as `object`)."""
+    seen: set = set()
+    tagged = False
+    info = []
+    for name, ty in cases:
+        cls = {object} if ty is None else _classes(ty)
+        if cls & seen:
+            tagged = True
+        seen |= cls
+        info.append((name, None if ty is None else _codec(ty), cls))
+    return info, tagged
+
+
+def _case_of(info, value):
+    """The case an untagged value belongs to: the one whose classes match, the
+    catch-all (`object`) case last."""
+    fallback = None
+    for name, codec, cls in info:
+        if object in cls:
+            fallback = (name, codec)
+        elif isinstance(value, tuple(cls)):
+            return name, codec
+    if fallback is None:
+        raise TypeError(f"cannot tell which case {value!r} is")
+    return fallback
+
+
+def _codec(ty: Any) -> Codec:
+    if isinstance(ty, (wc.F64, wc.F32)):
+        return (lambda v: float(v)), _identity
+    if isinstance(ty, (wc.S8, wc.S16, wc.S32, wc.S64, wc.U8, wc.U16, wc.U32, wc.U64)):
+        return (lambda v: int(v)), _identity
+    if isinstance(ty, (wc.Bool, wc.String, wc.Char, wc.EnumType)):
+        return _identity, _identity
+    if isinstance(ty, wc.ListType):
+        lower, lift = _codec(ty.element)
+        return (lambda v: [lower(x) for x in v]), (lambda v: [lift(x) for x in v])
+    if isinstance(ty, wc.TupleType):
+        codecs = [_codec(t) for t in ty.elements]
+        return (
+            lambda v: tuple(c[0](x) for c, x in zip(codecs, v)),
+            lambda v: [c[1](x) for c, x in zip(codecs, v)],
+        )
+    if isinstance(ty, wc.RecordType):
+        fields = [(name, *_codec(t)) for name, t in ty.fields]
+
+        def lower_record(v: dict) -> wc.Record:
+            r = wc.Record()
+            for name, lower, _ in fields:
+                if name not in v:
+                    raise KeyError(f"missing record field {name!r}")
+                setattr(r, name, lower(v[name]))
+            return r
+
+        def lift_record(v: wc.Record) -> dict:
+            return {name: lift(getattr(v, name)) for name, _, lift in fields}
+
+        return lower_record, lift_record
+    if isinstance(ty, wc.OptionType):
+        info, tagged = _cases_info([("none", None), ("some", ty.payload)])
+        lower, lift = info[1][1]
+        if tagged:
+            return (
+                lambda v: wc.Variant("none") if v is None else wc.Variant("some", lower(v)),
+                lambda v: None if v.tag == "none" else lift(v.payload),
+            )
+        return (lambda v: None if v is None else lower(v)), (lambda v: None if v is None else lift(v))
+    if isinstance(ty, (wc.ResultType, wc.VariantType)):
+        is_result = isinstance(ty, wc.ResultType)
+        cases = [("ok", ty.ok), ("err", ty.err)] if is_result else ty.cases
+        info, tagged = _cases_info(cases)
+        by_name = {name: codec for name, codec, _ in info}
+
+        def lower_variant(v: dict) -> Any:
+            if is_result:
+                ((tag, payload),) = v.items()
+            else:
+                tag, payload = v["tag"], v.get("val")
+            codec = by_name[tag]
+            raw = None if codec is None else codec[0](payload)
+            return wc.Variant(tag, raw) if tagged else raw
+
+        def lift_variant(v: Any) -> dict:
+            if tagged:
+                tag, payload = v.tag, v.payload
+                codec = by_name[tag]
+            else:
+                tag, codec = _case_of(info, v)
+                payload = v
+            if is_result:
+                return {tag: None if codec is None else codec[1](payload)}
+            if codec is None:
+                return {"tag": tag}
+            return {"tag": tag, "val": codec[1](payload)}
+
+        return lower_variant, lift_variant
+    raise NotImplementedError(f"no JSON mapping for {type(ty).__name__}")
+
+
+# ---------------------------------------------------------------------------
+
+
+class Rules:
+    """One instance of the component in its own store, granted nothing, with its
+    memory capped (`memory_limit` bytes) and each call's fuel refilled to
+    `fuel_per_call` (None: unmetered).
+
+    Calls run one at a time on the instance. A trap (a guest panic, fuel or memory
+    exhausted) poisons an instance: the next call gets a fresh one.
+    """
+
+    def __init__(
+        self,
+        wasm: "str | os.PathLike | bytes | None" = None,
+        *,
+        memory_limit: Optional[int] = MEMORY_LIMIT,
+        fuel_per_call: Optional[int] = FUEL_PER_CALL,
+    ):
+        config = wasmtime.Config()
+        config.consume_fuel = fuel_per_call is not None
+        self.engine = wasmtime.Engine(config)
+        self.memory_limit = memory_limit
+        self.fuel_per_call = fuel_per_call
+        if isinstance(wasm, (bytes, bytearray)):
+            self.component = wc.Component(self.engine, wasm)
+        else:
+            self.component = wc.Component.from_file(self.engine, str(wasm or default_wasm()))
+        self.linker = wc.Linker(self.engine)
+        # The guest's standard library imports WASI 0.2, so it must be linked; what it
+        # can reach through it is decided by the (empty) WasiConfig of each store.
+        self.linker.add_wasip2()
+        self._indexes = {}
+        for method, iface, name in EXPORTS:
+            outer = self.component.get_export_index(f"{PACKAGE}/{iface}@{VERSION}")
+            inner = outer and self.component.get_export_index(name, outer)
+            if inner is not None:
+                self._indexes[method] = inner
+        self._instance: Optional[wc.Instance] = None
+        self._funcs: dict = {}
+        self._codecs: dict = {}
+
+    def _instantiate(self) -> None:
+        self.store = wasmtime.Store(self.engine)
+        # Nothing granted: no preopens, no env, no args, no stdio, no network.
+        self.store.set_wasi(wasmtime.WasiConfig())
+        if self.memory_limit is not None:
+            self.store.set_limits(memory_size=self.memory_limit)
+        if self.fuel_per_call is not None:
+            self.store.set_fuel(self.fuel_per_call)
+        self._instance = self.linker.instantiate(self.store, self.component)
+        self._funcs = {m: self._instance.get_func(self.store, i) for m, i in self._indexes.items()}
+        if not self._codecs:
+            for method, func in self._funcs.items():
+                fty = func.type(self.store)
+                params = [_codec(t)[0] for _, t in fty.params]
+                self._codecs[method] = (params, _codec(fty.result)[1])
+
+    def call(self, method: str, *args: Any) -> Any:
+        if method not in self._indexes:
+            raise LookupError(f"this component does not export {method.replace('_', '-')}")
+        if self._instance is None:
+            self._instantiate()
+        elif self.fuel_per_call is not None:
+            self.store.set_fuel(self.fuel_per_call)
+        lowers, lift = self._codecs[method]
+        raw = [lower(a) for lower, a in zip(lowers, args)]
+        try:
+            return lift(self._funcs[method](self.store, *raw))
+        except (wasmtime.Trap, wasmtime.WasmtimeError):
+            self._instance = None  # poisoned: start afresh next time
+            raise
+
+    def check(self, request: dict) -> dict:
+        """`{"ok": plan}` or `{"err": [config-error, ...]}`."""
+        return self.call("check", request)
+
+    def render(self, request: dict, credentials: Optional[dict] = None) -> dict:
+        """`{"ok": rendered}` or `{"err": [config-error, ...]}`."""
+        return self.call("render", request, credentials)
+
+    def redact(self, document: str) -> dict:
+        """`{"ok": "..."}` or `{"err": "..."}`."""
+        return self.call("redact", document)
+
+    def parse_credentials(self, text: str) -> dict:
+        """`{"ok": credentials}` or `{"err": {"tag": ..., "val": ...}}`."""
+        return self.call("parse_credentials", text)
+
+    def compare_credentials(self, current: dict, fresh: dict) -> dict:
+        """`{"changed": bool, "fields": [...]}`."""
+        return self.call("compare_credentials", current, fresh)
+
+    def digest_metrics(self, text: str, databases: list) -> dict:
+        """`{"ok": digest}` or `{"err": "..."}`."""
+        return self.call("digest_metrics", text, databases)
+
+    def assess_health(self, evidence: dict) -> dict:
+        """`{"ok": bool, "reason": "...", "behind": [...]}`."""
+        return self.call("assess_health", evidence)
+
+    def plan_restore(self, targets: list, explicit: list, force: bool, only_missing: bool) -> dict:
+        """`{"ok": [{"database": ..., "step": {"tag": "restore"}}, ...]}` or `{"err": "..."}`."""
+        return self.call("plan_restore", targets, explicit, force, only_missing)
+
+    def empty_replica(self, database: str, explicit: bool) -> dict:
+        """`{"ok": "skip message"}` or `{"err": "failure message"}`."""
+        return self.call("empty_replica", database, explicit)
+
+
+# ---------------------------------------------------------------------------
+# Canonical JSON: the byte-exact form the cross-runtime tests compare.
+
+
+def canonical(value: Any) -> str:
+    """Object keys sorted by code point, no whitespace, non-ASCII as is; a float that
+    is integral and below 1e15 in magnitude as an integer, any other finite float in
+    its shortest round-trip digits laid out as Rust's serde_json (ryu) does
+    (`0.5`, `1e-7`, `1e16`, `1000000000000000.0`), NaN and infinities as null."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(canonical(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + canonical(v) for k, v in items) + "}"
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def _number(f: float) -> str:
+    if not math.isfinite(f):
+        return "null"
+    if f == int(f) and abs(f) < 1e15:
+        return str(int(f))
+    return ("-" if f < 0 else "") + _ryu_layout(repr(abs(f)))
+
+
+def _ryu_layout(shortest: str) -> str:
+    """Lays out the digits of a shortest round-trip repr (Python's or JavaScript's)
+    the way ryu's `format64` does."""
+    mantissa, _, exp = shortest.partition("e")
+    whole, _, frac = mantissa.partition(".")
+    full = whole + frac
+    lead = len(full) - len(full.lstrip("0"))
+    digits = full.strip("0")
+    kk = len(whole) + int(exp or 0) - lead  # 10^(kk-1) <= value < 10^kk
+    length = len(digits)
+    k = kk - length
+    if 0 <= k and kk <= 16:
+        return digits + "0" * k + ".0"
+    if 0 < kk <= 16:
+        return digits[:kk] + "." + digits[kk:]
+    if -5 < kk <= 0:
+        return "0." + "0" * -kk + digits
+    if length == 1:
+        return f"{digits}e{kk - 1}"
+    return f"{digits[0]}.{digits[1:]}e{kk - 1}"
+
+
+# ---------------------------------------------------------------------------
+
+
+def _demo(wasm: Optional[str]) -> None:
+    rules = Rules(wasm)
+    request = {
+        "top-level": json.dumps(
+            {
+                "all-replicate": ["s3://my-bucket/$DB_NAME"],
+                "credentials-file": "/run/secrets/s3.json",
+                "credentials-refresh-interval": 300,
+            }
+        ),
+        "databases": [{"name": "fixtures", "path": "/srv/fixtures.db", "directory": "/srv", "plugin-config": None}],
+        "working-directory": "/srv",
+        "litestream-version": "0.5.17",
+        "control-socket": "/run/dl/litestream.sock",
+    }
+    creds = {"access-key-id": "AKIAEXAMPLE", "secret-access-key": "s3cr3t/key", "session-token": None}
+    show = lambda label, v: print(f"{label}: {json.dumps(v, indent=2, ensure_ascii=False)}")  # noqa: E731
+    show("check", rules.check(request))
+    rendered = rules.render(request, creds)
+    show("render", rendered)
+    show("redact", rules.redact(rendered["ok"]["document"]))
+    show("check (typo)", rules.check({**request, "top-level": '{"all-replicat": []}'}))
+    show("parse-credentials", rules.parse_credentials('{"access-key-id": "A", "secret-access-key": "B"}'))
+    show("parse-credentials (bad)", rules.parse_credentials('{"access-key-id": "A"}'))
+    show("compare-credentials", rules.compare_credentials(creds, {**creds, "secret-access-key": "rotated"}))
+    show(
+        "digest-metrics",
+        rules.digest_metrics(
+            'go_goroutines 12\nlitestream_db_size{db="/srv/fixtures.db"} 8192\n', request["databases"]
+        ),
+    )
+    show(
+        "assess-health",
+        rules.assess_health(
+            {
+                "state": "running",
+                "uptime-seconds": 60,
+                "databases": [
+                    {
+                        "name": "fixtures",
+                        "path": "/srv/fixtures.db",
+                        "file-exists": True,
+                        "seconds-since-sync": 1.5,
+                        "socket-asked": True,
+                    }
+                ],
+                "logs": [],
+                "window-seconds": 30,
+            }
+        ),
+    )
+    show(
+        "plan-restore",
+        rules.plan_restore([{"name": "fixtures", "exists": False}, {"name": "other", "exists": True}], [], False, True),
+    )
+
+
+if __name__ == "__main__":
+    _demo(sys.argv[1] if len(sys.argv) > 1 else None)

