@@ -5,8 +5,9 @@ Loads the very `.wasm` the Rust host embeds (WIT: ../../wit/world.wit, package
 calls its exports. The component is linked against WASI 0.2 (a Rust guest imports
 stdio, environment, exit and a random seed through its standard library) backed by an
 empty `WasiConfig`: no preopened directory, no environment variable, no argument, no
-inherited stdin/stdout/stderr (reads see end of file, writes go nowhere), and no
-network. The component imports no filesystem, socket, clock or HTTP interface at all.
+inherited stdin/stdout/stderr (stdin closed, output discarded), and no network. The
+component imports no filesystem, socket, clock or HTTP interface at all. Memory is
+capped and each call metered with fuel, so a runaway call traps instead of hanging.
 
 Values go in and come out as plain JSON-shaped Python values in the WIT's own terms:
 

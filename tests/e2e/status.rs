@@ -231,3 +231,36 @@ fn secrets_planted_everywhere_appear_in_no_response_and_no_log() {
     }
     assert!(seen.contains("***REDACTED***"));
 }
+
+/// Headless Chromium (Debian's package, installed by scripts/setup) renders the page;
+/// the DOM must hold every section, and a screenshot is kept under target/test-output.
+#[test]
+fn a_real_browser_renders_every_section() {
+    let (_keep, dir) = tempdir();
+    let metrics_port = free_port();
+    let (mut host, base) = start(&dir, "0.5.17", &file_replica(&dir, &format!("    metrics-addr: \":{metrics_port}\"\n")), &[]);
+    host.wait_for(READY, Duration::from_secs(20));
+    db::write_rows(&dir.join("data.db"), 1, 10);
+    eventually(Duration::from_secs(10), "metrics digested", || json(&base)["metrics"].is_object());
+    let out_dir = tests::root().join("target/test-output");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let profile = dir.join("chromium-profile");
+    let chromium = |extra: &[&str]| {
+        Command::new("chromium")
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+            .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(format!("{base}/-/litestream-status"))
+            .output()
+            .expect("chromium is installed by scripts/setup")
+    };
+    let dom = String::from_utf8_lossy(&chromium(&["--dump-dom"]).stdout).into_owned();
+    for section in ["id=\"health\"", "id=\"process\"", "id=\"config\"", "id=\"logs\"", "id=\"metrics\"", "go_goroutines", "litestream_db_size"] {
+        assert!(dom.contains(section), "{section} missing from the rendered DOM:\n{dom}");
+    }
+    let shot = out_dir.join("status-page.png");
+    let _ = std::fs::remove_file(&shot);
+    chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=1100,1500"]);
+    assert!(std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false), "no screenshot at {}", shot.display());
+}

@@ -80,6 +80,9 @@ pub fn body(o: &mut String, r: &Report) {
                 let _ = write!(o, "<tr><th>{k}</th><td>{v}</td></tr>");
             }
             o.push_str("</table><h3>Replica operations</h3><table><tr><th>measure</th><th>replica type</th><th>operation</th><th>value</th></tr>");
+            if m.replica_operations.values().all(Vec::is_empty) {
+                o.push_str("<tr><td colspan=\"4\" class=\"note\">none yet (file:// replicas never count operations)</td></tr>");
+            }
             for (measure, ops) in &m.replica_operations {
                 for op in ops {
                     let _ = write!(
