@@ -159,7 +159,7 @@ fn native_agrees(p: &Prepared, name: &str) -> Result<(), String> {
     let request = prepare::request(&inputs, &p.version, None);
     let rules = Rules::builtin().unwrap();
     let wasm = rules.check(&request).unwrap();
-    let here = to_native(&request);
+    let here = tests::native_request(&request);
     let local = guest::plan::plan(&here);
     let plan = match (wasm, local) {
         (Err(a), Err(b)) => {
@@ -210,25 +210,6 @@ fn compare_render(
         }
         (Err(a), Err(b)) => equal("render errors", &errors(&a), &native_errors(&b)),
         (a, b) => Err(format!("render disagrees: component {a:?}, native {b:?}")),
-    }
-}
-
-fn to_native(r: &rules::Request) -> native::Request {
-    native::Request {
-        top_level: r.top_level.clone(),
-        databases: r
-            .databases
-            .iter()
-            .map(|d| native::Database {
-                name: d.name.clone(),
-                path: d.path.clone(),
-                directory: d.directory.clone(),
-                plugin_config: d.plugin_config.clone(),
-            })
-            .collect(),
-        working_directory: r.working_directory.clone(),
-        litestream_version: r.litestream_version.clone(),
-        control_socket: r.control_socket.clone(),
     }
 }
 

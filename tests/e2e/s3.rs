@@ -51,10 +51,7 @@ fn host(dir: &Path, version: &str) -> Proc {
 fn restored_rows(dir: &Path, moto: &Moto, version: &str) -> Vec<(i64, String)> {
     let replica = moto.replica_yaml("data", "      ");
     let replica = if version.starts_with("0.5") {
-        format!(
-            "    replica:\n{}",
-            replica.replacen("      - ", "        ", 1)
-        )
+        format!("    replica:\n{}", replica.replacen("      - ", "        ", 1))
     } else {
         format!("    replicas:\n{replica}")
     };

@@ -238,7 +238,8 @@ fn secrets_planted_everywhere_appear_in_no_response_and_no_log() {
 fn a_real_browser_renders_every_section() {
     let (_keep, dir) = tempdir();
     let metrics_port = free_port();
-    let (mut host, base) = start(&dir, "0.5.17", &file_replica(&dir, &format!("    metrics-addr: \":{metrics_port}\"\n")), &[]);
+    let (mut host, base) =
+        start(&dir, "0.5.17", &file_replica(&dir, &format!("    metrics-addr: \":{metrics_port}\"\n")), &[]);
     host.wait_for(READY, Duration::from_secs(20));
     db::write_rows(&dir.join("data.db"), 1, 10);
     eventually(Duration::from_secs(10), "metrics digested", || json(&base)["metrics"].is_object());
@@ -256,11 +257,23 @@ fn a_real_browser_renders_every_section() {
             .expect("chromium is installed by scripts/setup")
     };
     let dom = String::from_utf8_lossy(&chromium(&["--dump-dom"]).stdout).into_owned();
-    for section in ["id=\"health\"", "id=\"process\"", "id=\"config\"", "id=\"logs\"", "id=\"metrics\"", "go_goroutines", "litestream_db_size"] {
+    for section in [
+        "id=\"health\"",
+        "id=\"process\"",
+        "id=\"config\"",
+        "id=\"logs\"",
+        "id=\"metrics\"",
+        "go_goroutines",
+        "litestream_db_size",
+    ] {
         assert!(dom.contains(section), "{section} missing from the rendered DOM:\n{dom}");
     }
     let shot = out_dir.join("status-page.png");
     let _ = std::fs::remove_file(&shot);
     chromium(&[&format!("--screenshot={}", shot.display()), "--window-size=1100,1500"]);
-    assert!(std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false), "no screenshot at {}", shot.display());
+    assert!(
+        std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false),
+        "no screenshot at {}",
+        shot.display()
+    );
 }

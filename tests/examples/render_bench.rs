@@ -23,25 +23,6 @@ fn request(n: usize) -> Request {
     }
 }
 
-fn native(r: &Request) -> guest::model::Request {
-    guest::model::Request {
-        top_level: r.top_level.clone(),
-        databases: r
-            .databases
-            .iter()
-            .map(|d| guest::model::Database {
-                name: d.name.clone(),
-                path: d.path.clone(),
-                directory: d.directory.clone(),
-                plugin_config: d.plugin_config.clone(),
-            })
-            .collect(),
-        working_directory: r.working_directory.clone(),
-        litestream_version: r.litestream_version.clone(),
-        control_socket: None,
-    }
-}
-
 fn median_us(repeats: usize, mut f: impl FnMut()) -> f64 {
     let mut times: Vec<f64> = (0..repeats)
         .map(|_| {
@@ -68,7 +49,7 @@ fn main() {
     .into();
     for n in [1usize, 100, 1000] {
         let req = request(n);
-        let here = native(&req);
+        let here = tests::native_request(&req);
         let wasm = median_us(repeats, || {
             rules.render(&req, None).unwrap().unwrap();
         });

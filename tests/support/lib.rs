@@ -63,3 +63,23 @@ pub fn eventually(limit: std::time::Duration, what: &str, mut check: impl FnMut(
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// The same request as the rules' plain Rust model, to call the rules natively.
+pub fn native_request(r: &datasette_litestream::rules::Request) -> guest::model::Request {
+    guest::model::Request {
+        top_level: r.top_level.clone(),
+        databases: r
+            .databases
+            .iter()
+            .map(|d| guest::model::Database {
+                name: d.name.clone(),
+                path: d.path.clone(),
+                directory: d.directory.clone(),
+                plugin_config: d.plugin_config.clone(),
+            })
+            .collect(),
+        working_directory: r.working_directory.clone(),
+        litestream_version: r.litestream_version.clone(),
+        control_socket: r.control_socket.clone(),
+    }
+}

@@ -22,3 +22,23 @@ pub fn component(out: &std::path::Path) -> Result<u8> {
     eprintln!("wrote the rules component ({} bytes) to {}", crate::rules::COMPONENT.len(), out.display());
     Ok(0)
 }
+
+/// Asks the rules and reads the credentials, printing warnings; a configuration or
+/// credentials problem is printed once and becomes the exit code.
+pub async fn prepared(
+    rules: &crate::rules::Rules,
+    request: crate::rules::Request,
+) -> Result<crate::prepare::Prepared, u8> {
+    match crate::prepare::prepare(rules, request).await {
+        Ok(p) => {
+            for w in &p.plan.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(p)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(e.exit_code())
+        }
+    }
+}

@@ -22,16 +22,10 @@ pub async fn render(args: RenderArgs) -> Result<u8> {
         },
     };
     let rules = Rules::builtin()?;
-    let prepared = match prepare::prepare(rules, prepare::request(&inputs, &version, None)).await {
+    let prepared = match super::prepared(rules, prepare::request(&inputs, &version, None)).await {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(e.exit_code());
-        }
+        Err(code) => return Ok(code),
     };
-    for w in &prepared.plan.warnings {
-        eprintln!("warning: {w}");
-    }
     print!("{}", output(rules, &prepared, &version, &origin, args.show_secrets)?);
     Ok(0)
 }

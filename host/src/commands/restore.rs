@@ -13,12 +13,9 @@ pub async fn restore(args: RestoreArgs) -> Result<u8> {
     let rules = Rules::builtin()?;
     let found = litestream::find(args.sources.litestream.as_deref()).await?;
     let request = prepare::request(&inputs, &found.version, None);
-    let prepared = match prepare::prepare(rules, request).await {
+    let prepared = match super::prepared(rules, request).await {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(e.exit_code());
-        }
+        Err(code) => return Ok(code),
     };
     let dir = PrivateDir::create().context("cannot create the private directory")?;
     let options = Options {

@@ -35,16 +35,10 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     let dir = Arc::new(PrivateDir::create().context("cannot create the private directory")?);
     let socket = dir.path().join("litestream.sock");
     let request = prepare::request(&inputs, &version, Some(&socket));
-    let prepared = match prepare::prepare(rules, request).await {
+    let prepared = match super::prepared(rules, request).await {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(e.exit_code());
-        }
+        Err(code) => return Ok(code),
     };
-    for w in &prepared.plan.warnings {
-        eprintln!("warning: {w}");
-    }
     let shared = Arc::new(Shared::default());
     let mut stop = StopSignals::new(stdin_lines)?;
     let redacted = match &prepared.rendered {
