@@ -192,12 +192,15 @@ class Host:
         self.directory = tempfile.mkdtemp(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-")
         self.socket = os.path.join(self.directory, "status.sock")
         try:
+            # Restore on boot is an operator's switch, like the host's own flag.
+            restore = ["--restore-if-missing"] if os.environ.get("DATASETTE_LITESTREAM_RESTORE_IF_MISSING") == "1" else []
             self.process = await asyncio.create_subprocess_exec(
                 binary,
                 "run",
                 "--stdin",
                 "--status-socket",
                 self.socket,
+                *restore,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
