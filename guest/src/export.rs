@@ -194,6 +194,25 @@ impl wit::exports::datasette::litestream::restore::Guest for Component {
     fn empty_replica(database: String, explicit: bool) -> Result<String, String> {
         crate::restore::empty_replica(&database, explicit)
     }
+
+    fn judge_verification(e: rx::VerifyEvidence) -> rx::VerifyVerdict {
+        use crate::restore::Outcome;
+        let (outcome, reason) = crate::restore::verify(&crate::restore::Evidence {
+            restored: e.restored,
+            restore_error: e.restore_error.as_deref(),
+            integrity_ok: e.integrity_ok,
+            sentinel_found: e.sentinel_found,
+            timed_out: e.timed_out,
+            waited_seconds: e.waited_seconds,
+        });
+        let outcome = match outcome {
+            Outcome::Verified => rx::VerifyOutcome::Verified,
+            Outcome::Failed => rx::VerifyOutcome::Failed,
+            Outcome::Inconclusive => rx::VerifyOutcome::Inconclusive,
+            Outcome::Pending => rx::VerifyOutcome::Pending,
+        };
+        rx::VerifyVerdict { outcome, reason }
+    }
 }
 
 fn database(d: t::Database) -> m::Database {

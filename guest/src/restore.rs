@@ -80,3 +80,90 @@ mod tests {
         assert!(empty_replica("a", true).is_err());
     }
 }
+
+/// What a verification attempt saw.
+pub struct Evidence<'a> {
+    pub restored: bool,
+    pub restore_error: Option<&'a str>,
+    pub integrity_ok: Option<bool>,
+    pub sentinel_found: bool,
+    pub timed_out: bool,
+    pub waited_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Verified,
+    Failed,
+    Inconclusive,
+    /// Not decided yet: try again.
+    Pending,
+}
+
+/// Words in `litestream restore` errors that mean the replica's data is damaged
+/// (as opposed to out of reach).
+const DAMAGE: [&str; 7] = ["checksum", "corrupt", "lz4", "unexpected eof", "decode", "invalid", "malformed"];
+
+/// Whether a replica is good, from one restore of it.
+pub fn verify(e: &Evidence) -> (Outcome, String) {
+    if let Some(error) = e.restore_error {
+        let lower = error.to_ascii_lowercase();
+        if DAMAGE.iter().any(|w| lower.contains(w)) {
+            return (Outcome::Failed, format!("the replica cannot be restored: {error}"));
+        }
+        return if e.timed_out {
+            (Outcome::Inconclusive, format!("the replica could not be reached: {error}"))
+        } else {
+            (Outcome::Pending, String::new())
+        };
+    }
+    match (e.restored, e.integrity_ok, e.sentinel_found) {
+        (true, Some(false), _) => (Outcome::Failed, "the restored copy fails PRAGMA integrity_check".into()),
+        (true, Some(true), true) => (
+            Outcome::Verified,
+            format!("restored, integrity ok, sentinel found after {:.1} s", e.waited_seconds),
+        ),
+        _ if !e.timed_out => (Outcome::Pending, String::new()),
+        (false, _, _) => (Outcome::Inconclusive, "the replica is empty".into()),
+        _ => (
+            Outcome::Inconclusive,
+            format!(
+                "the sentinel did not reach the replica within {:.0} s (is Litestream running?)",
+                e.waited_seconds
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod verify_tests {
+    use super::*;
+
+    fn ev(error: Option<&str>, integrity: Option<bool>, found: bool, timed_out: bool) -> Outcome {
+        verify(&Evidence {
+            restored: error.is_none() && integrity.is_some(),
+            restore_error: error,
+            integrity_ok: integrity,
+            sentinel_found: found,
+            timed_out,
+            waited_seconds: 3.0,
+        })
+        .0
+    }
+
+    #[test]
+    fn three_outcomes() {
+        assert_eq!(ev(None, Some(true), true, false), Outcome::Verified);
+        assert_eq!(ev(None, Some(false), false, false), Outcome::Failed);
+        assert_eq!(
+            ev(Some("decode wal segment: lz4: bad magic number"), None, false, false),
+            Outcome::Failed
+        );
+        assert_eq!(
+            ev(Some("dial tcp 127.0.0.1:1: connect: connection refused"), None, false, true),
+            Outcome::Inconclusive
+        );
+        assert_eq!(ev(None, Some(true), false, false), Outcome::Pending);
+        assert_eq!(ev(None, Some(true), false, true), Outcome::Inconclusive);
+    }
+}

@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Restore replicated databases from their replicas with `litestream restore`.
     Restore(RestoreArgs),
+    /// Prove each replica restores intact and up to date (a sentinel row round trip).
+    Verify(VerifyArgs),
     /// Write the embedded rules component (.wasm) to a file.
     Component {
         /// Where to write it.
@@ -101,6 +103,18 @@ pub struct RestoreArgs {
     /// Restore to this point in time (RFC 3339, passed to `litestream restore -timestamp`).
     #[arg(long)]
     pub timestamp: Option<String>,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub sources: Sources,
+    /// How long to wait for the sentinel row to reach each replica.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Print the outcomes as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `10s`, `500ms`, `2m` or a bare number of seconds.

@@ -16,3 +16,4 @@ pub mod restore;
 pub mod rules;
 pub mod status;
 pub mod supervisor;
+pub mod verify;

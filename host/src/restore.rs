@@ -82,32 +82,8 @@ async fn one(
         path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(),
         std::process::id()
     ));
-    let _ = std::fs::remove_file(&tmp);
-    let mut cmd = tokio::process::Command::new(litestream);
-    cmd.args(["restore", "-no-expand-env", "-config"])
-        .arg(config)
-        .arg("-if-replica-exists")
-        .arg("-o")
-        .arg(&tmp);
-    if let Some(t) = timestamp {
-        cmd.args(["-timestamp", t]);
-    }
-    cmd.arg(path).envs(rendered.environment.iter().map(|v| (&v.name, &v.value))).kill_on_drop(true);
-    let out = match cmd.output().await {
-        Ok(o) => o,
-        Err(e) => return Outcome::Failed(format!("cannot run {}: {e}", litestream.display())),
-    };
-    let scrub = |b: &[u8]| {
-        let mut text = String::from_utf8_lossy(b).trim().to_owned();
-        for s in &rendered.secrets {
-            text = text.replace(s.as_str(), "***REDACTED***");
-        }
-        text
-    };
-    if !out.status.success() {
-        let _ = std::fs::remove_file(&tmp);
-        let said = format!("{} {}", scrub(&out.stdout), scrub(&out.stderr));
-        return Outcome::Failed(format!("litestream restore exited with {}: {}", out.status, said.trim()));
+    if let Err(why) = restore_to(litestream, config, rendered, path, &tmp, timestamp).await {
+        return Outcome::Failed(why);
     }
     if !tmp.exists() {
         return match rules.empty_replica(name, explicit) {
@@ -124,10 +100,49 @@ async fn one(
         }
     };
     // Litestream restores through `<out>.tmp` and leaves its SQLite side files behind.
-    for side in [".tmp-wal", ".tmp-shm", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(sibling(&tmp, side));
-    }
+    remove_with_side_files(&tmp);
     outcome
+}
+
+/// Runs `litestream restore` of `db` into `out`; an empty replica leaves no `out`.
+/// The error is Litestream's output with every known secret scrubbed.
+pub async fn restore_to(
+    litestream: &Path,
+    config: &Path,
+    rendered: &crate::rules::Rendered,
+    db: &Path,
+    out: &Path,
+    timestamp: Option<&str>,
+) -> Result<(), String> {
+    remove_with_side_files(out);
+    let mut cmd = tokio::process::Command::new(litestream);
+    cmd.args(["restore", "-no-expand-env", "-config"])
+        .arg(config)
+        .arg("-if-replica-exists")
+        .arg("-o")
+        .arg(out);
+    if let Some(t) = timestamp {
+        cmd.args(["-timestamp", t]);
+    }
+    cmd.arg(db).envs(rendered.environment.iter().map(|v| (&v.name, &v.value))).kill_on_drop(true);
+    let result = cmd.output().await.map_err(|e| format!("cannot run {}: {e}", litestream.display()))?;
+    if result.status.success() {
+        return Ok(());
+    }
+    remove_with_side_files(out);
+    let mut said =
+        format!("{} {}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
+    for s in &rendered.secrets {
+        said = said.replace(s.as_str(), "***REDACTED***");
+    }
+    Err(format!("litestream restore exited with {}: {}", result.status, said.trim()))
+}
+
+/// Removes a restored file and what Litestream and SQLite leave beside it.
+pub fn remove_with_side_files(path: &Path) {
+    for side in ["", ".tmp", ".tmp-wal", ".tmp-shm", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(sibling(path, side));
+    }
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

@@ -136,3 +136,62 @@ fn an_unreachable_replica_stops_start_up() {
     assert!(!out.contains("SecretExample123"), "{out}");
     assert!(!dir.join("data.db").exists(), "an empty database was created");
 }
+
+fn verify(dir: &Path, version: &str, timeout: &str) -> (Option<i32>, String) {
+    let out = Command::new(binary())
+        .current_dir(dir)
+        .args(["verify", "data.db", "-m", "metadata.yaml", "--json", "--timeout", timeout, "--litestream"])
+        .arg(litestream(version))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+#[test]
+fn verify_says_verified_while_replicating_and_inconclusive_when_stopped() {
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir) = tempdir();
+        metadata(&dir, &format!("file://{}/replica", dir.display()));
+        replicated(&dir, version);
+        let mut host = run(&dir, version, &[]);
+        host.wait_for(READY, Duration::from_secs(20));
+        let (code, out) = verify(&dir, version, "20s");
+        assert_eq!(code, Some(0), "{version}: {out}");
+        assert!(out.contains("\"outcome\":\"verified\""), "{out}");
+        host.signal(Signal::SIGTERM);
+        assert!(host.wait_exit(Duration::from_secs(20)).success());
+
+        let (code, out) = verify(&dir, version, "3s");
+        assert_eq!(code, Some(2), "{version}: {out}");
+        assert!(out.contains("inconclusive") && out.contains("is Litestream running?"), "{out}");
+        let leftovers = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("datasette-litestream-"))
+            .filter(|e| e.path().join("verify-0.db").exists())
+            .count();
+        assert_eq!(leftovers, 0, "restored copies left behind");
+    }
+}
+
+#[test]
+fn verify_fails_on_a_damaged_replica() {
+    let (_keep, dir) = tempdir();
+    metadata(&dir, &format!("file://{}/replica", dir.display()));
+    replicated(&dir, "0.3.13");
+    let mut damaged = 0;
+    for generation in std::fs::read_dir(dir.join("replica/generations")).unwrap().flatten() {
+        for snapshot in std::fs::read_dir(generation.path().join("snapshots")).unwrap().flatten() {
+            let bytes = std::fs::read(snapshot.path()).unwrap();
+            std::fs::write(snapshot.path(), &bytes[..bytes.len() / 2]).unwrap();
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0);
+    let (code, out) = verify(&dir, "0.3.13", "10s");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("\"outcome\":\"failed\""), "{out}");
+}

@@ -3,6 +3,7 @@
 pub mod render;
 pub mod restore;
 pub mod run;
+pub mod verify;
 
 use crate::cli::Sources;
 use crate::inputs::{self, Inputs};

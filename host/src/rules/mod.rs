@@ -21,7 +21,9 @@ pub use bindings::exports::datasette::litestream::health::{
     DatabaseEvidence, HealthInput, LogEntry, Verdict,
 };
 pub use bindings::exports::datasette::litestream::metrics::{DatabaseMetrics, Digest, NamedValue, Operation};
-pub use bindings::exports::datasette::litestream::restore::{Decision, Step, Target};
+pub use bindings::exports::datasette::litestream::restore::{
+    Decision, Step, Target, VerifyEvidence, VerifyOutcome, VerifyVerdict,
+};
 use bindings::{RulesComponent, RulesComponentPre};
 
 /// The rules component as built into this binary.
@@ -168,6 +170,12 @@ impl Rules {
     ) -> Result<Result<String, String>, RulesError> {
         self.call("empty-replica", |r, s| {
             r.datasette_litestream_restore().call_empty_replica(s, database, explicit)
+        })
+    }
+
+    pub fn judge_verification(&self, evidence: &VerifyEvidence) -> Result<VerifyVerdict, RulesError> {
+        self.call("judge-verification", |r, s| {
+            r.datasette_litestream_restore().call_judge_verification(s, evidence)
         })
     }
 

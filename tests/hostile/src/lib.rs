@@ -97,6 +97,15 @@ impl wit::exports::datasette::litestream::restore::Guest for Hostile {
     fn empty_replica(_database: String, _explicit: bool) -> Result<String, String> {
         Err("hostile".into())
     }
+
+    fn judge_verification(
+        _evidence: wit::exports::datasette::litestream::restore::VerifyEvidence,
+    ) -> wit::exports::datasette::litestream::restore::VerifyVerdict {
+        wit::exports::datasette::litestream::restore::VerifyVerdict {
+            outcome: wit::exports::datasette::litestream::restore::VerifyOutcome::Verified,
+            reason: "hostile".into(),
+        }
+    }
 }
 
 wit::export!(Hostile with_types_in wit);

@@ -1,0 +1,89 @@
+//! Backup verification: write a fresh sentinel row into `_litestream_verify`, restore
+//! the replica into the private directory until the row arrives (or time runs out),
+//! and ask the rules what the evidence means.
+
+use crate::prepare::Prepared;
+use crate::private_dir::PrivateDir;
+use crate::restore::{remove_with_side_files, restore_to};
+use crate::rules::{Rules, VerifyEvidence, VerifyOutcome, VerifyVerdict};
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The table verification writes to, in each replicated database.
+pub const TABLE: &str = "_litestream_verify";
+const RETRY: Duration = Duration::from_millis(500);
+
+pub async fn verify(
+    rules: &Rules,
+    prepared: &Prepared,
+    litestream: &Path,
+    dir: &PrivateDir,
+    timeout: Duration,
+) -> anyhow::Result<Vec<(String, VerifyVerdict)>> {
+    let rendered = prepared.rendered.as_ref().ok_or_else(|| anyhow::anyhow!("no database is replicated"))?;
+    let config = dir.write("verify.yml", &rendered.document)?;
+    let mut verdicts = Vec::new();
+    for db in prepared.request.databases.iter().filter(|d| prepared.plan.replicated.contains(&d.name)) {
+        let path = Path::new(&db.path);
+        let token = match write_sentinel(path) {
+            Ok(t) => t,
+            Err(e) => {
+                let reason = format!("cannot write the sentinel row: {e}");
+                verdicts
+                    .push((db.name.clone(), VerifyVerdict { outcome: VerifyOutcome::Inconclusive, reason }));
+                continue;
+            }
+        };
+        let copy = dir.path().join(format!("verify-{}.db", verdicts.len()));
+        let started = Instant::now();
+        let verdict = loop {
+            let result = restore_to(litestream, &config, rendered, path, &copy, None).await;
+            let restored = result.is_ok() && copy.exists();
+            let (integrity_ok, sentinel_found) =
+                if restored { inspect(&copy, &token) } else { (None, false) };
+            remove_with_side_files(&copy);
+            let evidence = VerifyEvidence {
+                restored,
+                restore_error: result.err(),
+                integrity_ok,
+                sentinel_found,
+                timed_out: started.elapsed() >= timeout,
+                waited_seconds: started.elapsed().as_secs_f64(),
+            };
+            let verdict = rules.judge_verification(&evidence)?;
+            if verdict.outcome != VerifyOutcome::Pending {
+                break verdict;
+            }
+            tokio::time::sleep(RETRY).await;
+        };
+        verdicts.push((db.name.clone(), verdict));
+    }
+    Ok(verdicts)
+}
+
+fn write_sentinel(path: &Path) -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let c = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+    c.busy_timeout(Duration::from_secs(5)).map_err(|e| e.to_string())?;
+    c.execute_batch(&format!(
+        "create table if not exists {TABLE}(id integer primary key, token text not null, at text not null default current_timestamp)"
+    ))
+    .map_err(|e| e.to_string())?;
+    c.execute(&format!("insert into {TABLE}(token) values (?1)"), [&token]).map_err(|e| e.to_string())?;
+    Ok(token)
+}
+
+/// (integrity_check passed, the sentinel is there).
+fn inspect(copy: &Path, token: &str) -> (Option<bool>, bool) {
+    let Ok(c) = rusqlite::Connection::open(copy) else { return (Some(false), false) };
+    let ok = c.query_row("pragma integrity_check", [], |r| r.get::<_, String>(0)).is_ok_and(|s| s == "ok");
+    let found = c
+        .query_row(&format!("select count(*) from {TABLE} where token = ?1"), [token], |r| r.get::<_, i64>(0))
+        .is_ok_and(|n| n > 0);
+    (Some(ok), found)
+}
