@@ -1,0 +1,173 @@
+//! Starting Litestream once: the private config, the process (own group, parent-death
+//! signal), its output copied line by line, and the wait for evidence of replication.
+
+use super::{Launch, Policy, Running, Shared, SupervisorError, describe};
+use crate::control_socket;
+use crate::private_dir::PrivateDir;
+use crate::rules::LitestreamLine;
+use nix::sys::signal::Signal;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::mpsc;
+
+/// Spawns Litestream and waits for evidence that it replicates.
+pub(super) async fn start(
+    launch: &Launch,
+    dir: &PrivateDir,
+    policy: &Policy,
+    shared: &Arc<Shared>,
+) -> Result<Running, SupervisorError> {
+    let config = dir
+        .write("litestream.yml", &launch.document)
+        .map_err(|source| SupervisorError::Config { dir: dir.path().into(), source })?;
+    if let Some(socket) = &launch.socket {
+        let _ = std::fs::remove_file(socket);
+    }
+    shared.logs.set_secrets(&launch.secrets);
+    let mut cmd = Command::new(&launch.binary);
+    // -no-expand-env: values reach Litestream exactly as Datasette resolved them; a
+    // secret or URL containing `$` is not mangled by Litestream's own expansion.
+    cmd.args(["replicate", "-no-expand-env", "-config"])
+        .arg(&config)
+        .envs(launch.environment.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group: a terminal's Ctrl-C reaches the host, which then
+        // stops Litestream in order, instead of both racing.
+        .process_group(0)
+        .kill_on_drop(true);
+    let parent = nix::unistd::getpid();
+    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // If the host dies, even by SIGKILL, Litestream gets SIGTERM and makes
+            // its final sync instead of running on as an orphan.
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("the host exited while starting Litestream"));
+            }
+            Ok(())
+        });
+    }
+    shared.update(|s| s.state = "starting".into());
+    let mut child =
+        cmd.spawn().map_err(|source| SupervisorError::Spawn { binary: launch.binary.clone(), source })?;
+    let pid = child.id();
+    let at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    shared.update(|s| {
+        s.pid = pid;
+        s.started_at = Some(at);
+        s.replicating = false;
+    });
+    let (lines_tx, mut lines) = mpsc::unbounded_channel();
+    forward(child.stdout.take().expect("piped"), "stdout", shared.clone(), lines_tx.clone());
+    forward(child.stderr.take().expect("piped"), "stderr", shared.clone(), lines_tx);
+    let started = Instant::now();
+    let ready = wait_ready(launch, &mut lines, policy.startup_timeout);
+    let outcome = tokio::select! {
+        status = child.wait() => Err(status),
+        ready = ready => Ok(ready),
+    };
+    // Output closing first means Litestream is exiting: take its status.
+    let outcome = match outcome {
+        Ok(Some(confirmed)) => Ok(confirmed),
+        Ok(None) => Err(child.wait().await),
+        Err(status) => Err(status),
+    };
+    match outcome {
+        Ok(confirmed) => {
+            shared.update(|s| {
+                s.state = "running".into();
+                s.replicating = confirmed;
+            });
+            Ok(Running { child, started })
+        }
+        Err(status) => {
+            // Let the readers drain what Litestream printed before it died.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let (status, code) = describe(status);
+            Err(SupervisorError::Exited { status, code, tail: shared.tail() })
+        }
+    }
+}
+
+/// Copies one output stream into the log buffer and the host's stderr, line by line.
+fn forward(
+    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    name: &'static str,
+    shared: Arc<Shared>,
+    lines_tx: mpsc::UnboundedSender<String>,
+) {
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            let clean = shared.logs.push(name, &line);
+            eprintln!("litestream: {clean}");
+            if line.contains("unable to add custom RootCAs") {
+                // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set.
+                eprintln!(
+                    "datasette-litestream: hint: Litestream 0.5 cannot use the CA bundle named by AWS_CA_BUNDLE; \
+                     unset AWS_CA_BUNDLE for Datasette (or point it at a readable PEM file), or use Litestream 0.3.13"
+                );
+            }
+            let _ = lines_tx.send(line);
+        }
+    });
+}
+
+/// True once replication is confirmed; false when start-up ran out of time first
+/// (Litestream keeps running: a missing database file or an unreachable replica
+/// does not make it exit, and the status view says so); None when its output closed.
+async fn wait_ready(
+    launch: &Launch,
+    lines: &mut mpsc::UnboundedReceiver<String>,
+    limit: Duration,
+) -> Option<bool> {
+    let work = async {
+        let mut replicating = 0;
+        while let Some(line) = lines.recv().await {
+            if line.contains("msg=\"replicating to\"") {
+                replicating += 1;
+            }
+            let socket_up = line.contains("msg=\"control socket listening\"");
+            match (&launch.socket, launch.line) {
+                (Some(socket), LitestreamLine::V05) if socket_up => {
+                    return Some(first_sync(launch, socket).await);
+                }
+                (_, LitestreamLine::V03) if replicating >= launch.replica_count => {
+                    return Some(true);
+                }
+                _ => {}
+            }
+        }
+        None
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(confirmed) => confirmed,
+        Err(_) => {
+            tracing::warn!("Litestream has not confirmed replication within {limit:?}; it keeps running");
+            Some(false)
+        }
+    }
+}
+
+/// Forces 0.5's first sync of every database at once rather than waiting ~1 s for it.
+async fn first_sync(launch: &Launch, socket: &std::path::Path) -> bool {
+    let mut set = tokio::task::JoinSet::new();
+    for db in launch.database_paths.clone() {
+        let socket = socket.to_path_buf();
+        set.spawn(async move { (control_socket::sync(&socket, &db, Duration::from_secs(10)).await, db) });
+    }
+    let mut all = true;
+    while let Some(Ok((result, db))) = set.join_next().await {
+        if let Err(e) = result {
+            tracing::warn!(database = %db, "the first sync did not complete: {e:#}");
+            all = false;
+        }
+    }
+    all
+}
