@@ -195,6 +195,12 @@ impl wit::exports::datasette::litestream::restore::Guest for Component {
         crate::restore::empty_replica(&database, explicit)
     }
 
+    fn require_verified(last: Vec<rx::LastVerification>, within: f64) -> Result<(), String> {
+        let last: Vec<crate::restore::Last> =
+            last.iter().map(|l| (l.database.as_str(), l.outcome.as_deref(), l.age_seconds)).collect();
+        crate::restore::require_verified(&last, within)
+    }
+
     fn judge_verification(e: rx::VerifyEvidence) -> rx::VerifyVerdict {
         use crate::restore::Outcome;
         let (outcome, reason) = crate::restore::verify(&crate::restore::Evidence {

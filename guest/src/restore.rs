@@ -167,3 +167,42 @@ mod verify_tests {
         assert_eq!(ev(None, Some(true), false, true), Outcome::Inconclusive);
     }
 }
+
+/// A database's last verification as the host found it: (name, outcome, age in seconds).
+pub type Last<'a> = (&'a str, Option<&'a str>, Option<f64>);
+
+/// Every database needs a verification that said "verified" within `within` seconds.
+pub fn require_verified(last: &[Last], within: f64) -> Result<(), String> {
+    let stale: Vec<String> = last
+        .iter()
+        .filter_map(|(name, outcome, age)| match (outcome, age) {
+            (Some("verified"), Some(a)) if *a <= within => None,
+            (Some("verified"), Some(a)) => Some(format!("{name}: last verified {a:.0} s ago")),
+            (Some(other), _) => Some(format!("{name}: last verification {other}")),
+            _ => Some(format!("{name}: never verified")),
+        })
+        .collect();
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("no verification within {within:.0} s: {}", stale.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod require_tests {
+    #[test]
+    fn stale_failed_or_missing_verifications_fail() {
+        use super::require_verified as r;
+        assert!(r(&[("a", Some("verified"), Some(10.0))], 60.0).is_ok());
+        assert!(
+            r(&[("a", Some("verified"), Some(100.0))], 60.0)
+                .unwrap_err()
+                .contains("a: last verified 100 s ago")
+        );
+        assert!(
+            r(&[("a", Some("failed"), Some(1.0))], 60.0).unwrap_err().contains("last verification failed")
+        );
+        assert!(r(&[("a", None, None)], 60.0).unwrap_err().contains("never verified"));
+    }
+}

@@ -6,8 +6,9 @@ use crate::prepare::Prepared;
 use crate::private_dir::PrivateDir;
 use crate::restore::{remove_with_side_files, restore_to};
 use crate::rules::{Rules, VerifyEvidence, VerifyOutcome, VerifyVerdict};
+use serde::{Deserialize, Serialize};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The table verification writes to, in each replicated database.
@@ -57,9 +58,48 @@ pub async fn verify(
             }
             tokio::time::sleep(RETRY).await;
         };
+        record(path, &verdict);
         verdicts.push((db.name.clone(), verdict));
     }
     Ok(verdicts)
+}
+
+/// The last verification of a database, kept beside it for the status view.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// Seconds since the epoch.
+    pub at: f64,
+    pub outcome: String,
+    pub reason: String,
+}
+
+/// `.<file>-litestream-verify.json` beside the database, like Litestream's own `.<file>-litestream`.
+pub fn record_path(db: &Path) -> PathBuf {
+    let name = db.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    db.with_file_name(format!(".{name}-litestream-verify.json"))
+}
+
+pub fn word(outcome: &VerifyOutcome) -> &'static str {
+    match outcome {
+        VerifyOutcome::Verified => "verified",
+        VerifyOutcome::Failed => "failed",
+        VerifyOutcome::Inconclusive | VerifyOutcome::Pending => "inconclusive",
+    }
+}
+
+fn record(db: &Path, verdict: &VerifyVerdict) {
+    let at =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let r = Record { at, outcome: word(&verdict.outcome).into(), reason: verdict.reason.clone() };
+    let path = record_path(db);
+    let tmp = path.with_extension("json.tmp");
+    if std::fs::write(&tmp, serde_json::to_vec(&r).unwrap_or_default()).is_ok() {
+        let _ = std::fs::rename(&tmp, &path);
+    }
+}
+
+pub fn last(db: &Path) -> Option<Record> {
+    serde_json::from_slice(&std::fs::read(record_path(db)).ok()?).ok()
 }
 
 fn write_sentinel(path: &Path) -> Result<String, String> {

@@ -195,3 +195,33 @@ fn verify_fails_on_a_damaged_replica() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("\"outcome\":\"failed\""), "{out}");
 }
+
+#[test]
+fn the_status_view_shows_the_last_verification_and_health_can_require_one() {
+    let (_keep, dir) = tempdir();
+    metadata(&dir, &format!("file://{}/replica", dir.display()));
+    db::create(&dir.join("data.db"));
+    let port = tests::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut host = run(&dir, "0.5.17", &["--status-addr", &addr]);
+    host.wait_for(READY, Duration::from_secs(20));
+    let health = |q: &str| tests::get(&format!("http://{addr}/-/litestream-health{q}"), None);
+    assert_eq!(health("").0, 200);
+    let (code, body) = health("?verified-within=3600");
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("data: never verified"), "{body}");
+
+    let (code, out) = verify(&dir, "0.5.17", "20s");
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(health("?verified-within=3600").0, 200);
+    std::thread::sleep(Duration::from_millis(1100));
+    let (code, body) = health("?verified-within=1");
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("data: last verified"), "{body}");
+    let (_, json) = tests::get(&format!("http://{addr}/-/litestream-status.json"), None);
+    let s: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(s["databases"][0]["last_verification"]["outcome"], "verified", "{s:#}");
+    assert!(tests::get(&format!("http://{addr}/-/litestream-status"), None).1.contains("verified"));
+    host.signal(Signal::SIGTERM);
+    assert!(host.wait_exit(Duration::from_secs(20)).success());
+}

@@ -17,11 +17,7 @@ pub async fn verify(args: VerifyArgs) -> Result<u8> {
     };
     let dir = PrivateDir::create().context("cannot create the private directory")?;
     let verdicts = crate::verify::verify(rules, &prepared, &found.path, &dir, args.timeout).await?;
-    let word = |o: &VerifyOutcome| match o {
-        VerifyOutcome::Verified => "verified",
-        VerifyOutcome::Failed => "failed",
-        VerifyOutcome::Inconclusive | VerifyOutcome::Pending => "inconclusive",
-    };
+    let word = crate::verify::word;
     if args.json {
         let list: Vec<_> = verdicts
             .iter()

@@ -22,7 +22,7 @@ pub use bindings::exports::datasette::litestream::health::{
 };
 pub use bindings::exports::datasette::litestream::metrics::{DatabaseMetrics, Digest, NamedValue, Operation};
 pub use bindings::exports::datasette::litestream::restore::{
-    Decision, Step, Target, VerifyEvidence, VerifyOutcome, VerifyVerdict,
+    Decision, LastVerification, Step, Target, VerifyEvidence, VerifyOutcome, VerifyVerdict,
 };
 use bindings::{RulesComponent, RulesComponentPre};
 
@@ -170,6 +170,16 @@ impl Rules {
     ) -> Result<Result<String, String>, RulesError> {
         self.call("empty-replica", |r, s| {
             r.datasette_litestream_restore().call_empty_replica(s, database, explicit)
+        })
+    }
+
+    pub fn require_verified(
+        &self,
+        last: &[LastVerification],
+        within: f64,
+    ) -> Result<Result<(), String>, RulesError> {
+        self.call("require-verified", |r, s| {
+            r.datasette_litestream_restore().call_require_verified(s, last, within)
         })
     }
 

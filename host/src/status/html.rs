@@ -56,16 +56,18 @@ pub fn body(o: &mut String, r: &Report) {
         row("version", format!("{} ({})", s.version, s.binary));
         o.push_str("</table>");
     }
-    o.push_str(
-        "<h2 id=\"databases\">Databases</h2><table><tr><th>name</th><th>path</th><th>replicated</th></tr>",
-    );
+    o.push_str("<h2 id=\"databases\">Databases</h2><table><tr><th>name</th><th>path</th><th>replicated</th><th>last verification</th></tr>");
     for d in &r.databases {
+        let verified = d.last_verification.as_ref().map_or("never".to_owned(), |v| {
+            format!("{} {:.0} s ago: {}", v.outcome, super::now() - v.at, v.reason)
+        });
         let _ = write!(
             o,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&d.name),
             esc(&d.path),
-            if d.replicated { "yes" } else { "no" }
+            if d.replicated { "yes" } else { "no" },
+            esc(&verified)
         );
     }
     o.push_str("</table>");

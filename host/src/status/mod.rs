@@ -72,6 +72,8 @@ pub struct DatabaseReport {
     pub name: String,
     pub path: String,
     pub replicated: bool,
+    /// What `datasette-litestream verify` last said about it.
+    pub last_verification: Option<crate::verify::Record>,
 }
 
 #[derive(Serialize)]
@@ -139,6 +141,7 @@ impl Context {
                     name: d.name.clone(),
                     path: d.path.clone(),
                     replicated: self.replicated.contains(&d.name),
+                    last_verification: crate::verify::last(std::path::Path::new(&d.path)),
                 })
                 .collect(),
             config: self.config.lock().expect("config lock").clone(),
@@ -151,9 +154,30 @@ impl Context {
     }
 
     /// Always current in the supervisor's state; Litestream's own answers may be a second old.
-    pub async fn health(&self) -> HealthReport {
+    pub async fn health(&self, verified_within: Option<f64>) -> HealthReport {
         let live = self.live().await;
         let v = self.verdict(&live);
+        if let (true, Some(within)) = (v.ok, verified_within) {
+            let t = now();
+            let last: Vec<crate::rules::LastVerification> = self
+                .databases
+                .iter()
+                .filter(|d| self.replicated.contains(&d.name))
+                .map(|d| {
+                    let r = crate::verify::last(std::path::Path::new(&d.path));
+                    crate::rules::LastVerification {
+                        database: d.name.clone(),
+                        outcome: r.as_ref().map(|r| r.outcome.clone()),
+                        age_seconds: r.map(|r| t - r.at),
+                    }
+                })
+                .collect();
+            let judged =
+                self.rules.require_verified(&last, within).map_err(|e| e.to_string()).and_then(|r| r);
+            if let Err(reason) = judged {
+                return HealthReport { ok: false, reason, behind: vec![] };
+            }
+        }
         HealthReport { ok: v.ok, reason: v.reason, behind: v.behind }
     }
 
@@ -267,7 +291,7 @@ fn metrics_report(d: &Digest) -> MetricsReport {
     }
 }
 
-fn now() -> f64 {
+pub(crate) fn now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 

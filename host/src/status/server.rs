@@ -3,7 +3,7 @@
 
 use super::{Context, html};
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Json, Response};
@@ -96,8 +96,15 @@ async fn json(State(app): State<Arc<App>>) -> Json<super::Report> {
     Json(app.context.report().await)
 }
 
-async fn health(State(app): State<Arc<App>>) -> Response {
-    let h = app.context.health().await;
+/// `?verified-within=SECONDS` also requires a recent successful `verify` of every database.
+#[derive(serde::Deserialize)]
+struct HealthQuery {
+    #[serde(rename = "verified-within")]
+    verified_within: Option<f64>,
+}
+
+async fn health(State(app): State<Arc<App>>, Query(q): Query<HealthQuery>) -> Response {
+    let h = app.context.health(q.verified_within).await;
     let code = if h.ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, format!("{}\n", h.reason)).into_response()
 }

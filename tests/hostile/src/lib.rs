@@ -98,6 +98,13 @@ impl wit::exports::datasette::litestream::restore::Guest for Hostile {
         Err("hostile".into())
     }
 
+    fn require_verified(
+        _last: Vec<wit::exports::datasette::litestream::restore::LastVerification>,
+        _within: f64,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
     fn judge_verification(
         _evidence: wit::exports::datasette::litestream::restore::VerifyEvidence,
     ) -> wit::exports::datasette::litestream::restore::VerifyVerdict {
