@@ -51,11 +51,6 @@ impl LogBuffer {
         text
     }
 
-    /// Hides any known secret in text that did not come through `push`.
-    pub fn scrub(&self, text: &str) -> String {
-        scrub(text, &self.inner.lock().expect("log buffer lock").secrets)
-    }
-
     pub fn recent(&self, n: usize) -> Vec<LogLine> {
         let inner = self.inner.lock().expect("log buffer lock");
         inner.lines.iter().skip(inner.lines.len().saturating_sub(n)).cloned().collect()
@@ -66,7 +61,8 @@ impl LogBuffer {
     }
 }
 
-fn scrub(text: &str, secrets: &[String]) -> String {
+/// `text` with every secret value replaced by `***REDACTED***`.
+pub fn scrub(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_owned();
     for s in secrets {
         if out.contains(s.as_str()) {

@@ -130,11 +130,10 @@ pub async fn restore_to(
         return Ok(());
     }
     remove_with_side_files(out);
-    let mut said =
-        format!("{} {}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr));
-    for s in &rendered.secrets {
-        said = said.replace(s.as_str(), "***REDACTED***");
-    }
+    let said = crate::logbuf::scrub(
+        &format!("{} {}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr)),
+        &rendered.secrets,
+    );
     Err(format!("litestream restore exited with {}: {}", result.status, said.trim()))
 }
 

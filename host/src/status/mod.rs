@@ -126,6 +126,10 @@ impl Context {
         }
     }
 
+    fn replicated_databases(&self) -> impl Iterator<Item = &Database> {
+        self.databases.iter().filter(|d| self.replicated.contains(&d.name))
+    }
+
     pub async fn report(&self) -> Report {
         let live = self.live().await;
         let verdict = self.verdict(&live);
@@ -160,9 +164,7 @@ impl Context {
         if let (true, Some(within)) = (v.ok, verified_within) {
             let t = now();
             let last: Vec<crate::rules::LastVerification> = self
-                .databases
-                .iter()
-                .filter(|d| self.replicated.contains(&d.name))
+                .replicated_databases()
                 .map(|d| {
                     let r = crate::verify::last(std::path::Path::new(&d.path));
                     crate::rules::LastVerification {
@@ -208,8 +210,7 @@ impl Context {
                 return (None, Some(format!("Litestream's metrics at {addr} could not be read: {e:#}")));
             }
         };
-        let replicated: Vec<Database> =
-            self.databases.iter().filter(|d| self.replicated.contains(&d.name)).cloned().collect();
+        let replicated: Vec<Database> = self.replicated_databases().cloned().collect();
         match self.rules.digest_metrics(&text, &replicated) {
             Ok(Ok(d)) => (Some(d), None),
             Ok(Err(e)) => (None, Some(format!("Litestream's metrics at {addr} could not be read: {e}"))),
@@ -222,9 +223,7 @@ impl Context {
         let uptime = status.started_at.map_or(0.0, |s| now() - s);
         let synced = &live.synced;
         let databases = self
-            .databases
-            .iter()
-            .filter(|d| self.replicated.contains(&d.name))
+            .replicated_databases()
             .map(|d| {
                 let last = synced.as_ref().and_then(|list| list.iter().find(|s| s.path == d.path));
                 DatabaseEvidence {
