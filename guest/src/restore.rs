@@ -100,15 +100,35 @@ pub enum Outcome {
     Pending,
 }
 
-/// Words in `litestream restore` errors that mean the replica's data is damaged
-/// (as opposed to out of reach).
+/// Words in `litestream restore` errors that mean the replica's data is damaged.
 const DAMAGE: [&str; 7] = ["checksum", "corrupt", "lz4", "unexpected eof", "decode", "invalid", "malformed"];
+
+/// Words that mean the replica is out of reach (network, credentials, bucket), checked
+/// first: "InvalidAccessKeyId" says nothing about the data, whatever "invalid" suggests.
+const UNREACHABLE: [&str; 11] = [
+    "status code: 403",
+    "accessdenied",
+    "invalidaccesskeyid",
+    "signaturedoesnotmatch",
+    "expiredtoken",
+    "invalidtoken",
+    "nosuchbucket",
+    "credentials",
+    "connection refused",
+    "no such host",
+    "timeout",
+];
+
+/// Whether a restore error says the replica's data is damaged (not merely out of reach).
+fn damaged(error: &str) -> bool {
+    let lower = error.to_ascii_lowercase();
+    !UNREACHABLE.iter().any(|w| lower.contains(w)) && DAMAGE.iter().any(|w| lower.contains(w))
+}
 
 /// Whether a replica is good, from one restore of it.
 pub fn verify(e: &Evidence) -> (Outcome, String) {
     if let Some(error) = e.restore_error {
-        let lower = error.to_ascii_lowercase();
-        if DAMAGE.iter().any(|w| lower.contains(w)) {
+        if damaged(error) {
             return (Outcome::Failed, format!("the replica cannot be restored: {error}"));
         }
         return if e.timed_out {
@@ -165,6 +185,16 @@ mod verify_tests {
         );
         assert_eq!(ev(None, Some(true), false, false), Outcome::Pending);
         assert_eq!(ev(None, Some(true), false, true), Outcome::Inconclusive);
+    }
+
+    #[test]
+    fn refused_credentials_are_out_of_reach_not_damage() {
+        let moto = "cannot fetch generations: InvalidAccessKeyId: The AWS Access Key Id you provided \
+                    does not exist in our records.\n\tstatus code: 403";
+        assert_eq!(ev(Some(moto), None, false, false), Outcome::Pending);
+        assert_eq!(ev(Some(moto), None, false, true), Outcome::Inconclusive);
+        let eof = "decode database: decode page 2: read page header 0: read compressed data: unexpected EOF";
+        assert_eq!(ev(Some(eof), None, false, false), Outcome::Failed);
     }
 }
 

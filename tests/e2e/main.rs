@@ -5,12 +5,15 @@
 //! - `sandbox`: a hostile component cannot read files, the environment or the network,
 //!   nor hang or exhaust the host;
 //! - `run`: the supervisor against real Litestream 0.3.13 and 0.5.17;
-//! - `status`: the status view, health check, token rule and redaction.
+//! - `status`: the status view, health check, token rule and redaction;
+//! - `s3`, `restore_s3`: credentials and disaster recovery against moto (a real S3 server);
+//! - `restore`, `refresh`: disaster recovery and credential refresh with file:// replicas.
 
 mod cross_runtime;
 mod golden;
 mod refresh;
 mod restore;
+mod restore_s3;
 mod run;
 mod s3;
 mod sandbox;

@@ -72,6 +72,11 @@ impl Moto {
         serde_json::from_str(&admin(&self.endpoint, &env, &["assume-role", &self.role_arn])).unwrap()
     }
 
+    /// Cuts every object of the replica at `path` to half its size; returns how many.
+    pub fn damage(&self, path: &str) -> usize {
+        serde_json::from_str(&admin(&self.endpoint, &self.admin_env(), &["damage", BUCKET, path])).unwrap()
+    }
+
     /// A replica mapping for `path` in the bucket, through this server.
     pub fn replica_yaml(&self, path: &str, indent: &str) -> String {
         format!(

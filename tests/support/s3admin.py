@@ -4,6 +4,7 @@ usage: s3admin.py ENDPOINT setup BUCKET        -> JSON {admin, user} (keys), aut
        s3admin.py ENDPOINT new-key             -> JSON key of a new user (uses the admin keys in env ADMIN_*)
        s3admin.py ENDPOINT delete-key USER ID
        s3admin.py ENDPOINT assume-role         -> JSON temporary credentials with session token
+       s3admin.py ENDPOINT damage BUCKET PREFIX -> JSON count; every object under PREFIX cut to half its size
 """
 import json, os, sys, urllib.request
 import boto3
@@ -56,5 +57,13 @@ elif command == "assume-role":
     creds = client("sts", user).assume_role(RoleArn=args[0], RoleSessionName="test")["Credentials"]
     print(json.dumps({"access-key-id": creds["AccessKeyId"], "secret-access-key": creds["SecretAccessKey"],
                       "session-token": creds["SessionToken"]}))
+elif command == "damage":
+    s3 = client("s3")
+    bucket, prefix = args
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    for key in keys:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        s3.put_object(Bucket=bucket, Key=key, Body=body[: len(body) // 2])
+    print(json.dumps(len(keys)))
 else:
     sys.exit(f"unknown command {command}")

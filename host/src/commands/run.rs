@@ -86,7 +86,11 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         let outcomes = crate::restore::restore(rules, &prepared, &litestream.path, &dir, &options).await?;
         if super::restore::report(&outcomes) != 0 {
             // Starting an empty database here would replicate it over the good backup.
-            eprintln!("error: not starting: a missing database could not be restored from its replica");
+            eprintln!(
+                "error: not starting: a missing database could not be restored from its replica \
+                 (fix the replica's address or credentials named above; to start empty on purpose, \
+                 run without --restore-if-missing)"
+            );
             return Ok(1);
         }
     }

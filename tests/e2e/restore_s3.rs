@@ -1,0 +1,165 @@
+//! Disaster recovery against a real S3 server that checks credentials (moto), on
+//! Litestream 0.3.13 and 0.5.17: restore at start-up and with --force, bad credentials
+//! stop start-up, and `verify` says verified, inconclusive and failed for the right
+//! reasons.
+
+use nix::sys::signal::Signal;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+use tests::moto::Moto;
+use tests::process::Proc;
+use tests::{LITESTREAM_VERSIONS, binary, db, litestream, tempdir};
+
+const READY: &str = "datasette-litestream: replicating";
+
+/// A directory whose `data` database replicates to `path` in the bucket, as the key in
+/// creds.json (a file, so a test can swap in a deleted key).
+fn setup(moto: &Moto, path: &str) -> (tempfile::TempDir, PathBuf, Value) {
+    let (keep, dir) = tempdir();
+    let key = moto.new_key();
+    std::fs::write(dir.join("creds.json"), key.to_string()).unwrap();
+    std::fs::write(
+        dir.join("metadata.yaml"),
+        format!(
+            "plugins:\n  datasette-litestream:\n    credentials-file: creds.json\n    credentials-refresh-interval: 300\n\
+             databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n{}",
+            moto.replica_yaml(path, "          ")
+        ),
+    )
+    .unwrap();
+    (keep, dir, key)
+}
+
+fn command(dir: &Path, version: &str, sub: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.current_dir(dir)
+        .args([sub, "data.db", "-m", "metadata.yaml", "--litestream"])
+        .arg(litestream(version))
+        .args(extra)
+        // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set (FACTS).
+        .env_remove("AWS_CA_BUNDLE");
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn run(dir: &Path, version: &str, extra: &[&str]) -> Proc {
+    let log = dir.join(format!("run-{version}-{}.log", extra.len()));
+    Proc::spawn(command(dir, version, "run", extra), &log)
+}
+
+fn output(dir: &Path, version: &str, sub: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let Output { status, stdout, stderr } = command(dir, version, sub, extra).output().unwrap();
+    (status.code(), format!("{}{}", String::from_utf8_lossy(&stdout), String::from_utf8_lossy(&stderr)))
+}
+
+fn stop(host: &mut Proc) {
+    host.signal(Signal::SIGTERM);
+    let status = host.wait_exit(Duration::from_secs(40));
+    assert!(status.success(), "{status}\n{}", host.output());
+}
+
+/// Replicates 300 rows to the bucket and stops cleanly; returns them.
+fn replicated(dir: &Path, version: &str) -> Vec<(i64, String)> {
+    let data = dir.join("data.db");
+    db::create(&data);
+    db::write_rows(&data, 1, 300);
+    let mut host = run(dir, version, &[]);
+    host.wait_for(READY, Duration::from_secs(30));
+    stop(&mut host);
+    db::rows(&data)
+}
+
+fn remove_database(dir: &Path) {
+    for f in ["data.db", "data.db-wal", "data.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+}
+
+#[test]
+fn s3_a_deleted_database_comes_back_and_force_swaps_in_the_replica() {
+    let moto = Moto::start();
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir, _) = setup(&moto, &format!("restore-{version}"));
+        let rows = replicated(&dir, version);
+        remove_database(&dir);
+        let mut host = run(&dir, version, &["--restore-if-missing"]);
+        host.wait_for(READY, Duration::from_secs(30));
+        assert!(host.output().contains("restored \"data\""), "{}", host.output());
+        assert_eq!(db::rows(&dir.join("data.db")), rows, "{version}");
+        stop(&mut host);
+
+        db::write_rows(&dir.join("data.db"), 1000, 5); // local changes the replica never saw
+        let (code, out) = output(&dir, version, "restore", &[]);
+        assert_eq!(code, Some(0), "{version}: {out}");
+        assert!(out.contains("pass --force"), "{out}");
+        assert_eq!(db::rows(&dir.join("data.db")).len(), 305, "{version}: an existing file was overwritten");
+        let (code, out) = output(&dir, version, "restore", &["--force"]);
+        assert_eq!(code, Some(0), "{version}: {out}");
+        assert_eq!(db::rows(&dir.join("data.db")), rows, "{version}");
+        assert!(db::integrity_ok(&dir.join("data.db")));
+    }
+}
+
+#[test]
+fn s3_bad_credentials_stop_start_up_and_make_verify_inconclusive() {
+    let moto = Moto::start();
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir, key) = setup(&moto, &format!("bad-{version}"));
+        replicated(&dir, version);
+        moto.delete_key(&key);
+        let secret = key["secret-access-key"].as_str().unwrap();
+
+        // A broken key must not look like "no backup yet": nothing is created or replicated.
+        remove_database(&dir);
+        let mut host = run(&dir, version, &["--restore-if-missing"]);
+        let status = host.wait_exit(Duration::from_secs(120));
+        let out = host.output();
+        assert_eq!(status.code(), Some(1), "{version}: {out}");
+        assert!(out.contains("not starting") && out.contains("\"data\""), "{version}: {out}");
+        assert!(!out.contains(secret), "{version}: the secret reached the output");
+        assert!(!dir.join("data.db").exists(), "{version}: an empty database was created");
+
+        let (code, out) = output(&dir, version, "restore", &[]);
+        assert_eq!(code, Some(1), "{version}: {out}");
+        assert!(out.contains("cannot restore \"data\""), "{version}: {out}");
+
+        // The replica is out of reach, not damaged: inconclusive, never failed.
+        db::create(&dir.join("data.db"));
+        let (code, out) = output(&dir, version, "verify", &["--json", "--timeout", "3s"]);
+        assert_eq!(code, Some(2), "{version}: {out}");
+        assert!(
+            out.contains("\"outcome\":\"inconclusive\"") && out.contains("could not be reached"),
+            "{out}"
+        );
+        assert!(!out.contains(secret), "{version}: the secret reached the output");
+    }
+}
+
+#[test]
+fn s3_verify_says_verified_inconclusive_and_failed() {
+    let moto = Moto::start();
+    for version in LITESTREAM_VERSIONS {
+        let path = format!("verify-{version}");
+        let (_keep, dir, _) = setup(&moto, &path);
+        replicated(&dir, version);
+        let mut host = run(&dir, version, &[]);
+        host.wait_for(READY, Duration::from_secs(30));
+        let (code, out) = output(&dir, version, "verify", &["--json", "--timeout", "20s"]);
+        assert_eq!(code, Some(0), "{version}: {out}");
+        assert!(out.contains("\"outcome\":\"verified\""), "{out}");
+        stop(&mut host);
+
+        let (code, out) = output(&dir, version, "verify", &["--json", "--timeout", "3s"]);
+        assert_eq!(code, Some(2), "{version}: {out}");
+        assert!(out.contains("is Litestream running?"), "{version}: {out}");
+
+        assert!(moto.damage(&path) > 0, "{version}: nothing in the bucket to damage");
+        let (code, out) = output(&dir, version, "verify", &["--json", "--timeout", "10s"]);
+        assert_eq!(code, Some(1), "{version}: {out}");
+        assert!(out.contains("\"outcome\":\"failed\""), "{version}: {out}");
+    }
+}
