@@ -1,4 +1,9 @@
 //! Finding the Litestream binary and asking its version.
+//!
+//! `litestream version` costs 14–22 ms (a Go start), most of what the host adds to
+//! Datasette's start-up; its answer is cached per binary file, keyed by the file's
+//! identity (device, inode, size, modification and change times), so a replaced or
+//! upgraded binary is asked again.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -77,7 +82,64 @@ pub async fn version(path: &Path) -> Result<String, FindError> {
 }
 
 pub async fn find(explicit: Option<&Path>) -> Result<Litestream, FindError> {
+    find_caching_in(explicit, crate::cache::dir().as_deref()).await
+}
+
+async fn find_caching_in(explicit: Option<&Path>, cache: Option<&Path>) -> Result<Litestream, FindError> {
     let path = locate(explicit)?;
+    let cached = cache.and_then(|dir| cache_path(&path, dir));
+    if let Some(version) = cached.as_deref().and_then(|c| std::fs::read_to_string(c).ok()) {
+        return Ok(Litestream { path, version });
+    }
     let version = version(&path).await?;
+    if let Some(c) = cached {
+        let _ = crate::cache::write_private(&c, version.as_bytes());
+    }
     Ok(Litestream { path, version })
+}
+
+/// Where the version of this exact binary file is cached.
+fn cache_path(binary: &Path, dir: &Path) -> Option<PathBuf> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    use std::os::unix::fs::MetadataExt;
+    let canonical = binary.canonicalize().ok()?;
+    let m = std::fs::metadata(&canonical).ok()?;
+    let mut h = DefaultHasher::new();
+    (&canonical, m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec())
+        .hash(&mut h);
+    Some(dir.join(format!("litestream-version-{:016x}", h.finish())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in binary: this test is about the cache, not about Litestream.
+    fn script(path: &Path, version: &str, calls: &Path) {
+        let text = format!("#!/bin/sh\necho x >> {}\necho {version}\n", calls.display());
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_version_is_asked_once_per_binary_file() {
+        let dir = std::env::temp_dir().join(format!("dl-version-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (bin, calls, cache) = (dir.join("litestream"), dir.join("calls"), dir.join("cache"));
+        let asked = || std::fs::read_to_string(&calls).map_or(0, |s| s.lines().count());
+        script(&bin, "v0.3.13", &calls);
+        for _ in 0..3 {
+            assert_eq!(find_caching_in(Some(&bin), Some(&cache)).await.unwrap().version, "v0.3.13");
+        }
+        assert_eq!(asked(), 1);
+        // An upgrade in place replaces the file: asked again.
+        let _ = std::fs::remove_file(&bin);
+        script(&bin, "0.5.17", &calls);
+        assert_eq!(find_caching_in(Some(&bin), Some(&cache)).await.unwrap().version, "0.5.17");
+        assert_eq!(asked(), 2);
+        assert_eq!(find_caching_in(Some(&bin), None).await.unwrap().version, "0.5.17");
+        assert_eq!(asked(), 3, "without a cache it asks every time");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -7,9 +7,9 @@
 //!   and the engine's compatibility hash): JIT-compiling at every start costs ~120 ms,
 //!   loading the cached artifact well under a millisecond.
 
+use crate::cache;
 use anyhow::{Context, Result};
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -64,7 +64,7 @@ pub fn component(wasm: &[u8]) -> Result<Component> {
         .precompile_component(wasm)
         .map_err(anyhow::Error::from)
         .context("cannot compile the rules component")?;
-    if write_private(&path, &compiled).is_err() {
+    if cache::write_private(&path, &compiled).is_err() {
         tracing::debug!(path = %path.display(), "cannot cache the compiled component");
     }
     // SAFETY: the bytes were produced just above by this engine.
@@ -74,27 +74,8 @@ pub fn component(wasm: &[u8]) -> Result<Component> {
 }
 
 fn cache_path(engine: &Engine, wasm: &[u8]) -> Option<PathBuf> {
-    let dir = match std::env::var_os("DATASETTE_LITESTREAM_CACHE") {
-        Some(d) if d.is_empty() => return None,
-        Some(d) => PathBuf::from(d),
-        None => std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?
-            .join("datasette-litestream"),
-    };
     let mut h = DefaultHasher::new();
     wasm.hash(&mut h);
     engine.precompile_compatibility_hash().hash(&mut h);
-    Some(dir.join(format!("rules-{:016x}.cwasm", h.finish())))
-}
-
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().expect("cache path has a directory");
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    let tmp = dir.join(format!(".tmp-{}", std::process::id()));
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    Some(cache::dir()?.join(format!("rules-{:016x}.cwasm", h.finish())))
 }
