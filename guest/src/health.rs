@@ -12,10 +12,19 @@ pub fn assess(input: &HealthInput) -> Verdict {
         };
         return Verdict { ok: false, reason, behind: vec![] };
     }
+    // Sort the lines once: with 100 databases and a full log buffer, testing every
+    // line for every database cost milliseconds per status request.
+    let errors: Vec<_> =
+        input.logs.iter().filter(|(age, l)| *age <= input.window_seconds && is_error(l)).collect();
+    let successes = match errors.is_empty() {
+        true => vec![],
+        false => input.logs.iter().filter(|(_, l)| is_success(l)).collect(),
+    };
+    let lines = Lines { errors, successes };
     let behind: Vec<String> = input
         .databases
         .iter()
-        .filter_map(|db| problem(db, input).map(|why| format!("{}: {why}", db.name)))
+        .filter_map(|db| problem(db, &lines, input).map(|why| format!("{}: {why}", db.name)))
         .collect();
     let reason = match behind.as_slice() {
         [] => format!("replicating {} database(s)", input.databases.len()),
@@ -25,17 +34,22 @@ pub fn assess(input: &HealthInput) -> Verdict {
     Verdict { ok: behind.is_empty(), reason, behind }
 }
 
-fn problem(db: &Evidence, input: &HealthInput) -> Option<String> {
+/// The recent error lines and all success lines, oldest first: (age in seconds, line).
+struct Lines<'a> {
+    errors: Vec<&'a (f64, String)>,
+    successes: Vec<&'a (f64, String)>,
+}
+
+fn problem(db: &Evidence, lines: &Lines, input: &HealthInput) -> Option<String> {
     if !db.file_exists {
         return Some("the database file does not exist (Litestream waits for it)".into());
     }
     let file = db.path.rsplit('/').next().unwrap_or(&db.path);
     let about =
         |line: &str| field(line, "db").is_some_and(|v| v == db.path || v == file) || line.contains(&db.path);
-    let last_error =
-        input.logs.iter().rev().find(|(age, l)| *age <= input.window_seconds && about(l) && is_error(l));
+    let last_error = lines.errors.iter().rev().find(|(_, l)| about(l));
     if let Some((error_age, line)) = last_error {
-        let recovered = input.logs.iter().any(|(age, l)| age < error_age && about(l) && is_success(l));
+        let recovered = lines.successes.iter().any(|(age, l)| age < error_age && about(l));
         if !recovered {
             let why = field(line, "error").or_else(|| field(line, "msg")).unwrap_or_else(|| line.to_owned());
             return Some(format!("{} ({:.0} s ago)", shorten(&why), error_age));

@@ -1,9 +1,10 @@
-//! Times the rules: component load and instantiate, and `render` for N databases
-//! through the component and natively. Prints one JSON object (medians in µs).
+//! Times the rules: component load and instantiate, `render` for N databases and the
+//! health verdict for N databases with a full log buffer, through the component and
+//! natively. Prints one JSON object (medians in µs).
 //!
 //! cargo run --release -p tests --example render_bench -- [REPEATS]
 
-use datasette_litestream::rules::{Database, Request, Rules};
+use datasette_litestream::rules::{Database, DatabaseEvidence, HealthInput, LogEntry, Request, Rules};
 use std::time::Instant;
 
 fn request(n: usize) -> Request {
@@ -20,6 +21,57 @@ fn request(n: usize) -> Request {
         working_directory: "/srv".into(),
         litestream_version: "v0.3.13".into(),
         control_socket: None,
+    }
+}
+
+/// What the status view hands the health rule: N databases, and Litestream 0.5's
+/// start-up lines for each (at least the log buffer's 400 lines), none an error.
+fn health_input(n: usize) -> HealthInput {
+    let logs = (0..n.max(200))
+        .flat_map(|i| {
+            let path = format!("/srv/data/db{}.db", i % n);
+            [
+                format!(r#"time=2026-11-25T10:00:00Z level=INFO msg="initialized db" path={path}"#),
+                format!(r#"time=2026-11-25T10:00:00Z level=INFO msg="replicating to" type=s3 db={path}"#),
+            ]
+        })
+        .take(400)
+        .map(|text| LogEntry { age_seconds: 5.0, text })
+        .collect();
+    HealthInput {
+        state: "running".into(),
+        uptime_seconds: 60.0,
+        databases: (0..n)
+            .map(|i| DatabaseEvidence {
+                name: format!("db{i}"),
+                path: format!("/srv/data/db{i}.db"),
+                file_exists: true,
+                seconds_since_sync: Some(0.5),
+                socket_asked: true,
+            })
+            .collect(),
+        logs,
+        window_seconds: 30.0,
+    }
+}
+
+fn native_health(h: &HealthInput) -> guest::model::HealthInput {
+    guest::model::HealthInput {
+        state: h.state.clone(),
+        uptime_seconds: h.uptime_seconds,
+        databases: h
+            .databases
+            .iter()
+            .map(|d| guest::model::Evidence {
+                name: d.name.clone(),
+                path: d.path.clone(),
+                file_exists: d.file_exists,
+                seconds_since_sync: d.seconds_since_sync,
+                socket_asked: d.socket_asked,
+            })
+            .collect(),
+        logs: h.logs.iter().map(|l| (l.age_seconds, l.text.clone())).collect(),
+        window_seconds: h.window_seconds,
     }
 }
 
@@ -59,6 +111,14 @@ fn main() {
         out[format!("render_{n}_wasm_us")] = wasm.into();
         out[format!("render_{n}_native_us")] = local.into();
         out[format!("render_{n}_ratio")] = (wasm / local).into();
+    }
+    for n in [1usize, 100] {
+        let input = health_input(n);
+        let here = native_health(&input);
+        let wasm = median_us(repeats, || assert!(rules.assess_health(&input).unwrap().ok));
+        let local = median_us(repeats, || assert!(guest::health::assess(&here).ok));
+        out[format!("health_{n}_wasm_us")] = wasm.into();
+        out[format!("health_{n}_native_us")] = local.into();
     }
     println!("{out}");
 }
