@@ -17,3 +17,6 @@ pub mod version;
 
 #[cfg(target_arch = "wasm32")]
 mod export;
+
+#[cfg(target_arch = "wasm32")]
+mod bump;

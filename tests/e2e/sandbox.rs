@@ -60,3 +60,29 @@ fn a_hostile_component_cannot_escape_or_exhaust_the_host() {
     let plan = Rules::builtin().unwrap().check(&request()).unwrap().unwrap();
     assert!(!plan.start_litestream);
 }
+
+/// The built-in rules' allocator never frees (each call's instance is dropped): a large
+/// site must still fit the per-call memory and time limits, with room to spare.
+#[test]
+fn ten_thousand_databases_render_within_the_limits() {
+    let databases = (0..10_000)
+        .map(|i| datasette_litestream::rules::Database {
+            name: format!("database_{i}"),
+            path: format!("/srv/data/database_{i}.db"),
+            directory: "/srv/data".into(),
+            plugin_config: Some(format!(
+                r#"{{"replicas": [{{"url": "s3://bucket/db{i}", "sync-interval": "10s"}}]}}"#
+            )),
+        })
+        .collect();
+    let req = Request {
+        top_level: Some(
+            r#"{"access-key-id": "AKIA", "secret-access-key": "S3CRET", "metrics-addr": ":9090"}"#.into(),
+        ),
+        databases,
+        ..request()
+    };
+    let rendered = timed(|| Rules::builtin().unwrap().render(&req, None)).unwrap().unwrap();
+    assert_eq!(rendered.document.matches("s3://bucket/db").count(), 10_000);
+    assert!(rendered.document.contains("database_9999.db"));
+}
