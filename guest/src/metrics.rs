@@ -24,13 +24,16 @@ pub fn digest(text: &str, databases: &[Database]) -> Result<Digest, String> {
         match s.name {
             "go_goroutines" => digest.goroutines = Some(s.value),
             "go_threads" => digest.threads = Some(s.value),
-            "litestream_replica_operation_bytes_total" | "litestream_replica_operation_total" => {
+            // 0.3.13 and 0.5.17 both print the bytes counter without `_total`.
+            "litestream_replica_operation_bytes"
+            | "litestream_replica_operation_bytes_total"
+            | "litestream_replica_operation_total" => {
                 let op = Operation {
                     replica_type: label("replica_type").unwrap_or("").to_owned(),
                     operation: label("operation").unwrap_or("").to_owned(),
                     value: s.value,
                 };
-                if s.name.ends_with("bytes_total") {
+                if s.name.contains("_bytes") {
                     digest.operation_bytes.push(op);
                 } else {
                     digest.operation_counts.push(op);
@@ -160,6 +163,38 @@ mod tests {
                 vec![("litestream_db_size".into(), 16384.0), ("litestream_txid".into(), 7.0)]
             )]
         );
+    }
+
+    /// Real scrapes (tests/metrics/README.md says how they were taken): /tmp/mt/a.db
+    /// replicated to file:// and to S3 (moto) by Litestream 0.3.13 and 0.5.17.
+    #[test]
+    fn real_scrapes_from_both_lines_and_both_replica_types() {
+        let scrapes = [
+            ("0.3.13 file", include_str!("../../tests/metrics/litestream-0.3.13.txt")),
+            ("0.5.17 file", include_str!("../../tests/metrics/litestream-0.5.17.txt")),
+            ("0.3.13 s3", include_str!("../../tests/metrics/litestream-0.3.13-s3.txt")),
+            ("0.5.17 s3", include_str!("../../tests/metrics/litestream-0.5.17-s3.txt")),
+        ];
+        for (which, text) in scrapes {
+            let d = digest(text, &[db("a", "/tmp/mt/a.db"), db("b", "/tmp/mt/b.db")]).unwrap();
+            assert!(d.goroutines.is_some_and(|g| g > 0.0), "{which}");
+            assert!(d.threads.is_some_and(|t| t > 0.0), "{which}");
+            let (name, metrics) = &d.databases[0];
+            assert_eq!((name.as_str(), d.databases.len()), ("a", 1), "{which}");
+            let get = |k: &str| metrics.iter().find(|(m, _)| m == k).map(|(_, v)| *v);
+            assert!(get("litestream_db_size").is_some_and(|v| v > 0.0), "{which}: {metrics:?}");
+            assert!(get("litestream_sync_count").is_some_and(|v| v > 0.0), "{which}: {metrics:?}");
+            if which.ends_with("s3") {
+                let puts = |ops: &[Operation]| {
+                    ops.iter()
+                        .filter(|o| o.replica_type == "s3" && o.operation == "PUT")
+                        .map(|o| o.value)
+                        .sum::<f64>()
+                };
+                assert!(puts(&d.operation_counts) > 0.0, "{which}: {:?}", d.operation_counts);
+                assert!(puts(&d.operation_bytes) > 1000.0, "{which}: {:?}", d.operation_bytes);
+            }
+        }
     }
 
     #[test]
