@@ -5,12 +5,9 @@
 
 use nix::sys::signal::Signal;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
-use tests::process::Proc;
-use tests::{LITESTREAM_VERSIONS, binary, db, litestream, tempdir};
-
-const READY: &str = "datasette-litestream: replicating";
+use tests::host::{READY, output, replicated, run};
+use tests::{LITESTREAM_VERSIONS, db, tempdir};
 
 fn metadata(dir: &Path, replica: &str) {
     std::fs::write(
@@ -20,51 +17,13 @@ fn metadata(dir: &Path, replica: &str) {
     .unwrap();
 }
 
-fn run(dir: &Path, version: &str, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(dir)
-        .args(["run", "data.db", "-m", "metadata.yaml", "--litestream"])
-        .arg(litestream(version))
-        .args(extra)
-        .env_remove("AWS_CA_BUNDLE");
-    Proc::spawn(cmd, &dir.join(format!("run-{version}-{}.log", extra.len())))
-}
-
-fn restore_cmd(dir: &Path, version: &str, extra: &[&str]) -> std::process::Output {
-    Command::new(binary())
-        .current_dir(dir)
-        .args(["restore", "data.db", "-m", "metadata.yaml", "--litestream"])
-        .arg(litestream(version))
-        .args(extra)
-        .output()
-        .unwrap()
-}
-
-/// Replicates 300 rows and stops cleanly; returns them.
-fn replicated(dir: &Path, version: &str) -> Vec<(i64, String)> {
-    let data = dir.join("data.db");
-    db::create(&data);
-    db::write_rows(&data, 1, 300);
-    let mut host = run(dir, version, &[]);
-    host.wait_for(READY, Duration::from_secs(20));
-    host.signal(Signal::SIGTERM);
-    assert!(host.wait_exit(Duration::from_secs(20)).success());
-    db::rows(&data)
-}
-
-fn remove_database(dir: &Path) {
-    for f in ["data.db", "data.db-wal", "data.db-shm"] {
-        let _ = std::fs::remove_file(dir.join(f));
-    }
-}
-
 #[test]
 fn a_deleted_database_is_restored_before_replication_starts() {
     for version in LITESTREAM_VERSIONS {
         let (_keep, dir) = tempdir();
         metadata(&dir, &format!("file://{}/replica", dir.display()));
         let rows = replicated(&dir, version);
-        remove_database(&dir);
+        db::remove(&dir.join("data.db"));
         let mut host = run(&dir, version, &["--restore-if-missing"]);
         host.wait_for(READY, Duration::from_secs(30));
         assert!(host.output().contains("restored \"data\""), "{}", host.output());
@@ -80,15 +39,13 @@ fn restore_refuses_to_overwrite_and_force_swaps_in_a_checked_copy() {
     metadata(&dir, &format!("file://{}/replica", dir.display()));
     let rows = replicated(&dir, "0.3.13");
     db::write_rows(&dir.join("data.db"), 1000, 5); // local changes the replica never saw
-    let out = restore_cmd(&dir, "0.3.13", &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stderr) = output(&dir, "0.3.13", "restore", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("pass --force"), "{stderr}");
     assert_eq!(db::rows(&dir.join("data.db")).len(), 305, "an existing file was overwritten");
 
-    let out = restore_cmd(&dir, "0.3.13", &["--force"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stderr) = output(&dir, "0.3.13", "restore", &["--force"]);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("restored \"data\""), "{stderr}");
     assert_eq!(db::rows(&dir.join("data.db")), rows);
     assert!(db::integrity_ok(&dir.join("data.db")));
@@ -104,15 +61,14 @@ fn restore_refuses_to_overwrite_and_force_swaps_in_a_checked_copy() {
 fn an_empty_replica_is_a_fresh_start_unless_asked_for_by_name() {
     let (_keep, dir) = tempdir();
     metadata(&dir, &format!("file://{}/never-written", dir.display()));
-    let out = restore_cmd(&dir, "0.5.17", &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stderr) = output(&dir, "0.5.17", "restore", &[]);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("is empty; skipped"), "{stderr}");
-    let out = restore_cmd(&dir, "0.5.17", &["--database", "data"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, stderr) = output(&dir, "0.5.17", "restore", &["--database", "data"]);
+    assert_eq!(code, Some(1), "{stderr}");
 
     db::create(&dir.join("data.db"));
-    remove_database(&dir);
+    db::remove(&dir.join("data.db"));
     let mut host = run(&dir, "0.3.13", &["--restore-if-missing"]);
     host.wait_for("is empty; skipped", Duration::from_secs(20));
     host.signal(Signal::SIGTERM);
@@ -138,16 +94,7 @@ fn an_unreachable_replica_stops_start_up() {
 }
 
 fn verify(dir: &Path, version: &str, timeout: &str) -> (Option<i32>, String) {
-    let out = Command::new(binary())
-        .current_dir(dir)
-        .args(["verify", "data.db", "-m", "metadata.yaml", "--json", "--timeout", timeout, "--litestream"])
-        .arg(litestream(version))
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
-    )
+    output(dir, version, "verify", &["--json", "--timeout", timeout])
 }
 
 #[test]

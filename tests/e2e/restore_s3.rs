@@ -3,16 +3,12 @@
 //! stop start-up, and `verify` says verified, inconclusive and failed for the right
 //! reasons.
 
-use nix::sys::signal::Signal;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 use std::time::Duration;
+use tests::host::{READY, output, replicated, run, stop};
 use tests::moto::Moto;
-use tests::process::Proc;
-use tests::{LITESTREAM_VERSIONS, binary, db, litestream, tempdir};
-
-const READY: &str = "datasette-litestream: replicating";
+use tests::{LITESTREAM_VERSIONS, db, tempdir};
 
 /// A directory whose `data` database replicates to `path` in the bucket, as the key in
 /// creds.json (a file, so a test can swap in a deleted key).
@@ -32,60 +28,13 @@ fn setup(moto: &Moto, path: &str) -> (tempfile::TempDir, PathBuf, Value) {
     (keep, dir, key)
 }
 
-fn command(dir: &Path, version: &str, sub: &str, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(dir)
-        .args([sub, "data.db", "-m", "metadata.yaml", "--litestream"])
-        .arg(litestream(version))
-        .args(extra)
-        // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set (FACTS).
-        .env_remove("AWS_CA_BUNDLE");
-    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn run(dir: &Path, version: &str, extra: &[&str]) -> Proc {
-    let log = dir.join(format!("run-{version}-{}.log", extra.len()));
-    Proc::spawn(command(dir, version, "run", extra), &log)
-}
-
-fn output(dir: &Path, version: &str, sub: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let Output { status, stdout, stderr } = command(dir, version, sub, extra).output().unwrap();
-    (status.code(), format!("{}{}", String::from_utf8_lossy(&stdout), String::from_utf8_lossy(&stderr)))
-}
-
-fn stop(host: &mut Proc) {
-    host.signal(Signal::SIGTERM);
-    let status = host.wait_exit(Duration::from_secs(40));
-    assert!(status.success(), "{status}\n{}", host.output());
-}
-
-/// Replicates 300 rows to the bucket and stops cleanly; returns them.
-fn replicated(dir: &Path, version: &str) -> Vec<(i64, String)> {
-    let data = dir.join("data.db");
-    db::create(&data);
-    db::write_rows(&data, 1, 300);
-    let mut host = run(dir, version, &[]);
-    host.wait_for(READY, Duration::from_secs(30));
-    stop(&mut host);
-    db::rows(&data)
-}
-
-fn remove_database(dir: &Path) {
-    for f in ["data.db", "data.db-wal", "data.db-shm"] {
-        let _ = std::fs::remove_file(dir.join(f));
-    }
-}
-
 #[test]
 fn s3_a_deleted_database_comes_back_and_force_swaps_in_the_replica() {
     let moto = Moto::start();
     for version in LITESTREAM_VERSIONS {
         let (_keep, dir, _) = setup(&moto, &format!("restore-{version}"));
         let rows = replicated(&dir, version);
-        remove_database(&dir);
+        db::remove(&dir.join("data.db"));
         let mut host = run(&dir, version, &["--restore-if-missing"]);
         host.wait_for(READY, Duration::from_secs(30));
         assert!(host.output().contains("restored \"data\""), "{}", host.output());
@@ -114,7 +63,7 @@ fn s3_bad_credentials_stop_start_up_and_make_verify_inconclusive() {
         let secret = key["secret-access-key"].as_str().unwrap();
 
         // A broken key must not look like "no backup yet": nothing is created or replicated.
-        remove_database(&dir);
+        db::remove(&dir.join("data.db"));
         let mut host = run(&dir, version, &["--restore-if-missing"]);
         let status = host.wait_exit(Duration::from_secs(120));
         let out = host.output();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tests::process::{Proc, alive, command_line, litestream_child};
 use tests::{LITESTREAM_VERSIONS, binary, db, litestream, tempdir};
 
-const READY: &str = "datasette-litestream: replicating";
+use tests::host::READY;
 
 /// A database `data.db` with metadata replicating it to `file://DIR/replica`.
 fn setup(dir: &Path, replica_suffix: &str) -> (PathBuf, PathBuf) {
@@ -28,13 +28,7 @@ fn setup(dir: &Path, replica_suffix: &str) -> (PathBuf, PathBuf) {
 }
 
 fn host(dir: &Path, version: &str, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(dir)
-        .args(["run", "data.db", "-m", "metadata.yaml", "--litestream"])
-        .arg(litestream(version))
-        .args(extra)
-        .env_remove("AWS_CA_BUNDLE");
-    Proc::spawn(cmd, &dir.join(format!("host-{version}.log")))
+    tests::host::run(dir, version, extra)
 }
 
 fn restore(version: &str, replica: &Path, out: &Path) {

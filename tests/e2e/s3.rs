@@ -13,7 +13,7 @@ use tests::moto::Moto;
 use tests::process::{Proc, command_line, litestream_child};
 use tests::{db, litestream, tempdir};
 
-const READY: &str = "datasette-litestream: replicating";
+use tests::host::READY;
 const ROTATED: &str = "replicating with the new credentials";
 
 fn write_creds(path: &Path, key: &Value) {

@@ -9,27 +9,15 @@ use std::time::Duration;
 use tests::process::{Proc, litestream_child};
 use tests::{LITESTREAM_VERSIONS, binary, db, eventually, free_port, get, litestream, tempdir};
 
-const READY: &str = "datasette-litestream: replicating";
+use tests::host::READY;
 
 fn start(dir: &Path, version: &str, metadata: &str, extra: &[&str]) -> (Proc, String) {
     db::create(&dir.join("data.db"));
     std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
     let port = free_port();
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(dir)
-        .args([
-            "run",
-            "data.db",
-            "-m",
-            "metadata.yaml",
-            "--status-addr",
-            &format!("127.0.0.1:{port}"),
-            "--litestream",
-        ])
-        .arg(litestream(version))
-        .args(extra)
-        .env_remove("AWS_CA_BUNDLE")
-        .env_remove("LITESTREAM_STATUS_TOKEN");
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = tests::host::command(dir, version, "run", &[&["--status-addr", &addr], extra].concat());
+    cmd.env_remove("LITESTREAM_STATUS_TOKEN");
     (Proc::spawn(cmd, &dir.join("host.log")), format!("http://127.0.0.1:{port}"))
 }
 
@@ -202,19 +190,9 @@ fn secrets_planted_everywhere_appear_in_no_response_and_no_log() {
     db::create(&dir.join("data.db"));
     std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
     let port = free_port();
-    let mut cmd = Command::new(binary());
-    cmd.current_dir(&dir)
-        .args([
-            "run",
-            "data.db",
-            "-m",
-            "metadata.yaml",
-            "--status-addr",
-            &format!("127.0.0.1:{port}"),
-            "--litestream",
-        ])
-        .arg(litestream("0.3.13"))
-        .env("PLANTED_TOKEN", planted[3]);
+    let mut cmd =
+        tests::host::command(&dir, "0.3.13", "run", &["--status-addr", &format!("127.0.0.1:{port}")]);
+    cmd.env("PLANTED_TOKEN", planted[3]);
     let mut host = Proc::spawn(cmd, &dir.join("host.log"));
     host.wait_for(READY, Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(2500)); // let the unreachable replicas log their errors

@@ -29,3 +29,12 @@ pub fn integrity_ok(path: &Path) -> bool {
     let c = Connection::open(path).expect("open database");
     c.query_row("pragma integrity_check", [], |r| r.get::<_, String>(0)).is_ok_and(|s| s == "ok")
 }
+
+/// Deletes a database with its -wal and -shm files, as a lost disk would.
+pub fn remove(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}

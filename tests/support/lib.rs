@@ -2,6 +2,7 @@
 //! directories, SQLite rows, and processes that are cleaned up.
 
 pub mod db;
+pub mod host;
 pub mod moto;
 pub mod process;
 
