@@ -9,6 +9,7 @@ pub mod model;
 pub mod plan;
 pub mod redact;
 pub mod render;
+pub mod replicas;
 pub mod restore;
 pub mod template;
 pub mod validate;
