@@ -29,10 +29,14 @@ fn setup(moto: &Moto, path: &str) -> (tempfile::TempDir, PathBuf, Value) {
 }
 
 #[test]
-fn s3_a_deleted_database_comes_back_and_force_swaps_in_the_replica() {
+fn s3_empty_then_a_deleted_database_comes_back_and_force_swaps_in_the_replica() {
     let moto = Moto::start();
     for version in LITESTREAM_VERSIONS {
         let (_keep, dir, _) = setup(&moto, &format!("restore-{version}"));
+        // Nothing in the bucket yet: a fresh start, not an error.
+        let (code, out) = output(&dir, version, "restore", &[]);
+        assert_eq!(code, Some(0), "{version}: {out}");
+        assert!(out.contains("is empty; skipped") && !dir.join("data.db").exists(), "{version}: {out}");
         let rows = replicated(&dir, version);
         db::remove(&dir.join("data.db"));
         let mut host = run(&dir, version, &["--restore-if-missing"]);
