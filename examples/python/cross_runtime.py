@@ -9,7 +9,7 @@ Each REQUESTS_DIR/<case>.json is one of
     {"kind": "parse", "text": "..."}
     {"kind": "compare", "current": <credentials>, "fresh": <credentials>}
 
-and OUT_DIR/<case>.json gets, in canonical JSON (see rules.canonical),
+and OUT_DIR/<case>.json gets, in canonical JSON (see canonical.py),
 
     {"check": RESULT, "render": RESULT | null, "redact": RESULT | null}
     {"parse": RESULT}
@@ -30,7 +30,8 @@ import sys
 import time
 from pathlib import Path
 
-from rules import Rules, canonical, default_wasm
+from canonical import canonical
+from rules import Rules, default_wasm
 
 
 def answer(rules: Rules, req: dict) -> dict:
