@@ -196,6 +196,10 @@ impl Rules {
 
 /// A trap's kind in words (deadline, memory) rather than a wasm backtrace.
 fn describe(e: &wasmtime::Error) -> String {
+    // The store's limiter refuses a grow past MEMORY_LIMIT with this error (not a Trap).
+    if format!("{e:#}").contains("forcing trap when growing memory") {
+        return format!("it exceeded its memory limit of {} MiB", MEMORY_LIMIT >> 20);
+    }
     match e.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => "it ran past its time limit".into(),
         Some(wasmtime::Trap::OutOfFuel) => "it ran out of fuel".into(),
