@@ -83,7 +83,13 @@ async fn one(
         std::process::id()
     ));
     if let Err(why) = restore_to(litestream, config, rendered, path, &tmp, timestamp).await {
-        return Outcome::Failed(why);
+        return Outcome::Failed(match timestamp {
+            Some(t) if why.contains("no matching backup") => format!(
+                "{why}; no backup covers {t}: pick a time between a generation's first and last sync \
+                 (`litestream generations` lists them), or leave out --timestamp for the latest"
+            ),
+            _ => why,
+        });
     }
     if !tmp.exists() {
         return match rules.empty_replica(name, explicit) {
@@ -116,13 +122,17 @@ pub async fn restore_to(
 ) -> Result<(), String> {
     remove_with_side_files(out);
     let mut cmd = tokio::process::Command::new(litestream);
-    cmd.args(["restore", "-no-expand-env", "-config"])
-        .arg(config)
-        .arg("-if-replica-exists")
-        .arg("-o")
-        .arg(out);
-    if let Some(t) = timestamp {
-        cmd.args(["-timestamp", t]);
+    cmd.args(["restore", "-no-expand-env", "-config"]).arg(config).arg("-o").arg(out);
+    match timestamp {
+        Some(t) => {
+            // No -if-replica-exists: when no backup covers the time, Litestream's own
+            // "no matching backups found" (0.3) / "no matching backup files available"
+            // (0.5) must fail the restore, not read as "empty".
+            cmd.args(["-timestamp", t]);
+        }
+        None => {
+            cmd.arg("-if-replica-exists");
+        }
     }
     cmd.arg(db).envs(rendered.environment.iter().map(|v| (&v.name, &v.value))).kill_on_drop(true);
     let result = cmd.output().await.map_err(|e| format!("cannot run {}: {e}", litestream.display()))?;

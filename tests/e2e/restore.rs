@@ -172,3 +172,48 @@ fn the_status_view_shows_the_last_verification_and_health_can_require_one() {
     host.signal(Signal::SIGTERM);
     assert!(host.wait_exit(Duration::from_secs(20)).success());
 }
+
+#[test]
+fn restore_to_a_point_in_time_and_a_time_no_backup_covers() {
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir) = tempdir();
+        metadata(&dir, &format!("file://{}/replica", dir.display()));
+        let data = dir.join("data.db");
+        db::create(&data);
+        let too_early = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        std::thread::sleep(Duration::from_millis(1100));
+        db::write_rows(&data, 1, 100);
+        let mut host = run(&dir, version, &[]);
+        host.wait_for(READY, Duration::from_secs(30));
+        tests::eventually(Duration::from_secs(10), "a first backup", || {
+            files_under(&dir.join("replica")) >= 2
+        });
+        std::thread::sleep(Duration::from_millis(1000));
+        let t = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+        std::thread::sleep(Duration::from_millis(1100));
+        db::write_rows(&data, 1000, 50);
+        std::thread::sleep(Duration::from_millis(1500));
+        tests::host::stop(&mut host);
+
+        let (code, out) = output(&dir, version, "restore", &["--force", "--timestamp", &t]);
+        assert_eq!(code, Some(0), "{version}: {out}");
+        let restored = db::rows(&data);
+        assert_eq!(restored.len(), 100, "{version}: restored to {t}: {out}");
+        assert_eq!(restored.last().unwrap().0, 100, "{version}");
+
+        // Before the first backup: an error naming the database, and nothing touched.
+        let (code, out) = output(&dir, version, "restore", &["--force", "--timestamp", &too_early]);
+        assert_eq!(code, Some(1), "{version}: {out}");
+        assert!(
+            out.contains("cannot restore \"data\"") && out.contains("no backup covers"),
+            "{version}: {out}"
+        );
+        assert_eq!(db::rows(&data).len(), 100, "{version}");
+    }
+}
+
+fn files_under(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries.flatten().map(|e| if e.path().is_dir() { files_under(&e.path()) } else { 1 }).sum()
+    })
+}
