@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod control_socket;
 pub mod credentials;

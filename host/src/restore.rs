@@ -33,13 +33,8 @@ pub async fn restore(
 ) -> anyhow::Result<Vec<(String, Outcome)>> {
     let rendered = prepared.rendered.as_ref().ok_or_else(|| anyhow::anyhow!("no database is replicated"))?;
     let config = dir.write("restore.yml", &rendered.document)?;
-    let paths: Vec<(String, PathBuf)> = prepared
-        .request
-        .databases
-        .iter()
-        .filter(|d| prepared.plan.replicated.contains(&d.name))
-        .map(|d| (d.name.clone(), PathBuf::from(&d.path)))
-        .collect();
+    let paths: Vec<(String, PathBuf)> =
+        prepared.replicated().map(|d| (d.name.clone(), PathBuf::from(&d.path))).collect();
     let targets: Vec<Target> =
         paths.iter().map(|(n, p)| Target { name: n.clone(), exists: p.exists() }).collect();
     let decisions = rules

@@ -25,7 +25,7 @@ pub async fn verify(
     let rendered = prepared.rendered.as_ref().ok_or_else(|| anyhow::anyhow!("no database is replicated"))?;
     let config = dir.write("verify.yml", &rendered.document)?;
     let mut verdicts = Vec::new();
-    for db in prepared.request.databases.iter().filter(|d| prepared.plan.replicated.contains(&d.name)) {
+    for db in prepared.replicated() {
         let path = Path::new(&db.path);
         let token = match write_sentinel(path) {
             Ok(t) => t,
@@ -88,9 +88,11 @@ pub fn word(outcome: &VerifyOutcome) -> &'static str {
 }
 
 fn record(db: &Path, verdict: &VerifyVerdict) {
-    let at =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
-    let r = Record { at, outcome: word(&verdict.outcome).into(), reason: verdict.reason.clone() };
+    let r = Record {
+        at: crate::clock::now(),
+        outcome: word(&verdict.outcome).into(),
+        reason: verdict.reason.clone(),
+    };
     let path = record_path(db);
     let tmp = path.with_extension("json.tmp");
     if std::fs::write(&tmp, serde_json::to_vec(&r).unwrap_or_default()).is_ok() {

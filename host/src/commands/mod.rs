@@ -16,6 +16,30 @@ pub fn inputs_from(sources: &Sources) -> Result<Inputs> {
     Ok(inputs::load(&sources.files, sources.metadata.as_deref(), sources.config.as_deref(), &cwd, &env)?)
 }
 
+/// What `restore` and `verify` work from: the rules, the prepared configuration for
+/// the Litestream found, and a private directory for its config and copies.
+pub struct Offline {
+    pub rules: &'static crate::rules::Rules,
+    pub prepared: crate::prepare::Prepared,
+    pub litestream: crate::litestream::Litestream,
+    pub dir: crate::private_dir::PrivateDir,
+}
+
+/// Builds an `Offline`; a configuration or credentials problem is printed once and
+/// becomes the exit code.
+pub async fn offline(sources: &Sources) -> Result<std::result::Result<Offline, u8>> {
+    let inputs = inputs_from(sources)?;
+    let rules = crate::rules::Rules::builtin()?;
+    let litestream = crate::litestream::find(sources.litestream.as_deref()).await?;
+    let request = crate::prepare::request(&inputs, &litestream.version, None);
+    let prepared = match prepared(rules, request).await {
+        Ok(p) => p,
+        Err(code) => return Ok(Err(code)),
+    };
+    let dir = crate::private_dir::PrivateDir::create().context("cannot create the private directory")?;
+    Ok(Ok(Offline { rules, prepared, litestream, dir }))
+}
+
 /// `component --out FILE`: the exact rules component this binary embeds.
 pub fn component(out: &std::path::Path) -> Result<u8> {
     std::fs::write(out, crate::rules::COMPONENT)

@@ -1,30 +1,21 @@
 //! `restore`: bring databases back from their replicas.
 
 use crate::cli::RestoreArgs;
-use crate::litestream;
-use crate::prepare;
-use crate::private_dir::PrivateDir;
 use crate::restore::{self, Options, Outcome};
-use crate::rules::Rules;
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 pub async fn restore(args: RestoreArgs) -> Result<u8> {
-    let inputs = super::inputs_from(&args.sources)?;
-    let rules = Rules::builtin()?;
-    let found = litestream::find(args.sources.litestream.as_deref()).await?;
-    let request = prepare::request(&inputs, &found.version, None);
-    let prepared = match super::prepared(rules, request).await {
-        Ok(p) => p,
+    let o = match super::offline(&args.sources).await? {
+        Ok(o) => o,
         Err(code) => return Ok(code),
     };
-    let dir = PrivateDir::create().context("cannot create the private directory")?;
     let options = Options {
         explicit: &args.databases,
         force: args.force,
         only_missing: false,
         timestamp: args.timestamp.as_deref(),
     };
-    let outcomes = match restore::restore(rules, &prepared, &found.path, &dir, &options).await {
+    let outcomes = match restore::restore(o.rules, &o.prepared, &o.litestream.path, &o.dir, &options).await {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -6,7 +6,7 @@ use crate::litestream::{self, Litestream};
 use crate::prepare::{self, Prepared};
 use crate::private_dir::PrivateDir;
 use crate::refresh::{Change, Refresher};
-use crate::rules::{LitestreamLine, Plan, Rendered, Request, Rules};
+use crate::rules::{LitestreamLine, Rendered, Rules};
 use crate::status::{
     self,
     server::{serve_tcp, serve_unix},
@@ -95,7 +95,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         }
     }
     let rendered = prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
-    let first = launch(&litestream, &prepared.plan, &prepared.request, rendered, &socket);
+    let first = launch(&litestream, &prepared, rendered, &socket);
     let policy =
         Policy { grace: args.grace_period, startup_timeout: args.startup_timeout, ..Policy::default() };
     let mut supervisor = match Supervisor::start(first, dir.clone(), policy, shared.clone()).await {
@@ -138,7 +138,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
             Event::Refreshed(Ok(None)) => {}
             Event::Refreshed(Ok(Some(change))) => {
                 let rendered = prepare::render(rules, &prepared.request, Some(&change.credentials))?;
-                let next = launch(&litestream, &prepared.plan, &prepared.request, &rendered, &socket);
+                let next = launch(&litestream, &prepared, &rendered, &socket);
                 eprintln!(
                     "datasette-litestream: credentials changed ({}); restarting Litestream with them",
                     change.fields.join(", ")
@@ -191,13 +191,12 @@ async fn refresh(
 
 pub fn launch(
     litestream: &Litestream,
-    plan: &Plan,
-    request: &Request,
+    prepared: &Prepared,
     rendered: &Rendered,
     socket: &std::path::Path,
 ) -> Launch {
-    let replicated: Vec<&crate::rules::Database> =
-        request.databases.iter().filter(|d| plan.replicated.contains(&d.name)).collect();
+    let plan = &prepared.plan;
+    let replicated: Vec<&crate::rules::Database> = prepared.replicated().collect();
     Launch {
         binary: litestream.path.clone(),
         version: litestream.version.clone(),

@@ -1,22 +1,16 @@
 //! `verify`: prove each replica restores, intact and up to date.
 
 use crate::cli::VerifyArgs;
-use crate::litestream;
-use crate::prepare;
-use crate::private_dir::PrivateDir;
-use crate::rules::{Rules, VerifyOutcome};
-use anyhow::{Context, Result};
+use crate::rules::VerifyOutcome;
+use anyhow::Result;
 
 pub async fn verify(args: VerifyArgs) -> Result<u8> {
-    let inputs = super::inputs_from(&args.sources)?;
-    let rules = Rules::builtin()?;
-    let found = litestream::find(args.sources.litestream.as_deref()).await?;
-    let prepared = match super::prepared(rules, prepare::request(&inputs, &found.version, None)).await {
-        Ok(p) => p,
+    let o = match super::offline(&args.sources).await? {
+        Ok(o) => o,
         Err(code) => return Ok(code),
     };
-    let dir = PrivateDir::create().context("cannot create the private directory")?;
-    let verdicts = crate::verify::verify(rules, &prepared, &found.path, &dir, args.timeout).await?;
+    let verdicts =
+        crate::verify::verify(o.rules, &o.prepared, &o.litestream.path, &o.dir, args.timeout).await?;
     let word = crate::verify::word;
     if args.json {
         let list: Vec<_> = verdicts

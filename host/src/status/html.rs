@@ -59,7 +59,7 @@ pub fn body(o: &mut String, r: &Report) {
     o.push_str("<h2 id=\"databases\">Databases</h2><table><tr><th>name</th><th>path</th><th>replicated</th><th>last verification</th></tr>");
     for d in &r.databases {
         let verified = d.last_verification.as_ref().map_or("never".to_owned(), |v| {
-            format!("{} {:.0} s ago: {}", v.outcome, super::now() - v.at, v.reason)
+            format!("{} {:.0} s ago: {}", v.outcome, crate::clock::now() - v.at, v.reason)
         });
         let _ = write!(
             o,

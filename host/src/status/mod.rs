@@ -5,6 +5,7 @@ pub mod html;
 mod scrape;
 pub mod server;
 
+use crate::clock::now;
 use crate::control_socket;
 use crate::logbuf::LogLine;
 use crate::rules::{Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
@@ -13,7 +14,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How long a scrape and a health verdict are reused, so page loads cannot hammer Litestream.
 const CACHE: Duration = Duration::from_secs(1);
@@ -288,10 +289,6 @@ fn metrics_report(d: &Digest) -> MetricsReport {
             .map(|m| (m.database.clone(), m.values.iter().map(|v| (v.name.clone(), v.value)).collect()))
             .collect(),
     }
-}
-
-pub(crate) fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Seconds since an RFC 3339 time; a time we cannot read still proves a sync happened.

@@ -8,7 +8,7 @@ use crate::rules::LitestreamLine;
 use nix::sys::signal::Signal;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::mpsc;
@@ -57,7 +57,7 @@ pub(super) async fn start(
     let mut child =
         cmd.spawn().map_err(|source| SupervisorError::Spawn { binary: launch.binary.clone(), source })?;
     let pid = child.id();
-    let at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let at = crate::clock::now();
     shared.update(|s| {
         s.pid = pid;
         s.started_at = Some(at);
