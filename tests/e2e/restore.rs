@@ -6,7 +6,9 @@
 use nix::sys::signal::Signal;
 use std::path::Path;
 use std::time::Duration;
-use tests::host::{READY, output, replicated, run};
+use tests::host::{
+    READY, deleted_then_restored_at_start_up, force_replaces_local_changes, output, replicated, run, stop,
+};
 use tests::{LITESTREAM_VERSIONS, db, tempdir};
 
 fn metadata(dir: &Path, replica: &str) {
@@ -22,14 +24,8 @@ fn a_deleted_database_is_restored_before_replication_starts() {
     for version in LITESTREAM_VERSIONS {
         let (_keep, dir) = tempdir();
         metadata(&dir, &format!("file://{}/replica", dir.display()));
-        let rows = replicated(&dir, version);
-        db::remove(&dir.join("data.db"));
-        let mut host = run(&dir, version, &["--restore-if-missing"]);
-        host.wait_for(READY, Duration::from_secs(30));
-        assert!(host.output().contains("restored \"data\""), "{}", host.output());
-        assert_eq!(db::rows(&dir.join("data.db")), rows, "{version}");
-        host.signal(Signal::SIGTERM);
-        assert!(host.wait_exit(Duration::from_secs(20)).success());
+        let (mut host, _) = deleted_then_restored_at_start_up(&dir, version);
+        stop(&mut host);
     }
 }
 
@@ -38,17 +34,7 @@ fn restore_refuses_to_overwrite_and_force_swaps_in_a_checked_copy() {
     let (_keep, dir) = tempdir();
     metadata(&dir, &format!("file://{}/replica", dir.display()));
     let rows = replicated(&dir, "0.3.13");
-    db::write_rows(&dir.join("data.db"), 1000, 5); // local changes the replica never saw
-    let (code, stderr) = output(&dir, "0.3.13", "restore", &[]);
-    assert_eq!(code, Some(0), "{stderr}");
-    assert!(stderr.contains("pass --force"), "{stderr}");
-    assert_eq!(db::rows(&dir.join("data.db")).len(), 305, "an existing file was overwritten");
-
-    let (code, stderr) = output(&dir, "0.3.13", "restore", &["--force"]);
-    assert_eq!(code, Some(0), "{stderr}");
-    assert!(stderr.contains("restored \"data\""), "{stderr}");
-    assert_eq!(db::rows(&dir.join("data.db")), rows);
-    assert!(db::integrity_ok(&dir.join("data.db")));
+    force_replaces_local_changes(&dir, "0.3.13", &rows);
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()

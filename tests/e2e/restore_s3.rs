@@ -6,7 +6,9 @@
 use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
-use tests::host::{READY, output, replicated, run, stop};
+use tests::host::{
+    READY, deleted_then_restored_at_start_up, force_replaces_local_changes, output, replicated, run, stop,
+};
 use tests::moto::Moto;
 use tests::{LITESTREAM_VERSIONS, db, tempdir};
 
@@ -37,23 +39,9 @@ fn s3_empty_then_a_deleted_database_comes_back_and_force_swaps_in_the_replica() 
         let (code, out) = output(&dir, version, "restore", &[]);
         assert_eq!(code, Some(0), "{version}: {out}");
         assert!(out.contains("is empty; skipped") && !dir.join("data.db").exists(), "{version}: {out}");
-        let rows = replicated(&dir, version);
-        db::remove(&dir.join("data.db"));
-        let mut host = run(&dir, version, &["--restore-if-missing"]);
-        host.wait_for(READY, Duration::from_secs(30));
-        assert!(host.output().contains("restored \"data\""), "{}", host.output());
-        assert_eq!(db::rows(&dir.join("data.db")), rows, "{version}");
+        let (mut host, rows) = deleted_then_restored_at_start_up(&dir, version);
         stop(&mut host);
-
-        db::write_rows(&dir.join("data.db"), 1000, 5); // local changes the replica never saw
-        let (code, out) = output(&dir, version, "restore", &[]);
-        assert_eq!(code, Some(0), "{version}: {out}");
-        assert!(out.contains("pass --force"), "{out}");
-        assert_eq!(db::rows(&dir.join("data.db")).len(), 305, "{version}: an existing file was overwritten");
-        let (code, out) = output(&dir, version, "restore", &["--force"]);
-        assert_eq!(code, Some(0), "{version}: {out}");
-        assert_eq!(db::rows(&dir.join("data.db")), rows, "{version}");
-        assert!(db::integrity_ok(&dir.join("data.db")));
+        force_replaces_local_changes(&dir, version, &rows);
     }
 }
 

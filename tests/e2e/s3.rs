@@ -2,7 +2,6 @@
 //! credentials file, temporary credentials with a session token, rotation proven by
 //! deleting the old key, and a rotation soak that loses no row.
 
-use nix::sys::signal::Signal;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,7 +12,7 @@ use tests::moto::Moto;
 use tests::process::{Proc, command_line, litestream_child};
 use tests::{db, litestream, tempdir};
 
-use tests::host::READY;
+use tests::host::{READY, stop};
 const ROTATED: &str = "replicating with the new credentials";
 
 fn write_creds(path: &Path, key: &Value) {
@@ -29,22 +28,7 @@ fn metadata(dir: &Path, moto: &Moto, top: &str) {
 }
 
 fn host(dir: &Path, version: &str) -> Proc {
-    let mut cmd = Command::new(tests::binary());
-    cmd.current_dir(dir)
-        .args(["run", "data.db", "-m", "metadata.yaml", "--litestream"])
-        .arg(litestream(version))
-        // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set (FACTS).
-        .env_remove("AWS_CA_BUNDLE");
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "LITESTREAM_ACCESS_KEY_ID",
-        "LITESTREAM_SECRET_ACCESS_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    Proc::spawn(cmd, &dir.join(format!("host-{version}.log")))
+    tests::host::run(dir, version, &[])
 }
 
 /// Restores the bucket's copy with the admin keys and returns its rows.
@@ -76,12 +60,6 @@ fn restored_rows(dir: &Path, moto: &Moto, version: &str) -> Vec<(i64, String)> {
         .unwrap();
     assert!(result.status.success(), "restore failed: {}", String::from_utf8_lossy(&result.stderr));
     db::rows(&out)
-}
-
-fn stop(host: &mut Proc) {
-    host.signal(Signal::SIGTERM);
-    let status = host.wait_exit(Duration::from_secs(40));
-    assert!(status.success(), "{status}\n{}", host.output());
 }
 
 #[test]

@@ -21,7 +21,14 @@ pub fn command(dir: &Path, version: &str, sub: &str, extra: &[&str]) -> Command 
         .args(extra)
         // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set (FACTS).
         .env_remove("AWS_CA_BUNDLE");
-    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] {
+    // Keys from the environment would stand in for the ones each test configures.
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LITESTREAM_ACCESS_KEY_ID",
+        "LITESTREAM_SECRET_ACCESS_KEY",
+    ] {
         cmd.env_remove(var);
     }
     cmd
@@ -57,4 +64,33 @@ pub fn replicated(dir: &Path, version: &str) -> Vec<(i64, String)> {
     host.wait_for(READY, Duration::from_secs(30));
     stop(&mut host);
     db::rows(&data)
+}
+
+/// Replicates data.db, deletes it with its side files, and starts `run
+/// --restore-if-missing`: every row must be back before replication starts. Returns
+/// the running host and the rows.
+pub fn deleted_then_restored_at_start_up(dir: &Path, version: &str) -> (Proc, Vec<(i64, String)>) {
+    let rows = replicated(dir, version);
+    db::remove(&dir.join("data.db"));
+    let mut host = run(dir, version, &["--restore-if-missing"]);
+    host.wait_for(READY, Duration::from_secs(30));
+    assert!(host.output().contains("restored \"data\""), "{version}: {}", host.output());
+    assert_eq!(db::rows(&dir.join("data.db")), rows, "{version}");
+    (host, rows)
+}
+
+/// With rows the replica never saw written into data.db, `restore` refuses to
+/// overwrite it and `restore --force` brings back exactly `rows`, intact.
+pub fn force_replaces_local_changes(dir: &Path, version: &str, rows: &[(i64, String)]) {
+    let data = dir.join("data.db");
+    db::write_rows(&data, 1000, 5);
+    let (code, out) = output(dir, version, "restore", &[]);
+    assert_eq!(code, Some(0), "{version}: {out}");
+    assert!(out.contains("pass --force"), "{version}: {out}");
+    assert_eq!(db::rows(&data).len(), rows.len() + 5, "{version}: an existing file was overwritten");
+    let (code, out) = output(dir, version, "restore", &["--force"]);
+    assert_eq!(code, Some(0), "{version}: {out}");
+    assert!(out.contains("restored \"data\""), "{version}: {out}");
+    assert_eq!(db::rows(&data), rows, "{version}");
+    assert!(db::integrity_ok(&data), "{version}");
 }
