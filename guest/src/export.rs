@@ -167,6 +167,14 @@ impl wit::exports::datasette::litestream::health::Guest for Component {
         });
         hx::Verdict { ok: v.ok, reason: v.reason, behind: v.behind }
     }
+
+    fn startup_progress(document: String, output: Vec<String>) -> hx::Startup {
+        match crate::startup::progress(&document, &output) {
+            m::Startup::Waiting => hx::Startup::Waiting,
+            m::Startup::Replicating => hx::Startup::Replicating,
+            m::Startup::SocketListening => hx::Startup::SocketListening,
+        }
+    }
 }
 
 impl wit::exports::datasette::litestream::restore::Guest for Component {

@@ -11,6 +11,7 @@ pub mod redact;
 pub mod render;
 pub mod replicas;
 pub mod restore;
+pub mod startup;
 pub mod template;
 pub mod validate;
 pub mod value;

@@ -138,3 +138,11 @@ pub struct Verdict {
     pub reason: String,
     pub behind: Vec<String>,
 }
+
+/// What Litestream's start-up output shows so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Startup {
+    Waiting,
+    Replicating,
+    SocketListening,
+}

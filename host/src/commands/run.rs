@@ -181,7 +181,7 @@ enum Event {
 /// The next refresh, or never when there is no dynamic source.
 async fn refresh(
     refresher: &mut Option<Refresher>,
-    rules: &Rules,
+    rules: &'static Rules,
 ) -> Result<Option<Change>, crate::prepare::PrepareError> {
     match refresher {
         Some(r) => r.next(rules).await,
@@ -206,7 +206,7 @@ pub fn launch(
         secrets: rendered.secrets.clone(),
         socket: (plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
         database_paths: replicated.iter().map(|d| d.path.clone()).collect(),
-        replica_count: replicated.len(),
+        rules: Rules::builtin().expect("the rules were loaded before Litestream is launched"),
         first_sync: std::time::Duration::from_secs_f64(plan.first_sync_seconds),
     }
 }

@@ -32,7 +32,8 @@ pub struct Launch {
     /// 0.5's control socket, used to force the first sync.
     pub socket: Option<PathBuf>,
     pub database_paths: Vec<String>,
-    pub replica_count: usize,
+    /// Reads the start-up output (how many replicas must be announced is theirs to know).
+    pub rules: &'static crate::rules::Rules,
     /// When Litestream first syncs after it starts (its monitor interval).
     pub first_sync: Duration,
 }

@@ -4,7 +4,7 @@
 use super::{Launch, Policy, Running, Shared, SupervisorError, describe};
 use crate::control_socket;
 use crate::private_dir::PrivateDir;
-use crate::rules::LitestreamLine;
+use crate::rules::Startup;
 use nix::sys::signal::Signal;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -128,20 +128,22 @@ async fn wait_ready(
     limit: Duration,
 ) -> Option<bool> {
     let work = async {
-        let mut replicating = 0;
+        let mut output = Vec::new();
         while let Some(line) = lines.recv().await {
-            if line.contains("msg=\"replicating to\"") {
-                replicating += 1;
-            }
-            let socket_up = line.contains("msg=\"control socket listening\"");
-            match (&launch.socket, launch.line) {
-                (Some(socket), LitestreamLine::V05) if socket_up => {
+            output.push(line);
+            // What the output proves is the rules' call; off the async workers.
+            let (rules, document, seen) = (launch.rules, launch.document.clone(), output.clone());
+            let progress = crate::blocking::blocking(move || rules.startup_progress(&document, &seen)).await;
+            match (progress, &launch.socket) {
+                (Ok(Startup::SocketListening), Some(socket)) => {
                     return Some(first_sync(launch, socket).await);
                 }
-                (_, LitestreamLine::V03) if replicating >= launch.replica_count => {
-                    return Some(true);
+                (Ok(Startup::Replicating), _) => return Some(true),
+                (Ok(_), _) => {}
+                (Err(e), _) => {
+                    tracing::warn!("cannot read Litestream's start-up output: {e}");
+                    return Some(false);
                 }
-                _ => {}
             }
         }
         None

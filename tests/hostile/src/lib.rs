@@ -82,6 +82,13 @@ impl wit::exports::datasette::litestream::health::Guest for Hostile {
     ) -> wit::exports::datasette::litestream::health::Verdict {
         wit::exports::datasette::litestream::health::Verdict { ok: true, reason: "hostile".into(), behind: vec![] }
     }
+
+    fn startup_progress(
+        _document: String,
+        _output: Vec<String>,
+    ) -> wit::exports::datasette::litestream::health::Startup {
+        wit::exports::datasette::litestream::health::Startup::Replicating
+    }
 }
 
 impl wit::exports::datasette::litestream::restore::Guest for Hostile {
