@@ -101,6 +101,7 @@ fn main() {
     .into();
     for n in [1usize, 100, 1000] {
         let req = request(n);
+        // (1,000 is timed again below with its cost; this is the component/native pair.)
         let here = tests::native_request(&req);
         let wasm = median_us(repeats, || {
             rules.render(&req, None).unwrap().unwrap();
@@ -112,6 +113,17 @@ fn main() {
         out[format!("render_{n}_native_us")] = local.into();
         out[format!("render_{n}_ratio")] = (wasm / local).into();
     }
+    // The instruction budget's headroom: what a render of N databases costs (counted,
+    // so the same on any machine) and the wall time it took here.
+    for n in [1_000usize, 10_000, 40_000] {
+        let req = request(n);
+        out[format!("render_{n}_instructions")] = rules.render_cost(&req).unwrap().into();
+        out[format!("render_{n}_wasm_us")] = median_us(3, || {
+            rules.render(&req, None).unwrap().unwrap();
+        })
+        .into();
+    }
+    out["instruction_budget"] = datasette_litestream::rules::FUEL_PER_CALL.into();
     for n in [1usize, 100] {
         let input = health_input(n);
         let here = native_health(&input);

@@ -1,8 +1,10 @@
 //! The one wasmtime Engine of the process, and the compiled rules component.
 //!
 //! Each knob is chosen for a component that makes small, pure decisions:
-//! - epoch interruption, not fuel: a deadline in wall-clock terms costs less per
-//!   instruction and needs one ticker thread for the whole process;
+//! - fuel, not a wall-clock deadline: a call's budget is counted in instructions, so
+//!   whether a legitimate call fits depends on its input alone, never on how busy the
+//!   machine is (a deadline made a large render fail on a loaded machine), and a
+//!   hostile endless loop still ends, at the same point every time;
 //! - compiled code cached on disk (private directory, keyed by the component's bytes
 //!   and the engine's compatibility hash): JIT-compiling at every start costs ~120 ms,
 //!   loading the cached artifact well under a millisecond.
@@ -12,35 +14,19 @@ use anyhow::{Context, Result};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::Duration;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
-
-/// How often the epoch advances; a call's deadline is counted in these ticks.
-pub const TICK: Duration = Duration::from_millis(10);
 
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let mut config = Config::new();
         config.wasm_component_model(true);
-        config.epoch_interruption(true);
+        config.consume_fuel(true);
         // Small guests: keep reservations modest so many short-lived stores stay cheap.
         config.memory_reservation(64 << 20);
         config.memory_guard_size(64 << 10);
-        let engine = Engine::new(&config).expect("the wasmtime configuration is valid");
-        let ticker = engine.weak();
-        std::thread::Builder::new()
-            .name("wasm-epoch".into())
-            .spawn(move || {
-                while let Some(engine) = ticker.upgrade() {
-                    engine.increment_epoch();
-                    drop(engine);
-                    std::thread::sleep(TICK);
-                }
-            })
-            .expect("cannot start the epoch ticker thread");
-        engine
+        Engine::new(&config).expect("the wasmtime configuration is valid")
     })
 }
 
@@ -52,11 +38,12 @@ pub fn component(wasm: &[u8]) -> Result<Component> {
             .map_err(anyhow::Error::from)
             .context("cannot compile the rules component");
     };
-    if path.exists() {
-        // SAFETY: the file lives in a directory only this user can write (0700), was
-        // written by `Engine::precompile_component` of this same engine build (its
-        // name carries the compatibility hash) and renamed into place atomically.
-        if let Ok(c) = unsafe { Component::deserialize_file(engine, &path) } {
+    if let Some(bytes) = cache::read_trusted(&path) {
+        // SAFETY: `read_trusted` returns only a file that nobody but this user could
+        // have written (private directory and file, no symlink), and this host writes
+        // there only what `Engine::precompile_component` of this same engine build
+        // produced (the name carries its compatibility hash), renamed into place whole.
+        if let Ok(c) = unsafe { Component::deserialize(engine, &bytes) } {
             return Ok(c);
         }
     }
