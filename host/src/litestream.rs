@@ -88,7 +88,9 @@ pub async fn find(explicit: Option<&Path>) -> Result<Litestream, FindError> {
 async fn find_caching_in(explicit: Option<&Path>, cache: Option<&Path>) -> Result<Litestream, FindError> {
     let path = locate(explicit)?;
     let cached = cache.and_then(|dir| cache_path(&path, dir));
-    if let Some(version) = cached.as_deref().and_then(|c| std::fs::read_to_string(c).ok()) {
+    if let Some(version) =
+        cached.as_deref().and_then(crate::cache::read_trusted).and_then(|b| String::from_utf8(b).ok())
+    {
         return Ok(Litestream { path, version });
     }
     let version = version(&path).await?;
