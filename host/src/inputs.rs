@@ -40,6 +40,17 @@ pub enum InputError {
     Cwd(std::io::Error),
 }
 
+impl InputError {
+    /// 2 for a problem in the files the user gave (the README's exit-code table: invalid
+    /// configuration), 1 for this process's own failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            InputError::Cwd(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
 /// Reads `-m`/`-c` files and names `files` as `datasette FILES -m M -c C` would.
 pub fn load(
     files: &[PathBuf],

@@ -3,6 +3,7 @@
 use clap::Parser;
 use datasette_litestream::cli::{Cli, Command};
 use datasette_litestream::commands;
+use datasette_litestream::inputs::InputError;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -30,7 +31,8 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            let input = e.chain().find_map(|c| c.downcast_ref::<InputError>());
+            ExitCode::from(input.map_or(1, InputError::exit_code))
         }
     }
 }

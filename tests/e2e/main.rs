@@ -2,6 +2,7 @@
 //!
 //! - `golden`: every case in tests/cases through `render` (the component) and natively;
 //!   `cross_runtime` writes each case's request and answers for the Python and JS examples;
+//! - `malformed`: a seeded corpus of broken configuration exits 0 or 2, never panics;
 //! - `sandbox`: a hostile component cannot read files, the environment or the network,
 //!   nor hang or exhaust the host;
 //! - `run`: the supervisor against real Litestream 0.3.13 and 0.5.17;
@@ -11,6 +12,7 @@
 
 mod cross_runtime;
 mod golden;
+mod malformed;
 mod refresh;
 mod restore;
 mod restore_s3;
