@@ -1,6 +1,7 @@
 //! The native host: every effect (files, processes, network, HTTP) lives here; every
 //! decision is asked of the rules component.
 
+pub mod blocking;
 pub mod cache;
 pub mod cli;
 pub mod clock;

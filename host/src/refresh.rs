@@ -43,13 +43,15 @@ impl Refresher {
     }
 
     /// Waits for the next tick, reads the source, and says whether anything changed.
-    pub async fn next(&mut self, rules: &Rules) -> Result<Option<Change>, PrepareError> {
+    pub async fn next(&mut self, rules: &'static Rules) -> Result<Option<Change>, PrepareError> {
         tokio::time::sleep_until(self.next).await;
         self.next += self.interval;
         let fresh = prepare::fetch_credentials(rules, &self.source, &self.cwd)
             .await?
             .expect("a refresher always has a source");
-        let change = rules.compare_credentials(&self.current, &fresh)?;
+        let (current, candidate) = (self.current.clone(), fresh.clone());
+        let change =
+            crate::blocking::blocking(move || rules.compare_credentials(&current, &candidate)).await?;
         if !change.changed {
             return Ok(None);
         }

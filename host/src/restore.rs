@@ -93,7 +93,13 @@ async fn one(
             Err(e) => Outcome::Failed(e.to_string()),
         };
     }
-    let outcome = match swap_in(&tmp, path) {
+    // integrity_check reads the whole copy: seconds for a large database, so say so.
+    let mib = std::fs::metadata(&tmp).map_or(0, |m| m.len()) >> 20;
+    eprintln!(
+        "datasette-litestream: checking the restored copy of {name:?} ({mib} MiB, PRAGMA integrity_check)"
+    );
+    let (copy, target) = (tmp.clone(), path.to_path_buf());
+    let outcome = match crate::blocking::blocking(move || swap_in(&copy, &target)).await {
         Ok(bytes) => Outcome::Restored { bytes, took: started.elapsed() },
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);

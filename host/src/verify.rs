@@ -16,7 +16,7 @@ pub const TABLE: &str = "_litestream_verify";
 const RETRY: Duration = Duration::from_millis(500);
 
 pub async fn verify(
-    rules: &Rules,
+    rules: &'static Rules,
     prepared: &Prepared,
     litestream: &Path,
     dir: &PrivateDir,
@@ -27,7 +27,8 @@ pub async fn verify(
     let mut verdicts = Vec::new();
     for db in prepared.replicated() {
         let path = Path::new(&db.path);
-        let token = match write_sentinel(path) {
+        let target = path.to_path_buf();
+        let token = match crate::blocking::blocking(move || write_sentinel(&target)).await {
             Ok(t) => t,
             Err(e) => {
                 let reason = format!("cannot write the sentinel row: {e}");
@@ -41,8 +42,12 @@ pub async fn verify(
         let verdict = loop {
             let result = restore_to(litestream, &config, rendered, path, &copy, None).await;
             let restored = result.is_ok() && copy.exists();
-            let (integrity_ok, sentinel_found) =
-                if restored { inspect(&copy, &token) } else { (None, false) };
+            let (integrity_ok, sentinel_found) = if restored {
+                let (copy, token) = (copy.clone(), token.clone());
+                crate::blocking::blocking(move || inspect(&copy, &token)).await
+            } else {
+                (None, false)
+            };
             remove_with_side_files(&copy);
             let evidence = VerifyEvidence {
                 restored,
@@ -52,7 +57,7 @@ pub async fn verify(
                 timed_out: started.elapsed() >= timeout,
                 waited_seconds: started.elapsed().as_secs_f64(),
             };
-            let verdict = rules.judge_verification(&evidence)?;
+            let verdict = crate::blocking::blocking(move || rules.judge_verification(&evidence)).await?;
             if verdict.outcome != VerifyOutcome::Pending {
                 break verdict;
             }

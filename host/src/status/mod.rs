@@ -131,9 +131,15 @@ impl Context {
         self.databases.iter().filter(|d| self.replicated.contains(&d.name))
     }
 
-    pub async fn report(&self) -> Report {
+    pub async fn report(self: &Arc<Self>) -> Report {
         let live = self.live().await;
-        let verdict = self.verdict(&live);
+        let context = self.clone();
+        crate::blocking::blocking(move || context.assemble(&live)).await
+    }
+
+    /// The report from Litestream's answers: file reads and a wasm call, so blocking.
+    fn assemble(&self, live: &Live) -> Report {
+        let verdict = self.verdict(live);
         let status = self.shared.status.lock().expect("status lock").clone();
         let uptime_seconds = status.started_at.filter(|_| status.pid.is_some()).map(|s| now() - s);
         Report {
@@ -159,9 +165,14 @@ impl Context {
     }
 
     /// Always current in the supervisor's state; Litestream's own answers may be a second old.
-    pub async fn health(&self, verified_within: Option<f64>) -> HealthReport {
+    pub async fn health(self: &Arc<Self>, verified_within: Option<f64>) -> HealthReport {
         let live = self.live().await;
-        let v = self.verdict(&live);
+        let context = self.clone();
+        crate::blocking::blocking(move || context.judge(&live, verified_within)).await
+    }
+
+    fn judge(&self, live: &Live, verified_within: Option<f64>) -> HealthReport {
+        let v = self.verdict(live);
         if let (true, Some(within)) = (v.ok, verified_within) {
             let t = now();
             let last: Vec<crate::rules::LastVerification> = self
@@ -212,7 +223,8 @@ impl Context {
             }
         };
         let replicated: Vec<Database> = self.replicated_databases().cloned().collect();
-        match self.rules.digest_metrics(&text, &replicated) {
+        let rules = self.rules;
+        match crate::blocking::blocking(move || rules.digest_metrics(&text, &replicated)).await {
             Ok(Ok(d)) => (Some(d), None),
             Ok(Err(e)) => (None, Some(format!("Litestream's metrics at {addr} could not be read: {e}"))),
             Err(e) => (None, Some(e.to_string())),
