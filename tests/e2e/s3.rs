@@ -14,6 +14,8 @@ use tests::{db, litestream, tempdir};
 
 use tests::host::{READY, stop};
 const ROTATED: &str = "replicating with the new credentials";
+/// What Litestream 0.3 logs after each successful upload of WAL (FACTS).
+const SEGMENT_WRITTEN: &str = "wal segment written";
 
 fn write_creds(path: &Path, key: &Value) {
     std::fs::write(path, key.to_string()).unwrap();
@@ -107,7 +109,7 @@ fn a_session_token_travels_in_the_environment_and_works() {
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(!text.contains(token) && !text.contains("secret-access-key"), "{text}");
     db::write_rows(&dir.join("data.db"), 51, 50);
-    std::thread::sleep(Duration::from_millis(1500));
+    // The stop's final sync ships them; the restore below is the proof.
     stop(&mut host);
     assert!(!host.output().contains("InvalidToken"), "{}", host.output());
     assert_eq!(restored_rows(&dir, &moto, "0.3.13").len(), 100);
@@ -125,13 +127,17 @@ fn rotation_uses_the_new_key_and_the_deleted_one_fails() {
     db::write_rows(&data, 1, 20);
     let mut host = host(&dir, "0.3.13");
     host.wait_for(READY, Duration::from_secs(30));
-    std::thread::sleep(Duration::from_millis(1500));
     let second = moto.new_key();
     write_creds(&dir.join("creds.json"), &second);
     host.wait_for(ROTATED, Duration::from_secs(10));
     moto.delete_key(&first);
+    // Evidence first: 0.3 logs a written WAL segment only when the upload succeeded, so
+    // a segment written after the rotation (of rows written after the old key was
+    // deleted) proves the new key is in use; only then is the absence of a refusal
+    // meaningful.
+    let segments = host.output().matches(SEGMENT_WRITTEN).count();
     db::write_rows(&data, 21, 20);
-    std::thread::sleep(Duration::from_millis(2000));
+    host.wait_for_nth(SEGMENT_WRITTEN, segments + 1, Duration::from_secs(15));
     let after = host.output();
     let rotated_at = after.find(ROTATED).unwrap();
     assert!(!after[rotated_at..].contains("InvalidAccessKeyId"), "the old key was still in use:\n{after}");
@@ -140,9 +146,8 @@ fn rotation_uses_the_new_key_and_the_deleted_one_fails() {
     write_creds(&dir.join("creds.json"), &first);
     host.wait_for("InvalidAccessKeyId", Duration::from_secs(15));
     write_creds(&dir.join("creds.json"), &second);
-    std::thread::sleep(Duration::from_millis(3000));
+    host.wait_for_nth(ROTATED, 3, Duration::from_secs(15));
     db::write_rows(&data, 41, 20);
-    std::thread::sleep(Duration::from_millis(1500));
     stop(&mut host);
     assert_eq!(restored_rows(&dir, &moto, "0.3.13"), db::rows(&data));
 }
@@ -210,7 +215,6 @@ fn a_command_source_rotates_too() {
     host.wait_for(ROTATED, Duration::from_secs(10));
     moto.delete_key(&keys[0]);
     db::write_rows(&data, 31, 30);
-    std::thread::sleep(Duration::from_millis(1500));
     stop(&mut host);
     assert_eq!(restored_rows(&dir, &moto, "0.5.17"), db::rows(&data));
 }

@@ -195,7 +195,10 @@ fn secrets_planted_everywhere_appear_in_no_response_and_no_log() {
     cmd.env("PLANTED_TOKEN", planted[3]);
     let mut host = Proc::spawn(cmd, &dir.join("host.log"));
     host.wait_for(READY, Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(2500)); // let the unreachable replicas log their errors
+    // Evidence first: both unreachable replicas have logged their errors (the lines a
+    // secret would most likely leak through) before the absence of secrets is checked.
+    host.wait_for("replica=s3 error=", Duration::from_secs(20));
+    host.wait_for("replica=sftp error=", Duration::from_secs(20));
     let base = format!("http://127.0.0.1:{port}");
     let mut seen = String::new();
     for path in ["/-/litestream-status", "/-/litestream-status.json", "/-/litestream-health"] {

@@ -29,17 +29,22 @@ impl Proc {
 
     /// Waits until the output contains `needle`; panics with the output after `limit`.
     pub fn wait_for(&mut self, needle: &str, limit: Duration) {
+        self.wait_for_nth(needle, 1, limit);
+    }
+
+    /// Waits until the output contains `needle` at least `n` times.
+    pub fn wait_for_nth(&mut self, needle: &str, n: usize, limit: Duration) {
         let start = Instant::now();
         while start.elapsed() < limit {
-            if self.output().contains(needle) {
+            if self.output().matches(needle).count() >= n {
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("process exited ({status}) before printing {needle:?}:\n{}", self.output());
+                panic!("process exited ({status}) before printing {needle:?} {n} times:\n{}", self.output());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("no {needle:?} within {limit:?}:\n{}", self.output());
+        panic!("{needle:?} not {n} times within {limit:?}:\n{}", self.output());
     }
 
     pub fn signal(&self, sig: nix::sys::signal::Signal) {
