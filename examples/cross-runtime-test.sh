@@ -7,6 +7,8 @@
 # REQUESTS_DIR/<case>.json are the requests; OUT_DIR/rust/<case>.json the Rust host's
 # answers (the golden test runner writes both, under target/cross-runtime). This
 # script writes OUT_DIR/python/ and OUT_DIR/js/ and compares them with OUT_DIR/rust/.
+# Then python/reuse.py and js/reuse.js make 100,000 calls on ONE instance each and
+# fail unless memory stays flat (the guest reclaims its heap between calls).
 #
 # It installs what it needs, project-locally: the `wasmtime` wheel into .venv (the pin
 # in scripts/requirements.txt) and jco into examples/js/node_modules (npm ci from
@@ -118,3 +120,7 @@ print(f"cross-runtime: {len(cases)} cases, Rust vs Python and JavaScript")
 print(f"cross-runtime: {passed} passed, {failed} failed")
 sys.exit(1 if failed or not cases else 0)
 EOF
+
+# One instance, many calls: the linear memory must not grow, RSS at most 10 MiB.
+(cd "$here/python" && "$py" reuse.py --wasm "$wasm")
+(cd "$js" && node --expose-gc reuse.js --wasm "$wasm")
