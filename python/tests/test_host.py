@@ -20,8 +20,8 @@ def plugin(config):
     return {"datasette-litestream": config}
 
 
-async def status_of(ds):
-    response = await ds.client.get("/-/litestream-status.json")
+async def status_of(ds, cookies=None):
+    response = await ds.client.get("/-/litestream-status.json", cookies=cookies)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -33,9 +33,8 @@ async def test_status_page_and_json_show_a_running_litestream(tmp_path, host_env
     async with started(Datasette([str(db)], config=config)) as ds:
         state = datasette_litestream.state_for(ds)
         assert state.host.litestream is True
-        status = await status_of(ds)
+        status = await until_running(ds)
         litestream = status["litestream"]
-        assert litestream["state"] == "running"
         assert alive(litestream["pid"])
         assert {d["name"]: d.get("replicated") for d in status["databases"]} == {"x": True}
         assert str(replica) in status["config"]
@@ -112,6 +111,46 @@ async def test_metrics_are_shown_when_metrics_addr_is_set(tmp_path, host_env):
         assert "go_goroutines" in page.text
 
 
+async def until_running(ds, timeout=15.0, cookies=None):
+    """The status once Litestream's replication is confirmed: Datasette's start-up does
+    not wait for it, so right after start-up the state may still be "starting"."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        status = await status_of(ds, cookies)
+        if status["litestream"]["state"] == "running":
+            return status
+        assert status["litestream"]["state"] == "starting", status
+        await asyncio.sleep(0.02)
+    raise AssertionError("Litestream never confirmed replication")
+
+
+async def test_start_up_does_not_wait_for_the_first_sync(tmp_path, host_env, monkeypatch):
+    """An S3 endpoint that accepts connections and never answers holds Litestream 0.5's
+    first sync: Datasette's start-up still completes, with Litestream spawned and the
+    status view saying "starting"."""
+    import socket
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSILENT")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "silent-secret")
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    port = silent.getsockname()[1]
+    db = make_db(tmp_path / "x.db")
+    replica = {"url": f"s3://bucket/x?endpoint=http://127.0.0.1:{port}&region=us-east-1&forcePathStyle=true"}
+    config = {**ALLOW_ALL, "databases": {"x": {"plugins": plugin({"replicas": [replica]})}}}
+    try:
+        async with started(Datasette([str(db)], config=config)) as ds:
+            status = await status_of(ds)
+            assert status["litestream"]["state"] == "starting", status
+            assert alive(status["litestream"]["pid"])
+            response = await ds.client.get("/x/items.json")
+            assert response.status_code == 200
+    finally:
+        silent.close()
+
+
 async def poll_metrics(ds, timeout=15.0):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -156,6 +195,7 @@ async def test_health_is_served_inside_datasette(tmp_path, host_env):
             return response.status_code, response.text.strip()
 
         # Evidence first: the host's own verdict through the real socket.
+        await until_running(ds, cookies=root)
         assert await health(cookies=root) == (200, "replicating 1 database(s)")
         code, text = await health()
         assert code == 200 and text.startswith("ok (the reason needs"), text

@@ -177,8 +177,9 @@ def test_readme_usage_replicates_with_metadata(tmp_path, serve):
     cfg = write_yaml(tmp_path / "datasette.yaml", {"permissions": {"litestream-view-status": True}})
     d = serve([db, "-m", meta, "-c", cfg], env=real_host_env())
     d.wait_ready()
+    wait_for(lambda: d.get_json("/-/litestream-status.json")["litestream"]["state"] == "running", 15,
+             "Litestream to confirm replication (start-up does not wait for it)")
     status = d.get_json("/-/litestream-status.json")
-    assert status["litestream"]["state"] == "running"
     replicated = {entry["name"]: entry.get("replicated") for entry in status["databases"]}
     assert replicated == {"my_database": True}
     wait_for(lambda: replica.exists() and any(replica.rglob("*")), 15, "files in the replica")

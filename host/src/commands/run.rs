@@ -98,7 +98,24 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     let first = launch(&litestream, &prepared, rendered, &socket);
     let policy =
         Policy { grace: args.grace_period, startup_timeout: args.startup_timeout, ..Policy::default() };
-    let mut supervisor = match Supervisor::start(first, dir.clone(), policy, shared.clone()).await {
+    // Datasette (--stdin) need not wait for Litestream's first sync: the configuration
+    // is valid, missing databases were restored, and Litestream is spawned, so it may
+    // serve; writes meanwhile wait in SQLite's WAL for Litestream, the status view says
+    // "starting" until replication is confirmed, and a Litestream that exits during
+    // start-up still ends the host (and so Datasette) with its output.
+    let starting = Supervisor::start(first, dir.clone(), policy, shared.clone());
+    tokio::pin!(starting);
+    let mut told = false;
+    let started = loop {
+        tokio::select! {
+            result = &mut starting => break result,
+            () = shared.spawned.notified(), if !told => {
+                ready(args.stdin, true);
+                told = true;
+            }
+        }
+    };
+    let mut supervisor = match started {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -106,7 +123,9 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         }
     };
     announce(&shared, &prepared);
-    ready(args.stdin, true);
+    if !told {
+        ready(args.stdin, true);
+    }
     let cwd = inputs.working_directory.clone();
     let mut refresher = Refresher::new(
         &prepared.plan.credentials_source,

@@ -89,6 +89,9 @@ pub struct Status {
 pub struct Shared {
     pub status: Mutex<Status>,
     pub logs: LogBuffer,
+    /// Signalled each time a Litestream process has been spawned (before its
+    /// replication is confirmed).
+    pub spawned: tokio::sync::Notify,
 }
 
 impl Shared {

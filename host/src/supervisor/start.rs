@@ -63,6 +63,7 @@ pub(super) async fn start(
         s.started_at = Some(at);
         s.replicating = false;
     });
+    shared.spawned.notify_one();
     let (lines_tx, mut lines) = mpsc::unbounded_channel();
     forward(child.stdout.take().expect("piped"), "stdout", shared.clone(), lines_tx.clone());
     forward(child.stderr.take().expect("piped"), "stderr", shared.clone(), lines_tx);
