@@ -45,12 +45,9 @@ async def health_view(datasette, request):
     actor. The status code is the host's verdict (200 or 503); the one-line reason
     names databases, so it is shown only to actors allowed litestream-view-status."""
     params = {k: request.args.get(k) for k in HEALTH_PARAMETERS if request.args.get(k) is not None}
-    state = state_for(datasette)
-    host = state.host if state else None
+    host, state, why = _host(datasette)
     if host is None:
-        code, reason = 503, f"Litestream is not running: {NOT_CONFIGURED}"
-    elif not host.running:
-        code, reason = 503, f"the datasette-litestream host exited with status {host.exit_code}"
+        code, reason = 503, (f"Litestream is not running: {why}" if state == "not-started" else why)
     else:
         import httpx  # loaded with the status client already; not at import, see host.py
 
@@ -69,16 +66,23 @@ async def _check_allowed(datasette, request) -> None:
         raise Forbidden(f"You need the {VIEW_STATUS} permission to view this page")
 
 
-async def _status(datasette) -> tuple[dict, int]:
+def _host(datasette):
+    """(the running host, None, None), or (None, state, why) when there is none."""
     state = state_for(datasette)
     host = state.host if state else None
     if host is None:
-        return {"litestream": {"state": "not-started", "replicating": False}, "reason": NOT_CONFIGURED}, 200
+        return None, "not-started", NOT_CONFIGURED
     if not host.running:
-        return {
-            "litestream": {"state": "host-exited", "replicating": False},
-            "reason": f"the datasette-litestream host exited with status {host.exit_code}",
-        }, 503
+        return None, "host-exited", f"the datasette-litestream host exited with status {host.exit_code}"
+    return host, None, None
+
+
+async def _status(datasette) -> tuple[dict, int]:
+    host, state, why = _host(datasette)
+    if host is None:
+        return {"litestream": {"state": state, "replicating": False}, "reason": why}, (
+            200 if state == "not-started" else 503
+        )
     import httpx  # loaded by host.status() already; not at import, see host.py
 
     try:

@@ -95,27 +95,10 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         }
     }
     let rendered = prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
-    let first = launch(&litestream, &prepared, rendered, &socket);
+    let first = launch(rules, &litestream, &prepared, rendered, &socket);
     let policy =
         Policy { grace: args.grace_period, startup_timeout: args.startup_timeout, ..Policy::default() };
-    // Datasette (--stdin) need not wait for Litestream's first sync: the configuration
-    // is valid, missing databases were restored, and Litestream is spawned, so it may
-    // serve; writes meanwhile wait in SQLite's WAL for Litestream, the status view says
-    // "starting" until replication is confirmed, and a Litestream that exits during
-    // start-up still ends the host (and so Datasette) with its output.
-    let starting = Supervisor::start(first, dir.clone(), policy, shared.clone());
-    tokio::pin!(starting);
-    let mut told = false;
-    let started = loop {
-        tokio::select! {
-            result = &mut starting => break result,
-            () = shared.spawned.notified(), if !told => {
-                ready(args.stdin, true);
-                told = true;
-            }
-        }
-    };
-    let mut supervisor = match started {
+    let mut supervisor = match start(first, &dir, policy, &shared, args.stdin).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -123,9 +106,6 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         }
     };
     announce(&shared, &prepared);
-    if !told {
-        ready(args.stdin, true);
-    }
     let cwd = inputs.working_directory.clone();
     let mut refresher = Refresher::new(
         &prepared.plan.credentials_source,
@@ -157,7 +137,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
             Event::Refreshed(Ok(None)) => {}
             Event::Refreshed(Ok(Some(change))) => {
                 let rendered = prepare::render(rules, &prepared.request, Some(&change.credentials))?;
-                let next = launch(&litestream, &prepared, &rendered, &socket);
+                let next = launch(rules, &litestream, &prepared, &rendered, &socket);
                 eprintln!(
                     "datasette-litestream: credentials changed ({}); restarting Litestream with them",
                     change.fields.join(", ")
@@ -185,6 +165,39 @@ const NOTHING_TO_REPLICATE: &str =
     "nothing to replicate: no database has datasette-litestream config and there is no top-level config";
 
 /// With --stdin, the Datasette plugin waits for this one line on stdout.
+/// Starts the supervisor, saying ready (--stdin) as soon as Litestream is spawned.
+///
+/// Datasette need not wait for Litestream's first sync: the configuration is valid,
+/// missing databases were restored, and Litestream is spawned, so it may serve; writes
+/// meanwhile wait in SQLite's WAL for Litestream, the status view says "starting" until
+/// replication is confirmed, and a Litestream that exits during start-up still ends the
+/// host (and so Datasette) with its output.
+async fn start(
+    first: Launch,
+    dir: &Arc<PrivateDir>,
+    policy: Policy,
+    shared: &Arc<Shared>,
+    stdin_mode: bool,
+) -> Result<Supervisor, crate::supervisor::SupervisorError> {
+    let starting = Supervisor::start(first, dir.clone(), policy, shared.clone());
+    tokio::pin!(starting);
+    let mut told = false;
+    let started = loop {
+        tokio::select! {
+            result = &mut starting => break result,
+            () = shared.spawned.notified(), if !told => {
+                ready(stdin_mode, true);
+                told = true;
+            }
+        }
+    };
+    // Both may have been ready in the same poll, the start chosen first.
+    if started.is_ok() && !told {
+        ready(stdin_mode, true);
+    }
+    started
+}
+
 fn ready(stdin_mode: bool, litestream: bool) {
     if stdin_mode {
         println!("{}", serde_json::json!({"event": "ready", "litestream": litestream}));
@@ -209,6 +222,7 @@ async fn refresh(
 }
 
 pub fn launch(
+    rules: &'static Rules,
     litestream: &Litestream,
     prepared: &Prepared,
     rendered: &Rendered,
@@ -225,7 +239,7 @@ pub fn launch(
         secrets: rendered.secrets.clone(),
         socket: (plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
         database_paths: replicated.iter().map(|d| d.path.clone()).collect(),
-        rules: Rules::builtin().expect("the rules were loaded before Litestream is launched"),
+        rules,
         first_sync: std::time::Duration::from_secs_f64(plan.first_sync_seconds),
     }
 }

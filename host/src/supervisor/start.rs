@@ -132,6 +132,10 @@ async fn wait_ready(
         let mut output = Vec::new();
         while let Some(line) = lines.recv().await {
             output.push(line);
+            // Start-up lines come in bursts: read the rules once per burst, not per line.
+            while let Ok(more) = lines.try_recv() {
+                output.push(more);
+            }
             // What the output proves is the rules' call; off the async workers.
             let (rules, document, seen) = (launch.rules, launch.document.clone(), output.clone());
             let progress = crate::blocking::blocking(move || rules.startup_progress(&document, &seen)).await;
