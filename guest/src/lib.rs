@@ -10,6 +10,7 @@ pub mod plan;
 pub mod redact;
 pub mod render;
 pub mod replicas;
+pub mod replication;
 pub mod restore;
 pub mod startup;
 pub mod template;

@@ -46,7 +46,7 @@ async fn request(
     };
     tokio::time::timeout(limit, work)
         .await
-        .map_err(|_| anyhow::anyhow!("the control socket did not answer within {limit:?}"))?
+        .map_err(|_| anyhow::anyhow!("Litestream's control socket did not answer within {limit:?}"))?
 }
 
 /// Asks Litestream to sync `db` now and waits until the replica has it.
@@ -66,4 +66,16 @@ pub async fn list(socket: &Path, limit: Duration) -> anyhow::Result<Vec<Database
         anyhow::bail!("list answered {status}");
     }
     Ok(serde_json::from_slice::<List>(&bytes)?.databases)
+}
+
+/// The body of Litestream's answer to `POST /sync` for `db` without waiting (the rules
+/// read it): the WAL-to-LTX step its own monitor runs every second, and the only
+/// answer that carries the replica's position.
+pub async fn positions(socket: &Path, db: &str, limit: Duration) -> anyhow::Result<String> {
+    let body = serde_json::json!({"path": db}).to_string();
+    let (status, bytes) = request(socket, "POST", "/sync", body, limit).await?;
+    if status != 200 {
+        anyhow::bail!("POST /sync answered {status}: {}", String::from_utf8_lossy(&bytes).trim());
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod control_socket;
 pub mod credentials;
 pub mod inputs;
+pub mod lag;
 pub mod litestream;
 pub mod logbuf;
 pub mod logging;

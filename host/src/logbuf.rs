@@ -14,6 +14,9 @@ pub struct LogLine {
     /// `stdout` or `stderr`.
     pub stream: &'static str,
     pub text: String,
+    /// How many lines came before it in this run.
+    #[serde(skip)]
+    pub seq: u64,
 }
 
 #[derive(Default)]
@@ -25,6 +28,7 @@ pub struct LogBuffer {
 struct Inner {
     lines: VecDeque<LogLine>,
     secrets: Vec<String>,
+    pushed: u64,
 }
 
 impl LogBuffer {
@@ -44,8 +48,17 @@ impl LogBuffer {
         if inner.lines.len() == CAPACITY {
             inner.lines.pop_front();
         }
-        inner.lines.push_back(LogLine { at, stream, text: text.clone() });
+        let seq = inner.pushed;
+        inner.pushed += 1;
+        inner.lines.push_back(LogLine { at, stream, text: text.clone(), seq });
         text
+    }
+
+    /// The lines still held whose `seq` is at least `seq`, and the `seq` to ask from next.
+    pub fn since(&self, seq: u64) -> (Vec<String>, u64) {
+        let inner = self.inner.lock().expect("log buffer lock");
+        let lines = inner.lines.iter().filter(|l| l.seq >= seq).map(|l| l.text.clone()).collect();
+        (lines, inner.pushed)
     }
 
     pub fn recent(&self, n: usize) -> Vec<LogLine> {

@@ -105,6 +105,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
             return Ok(1);
         }
     };
+    context.watch_lag(prepared.plan.line).await?;
     announce(&shared, &prepared);
     let cwd = inputs.working_directory.clone();
     let mut refresher = Refresher::new(

@@ -21,6 +21,9 @@ pub use bindings::exports::datasette::litestream::health::{
     DatabaseEvidence, HealthInput, LogEntry, Startup, Verdict,
 };
 pub use bindings::exports::datasette::litestream::metrics::{DatabaseMetrics, Digest, NamedValue, Operation};
+pub use bindings::exports::datasette::litestream::replication::{
+    EvidencePaths, LagReport, LagState, LocalFiles, Observation, Position, ReplicationState, Tracked,
+};
 pub use bindings::exports::datasette::litestream::restore::{
     Decision, LastVerification, Step, Target, VerifyEvidence, VerifyOutcome, VerifyVerdict,
 };
@@ -224,6 +227,45 @@ impl Rules {
 
     pub fn assess_health(&self, input: &HealthInput) -> Result<Verdict, RulesError> {
         self.call("assess-health", |r, s| r.datasette_litestream_health().call_assess_health(s, input))
+    }
+
+    pub fn where_to_look(&self, line: LitestreamLine, path: &str) -> Result<EvidencePaths, RulesError> {
+        self.call("where-to-look", |r, s| {
+            r.datasette_litestream_replication().call_where_to_look(s, line, path)
+        })
+    }
+
+    /// One look at every database; one answer per observation, in order.
+    pub fn track(
+        &self,
+        line: LitestreamLine,
+        now: f64,
+        output: &[String],
+        observations: &[Observation],
+    ) -> Result<Vec<Tracked>, RulesError> {
+        let tracked = self.call("track", |r, s| {
+            r.datasette_litestream_replication().call_track(s, line, now, output, observations)
+        })?;
+        if tracked.len() != observations.len() {
+            let reason = format!("it answered for {} of {} databases", tracked.len(), observations.len());
+            return Err(RulesError { call: "track", reason });
+        }
+        Ok(tracked)
+    }
+
+    pub fn parse_max_lag(&self, text: &str) -> Result<Result<f64, String>, RulesError> {
+        self.call("parse-max-lag", |r, s| r.datasette_litestream_replication().call_parse_max_lag(s, text))
+    }
+
+    pub fn require_caught_up(
+        &self,
+        reports: &[LagReport],
+        max_lag: f64,
+        now: f64,
+    ) -> Result<Result<(), String>, RulesError> {
+        self.call("require-caught-up", |r, s| {
+            r.datasette_litestream_replication().call_require_caught_up(s, reports, max_lag, now)
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! lines, Litestream's metrics digested by the rules, and the health verdict.
 
 pub mod html;
+pub mod prometheus;
 mod scrape;
 pub mod server;
 
@@ -13,7 +14,7 @@ use crate::supervisor::Shared;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 /// How long a scrape and a health verdict are reused, so page loads cannot hammer Litestream.
@@ -36,6 +37,8 @@ pub struct Context {
     pub reason: Option<String>,
     pub warnings: Vec<String>,
     cache: Mutex<Option<(Instant, Arc<Live>)>>,
+    /// Replication lag, once Litestream is started.
+    lag: OnceLock<Arc<crate::lag::Lag>>,
 }
 
 /// The parts that ask Litestream (a scrape, the control socket): at most once per CACHE.
@@ -75,6 +78,34 @@ pub struct DatabaseReport {
     pub replicated: bool,
     /// What `datasette-litestream verify` last said about it.
     pub last_verification: Option<crate::verify::Record>,
+    /// How far its replica is behind it; none when not replicated or not looked at yet.
+    pub replication: Option<ReplicationReport>,
+}
+
+#[derive(Serialize)]
+pub struct ReplicationReport {
+    /// `caught-up`, `behind` or `unknown`.
+    pub state: &'static str,
+    /// Seconds the oldest change not on the replica has waited; 0 when caught up.
+    pub lag_seconds: f64,
+    /// Litestream's local position and the replica's (see the README for each line's units).
+    pub local_position: Option<PositionReport>,
+    pub replica_position: Option<PositionReport>,
+    /// Litestream 0.5: TXIDs behind; 0.3: bytes of WAL behind within one index.
+    pub behind_by: Option<u64>,
+    /// When the replica was last seen to advance (RFC 3339, UTC).
+    pub last_replicated_at: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Serialize)]
+pub struct PositionReport {
+    /// 0.3's generation; empty on 0.5.
+    pub generation: String,
+    /// 0.5: the TXID; 0.3: the WAL index.
+    pub index: u64,
+    /// 0.3: the byte offset in that index; 0 on 0.5.
+    pub offset: u64,
 }
 
 #[derive(Serialize)]
@@ -124,7 +155,29 @@ impl Context {
             reason,
             warnings,
             cache: Mutex::new(None),
+            lag: OnceLock::new(),
         }
+    }
+
+    /// Starts looking at the replicated databases' lag once a second.
+    pub async fn watch_lag(self: &Arc<Self>, line: crate::rules::LitestreamLine) -> anyhow::Result<()> {
+        let context = self.clone();
+        let lag = crate::blocking::blocking(move || {
+            let databases: Vec<Database> = context.replicated_databases().cloned().collect();
+            let socket = context.socket.clone();
+            crate::lag::Lag::new(context.rules, line, socket, context.shared.clone(), &databases)
+        })
+        .await?;
+        let lag = Arc::new(lag);
+        if self.lag.set(lag.clone()).is_ok() {
+            lag.spawn();
+        }
+        Ok(())
+    }
+
+    /// The latest lag judgement per replicated database (empty before the first look).
+    pub fn lag_reports(&self) -> Vec<crate::rules::LagReport> {
+        self.lag.get().map(|l| l.reports()).unwrap_or_default()
     }
 
     fn replicated_databases(&self) -> impl Iterator<Item = &Database> {
@@ -137,9 +190,10 @@ impl Context {
         crate::blocking::blocking(move || context.assemble(&live)).await
     }
 
-    /// The report from Litestream's answers: file reads and a wasm call, so blocking.
+    /// The report from Litestream's answers: file reads and wasm calls, so blocking.
     fn assemble(&self, live: &Live) -> Report {
-        let verdict = self.verdict(live);
+        let health = self.judge(live, None, None);
+        let lag = self.lag_reports();
         let status = self.shared.status.lock().expect("status lock").clone();
         let uptime_seconds = status.started_at.filter(|_| status.pid.is_some()).map(|s| now() - s);
         Report {
@@ -153,26 +207,39 @@ impl Context {
                     path: d.path.clone(),
                     replicated: self.replicated.contains(&d.name),
                     last_verification: crate::verify::last(std::path::Path::new(&d.path)),
+                    replication: lag.iter().find(|r| r.name == d.name).map(replication_report),
                 })
                 .collect(),
             config: self.config.lock().expect("config lock").clone(),
             logs: self.shared.logs.recent(SHOWN_LINES),
             metrics: live.metrics.as_ref().map(metrics_report),
             metrics_note: live.metrics_note.clone(),
-            health: HealthReport { ok: verdict.ok, reason: verdict.reason, behind: verdict.behind },
+            health,
             warnings: self.warnings.clone(),
         }
     }
 
-    /// Always current in the supervisor's state; Litestream's own answers may be a second old.
-    pub async fn health(self: &Arc<Self>, verified_within: Option<f64>) -> HealthReport {
+    /// Always current in the supervisor's state; Litestream's own answers and the lag
+    /// may be a second old. `max_lag` defaults to the health window.
+    pub async fn health(
+        self: &Arc<Self>,
+        verified_within: Option<f64>,
+        max_lag: Option<f64>,
+    ) -> HealthReport {
         let live = self.live().await;
         let context = self.clone();
-        crate::blocking::blocking(move || context.judge(&live, verified_within)).await
+        crate::blocking::blocking(move || context.judge(&live, verified_within, max_lag)).await
     }
 
-    fn judge(&self, live: &Live, verified_within: Option<f64>) -> HealthReport {
+    fn judge(&self, live: &Live, verified_within: Option<f64>, max_lag: Option<f64>) -> HealthReport {
         let v = self.verdict(live);
+        if v.ok {
+            let limit = max_lag.unwrap_or(self.health_window);
+            let judged = self.rules.require_caught_up(&self.lag_reports(), limit, now());
+            if let Err(reason) = judged.map_err(|e| e.to_string()).and_then(|r| r) {
+                return HealthReport { ok: false, reason, behind: vec![] };
+            }
+        }
         if let (true, Some(within)) = (v.ok, verified_within) {
             let t = now();
             let last: Vec<crate::rules::LastVerification> = self
@@ -300,6 +367,31 @@ fn metrics_report(d: &Digest) -> MetricsReport {
             .iter()
             .map(|m| (m.database.clone(), m.values.iter().map(|v| (v.name.clone(), v.value)).collect()))
             .collect(),
+    }
+}
+
+fn replication_report(r: &crate::rules::LagReport) -> ReplicationReport {
+    use crate::rules::ReplicationState as S;
+    let position = |p: &crate::rules::Position| PositionReport {
+        generation: p.generation.clone(),
+        index: p.index,
+        offset: p.offset,
+    };
+    ReplicationReport {
+        state: match r.state {
+            S::CaughtUp => "caught-up",
+            S::Behind => "behind",
+            S::Unknown => "unknown",
+        },
+        lag_seconds: (r.lag_seconds * 10.0).round() / 10.0,
+        local_position: r.local.as_ref().map(position),
+        replica_position: r.replica.as_ref().map(position),
+        behind_by: r.behind_by,
+        last_replicated_at: r.replicated_at.map(|at| {
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(at.max(0.0));
+            humantime::format_rfc3339_seconds(t).to_string()
+        }),
+        reason: r.reason.clone(),
     }
 }
 

@@ -35,6 +35,7 @@ fn router(context: Arc<Context>, token: Option<String>) -> Router {
         .route("/-/litestream-status", get(page))
         .route("/-/litestream-status.json", get(json))
         .route("/-/litestream-health", get(health))
+        .route("/-/litestream-metrics", get(metrics))
         .layer(middleware::from_fn_with_state(app.clone(), authorize))
         .with_state(app)
 }
@@ -96,15 +97,34 @@ async fn json(State(app): State<Arc<App>>) -> Json<super::Report> {
     Json(app.context.report().await)
 }
 
-/// `?verified-within=SECONDS` also requires a recent successful `verify` of every database.
+/// `?verified-within=SECONDS` also requires a recent successful `verify` of every
+/// database; `?max-lag=SECONDS` sets how long a change may wait for the replica.
 #[derive(serde::Deserialize)]
 struct HealthQuery {
     #[serde(rename = "verified-within")]
     verified_within: Option<f64>,
+    #[serde(rename = "max-lag")]
+    max_lag: Option<String>,
 }
 
 async fn health(State(app): State<Arc<App>>, Query(q): Query<HealthQuery>) -> Response {
-    let h = app.context.health(q.verified_within).await;
+    let max_lag = match q.max_lag {
+        None => None,
+        Some(text) => {
+            let rules = app.context.rules;
+            match crate::blocking::blocking(move || rules.parse_max_lag(&text)).await {
+                Ok(Ok(seconds)) => Some(seconds),
+                Ok(Err(reason)) => return (StatusCode::BAD_REQUEST, format!("{reason}\n")).into_response(),
+                Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+            }
+        }
+    };
+    let h = app.context.health(q.verified_within, max_lag).await;
     let code = if h.ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, format!("{}\n", h.reason)).into_response()
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = super::prometheus::render(&app.context.report().await);
+    ([(header::CONTENT_TYPE, super::prometheus::CONTENT_TYPE)], text).into_response()
 }

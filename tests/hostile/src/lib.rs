@@ -122,4 +122,40 @@ impl wit::exports::datasette::litestream::restore::Guest for Hostile {
     }
 }
 
+/// Claims everything is caught up, whatever the evidence: the host's checks of its
+/// answers are what the sandbox tests exercise, not these.
+impl wit::exports::datasette::litestream::replication::Guest for Hostile {
+    fn where_to_look(
+        _line: LitestreamLine,
+        _path: String,
+    ) -> wit::exports::datasette::litestream::replication::EvidencePaths {
+        wit::exports::datasette::litestream::replication::EvidencePaths {
+            position_source: "/etc/passwd".into(),
+            shadow_directory: None,
+            wal_index: "/etc/shadow".into(),
+        }
+    }
+
+    fn track(
+        _line: LitestreamLine,
+        _now: f64,
+        _output: Vec<String>,
+        _observations: Vec<wit::exports::datasette::litestream::replication::Observation>,
+    ) -> Vec<wit::exports::datasette::litestream::replication::Tracked> {
+        vec![]
+    }
+
+    fn parse_max_lag(_text: String) -> Result<f64, String> {
+        Ok(f64::NAN)
+    }
+
+    fn require_caught_up(
+        _reports: Vec<wit::exports::datasette::litestream::replication::LagReport>,
+        _max_lag: f64,
+        _now: f64,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 wit::export!(Hostile with_types_in wit);

@@ -1,0 +1,303 @@
+//! Replication lag from positions on both sides. Each look, the host reads
+//! Litestream's local files, SQLite's WAL index and the replica's position (0.5: the
+//! control socket; 0.3: its `wal segment written` lines); the rules keep a list of
+//! changes seen locally and not yet on the replica, and the lag is the age of the
+//! oldest. An idle database has none, however long ago its last write.
+
+pub mod evidence;
+mod verdict;
+
+use crate::health::field;
+use crate::model::Line;
+use std::collections::HashMap;
+
+pub use verdict::{parse_max_lag, require_caught_up};
+
+/// A position in a database's history (see the WIT for the meaning per line).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Position {
+    pub generation: String,
+    pub index: u64,
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub position: Position,
+    pub since: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LagState {
+    pub pending: Vec<Pending>,
+    pub replica: Option<Position>,
+    pub replicated_at: Option<f64>,
+    pub unknown_since: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LocalFiles {
+    pub newest_file: Option<(String, Vec<u8>)>,
+    pub newest_size: u64,
+    pub generation: Option<String>,
+    pub wal_index: Vec<u8>,
+}
+
+pub struct Observation {
+    pub name: String,
+    pub path: String,
+    pub state: LagState,
+    pub files: LocalFiles,
+    /// 0.5: the body of the control socket's answer to `POST /sync`, or why none.
+    pub socket: Option<Result<String, String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    CaughtUp,
+    Behind,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub name: String,
+    pub state: State,
+    pub lag_seconds: f64,
+    pub local: Option<Position>,
+    pub replica: Option<Position>,
+    pub behind_by: Option<u64>,
+    pub replicated_at: Option<f64>,
+    pub unknown_since: Option<f64>,
+    pub reason: String,
+}
+
+/// Where the host reads one database's evidence.
+pub struct Paths {
+    pub position_source: String,
+    pub shadow_directory: Option<String>,
+    pub wal_index: String,
+}
+
+/// Litestream keeps its files in `.<file>-litestream` beside the database.
+pub fn paths(line: Line, path: &str) -> Paths {
+    let (dir, file) = path.rsplit_once('/').unwrap_or((".", path));
+    let meta = format!("{dir}/.{file}-litestream");
+    let wal_index = format!("{path}-shm");
+    match line {
+        Line::V05 => Paths { position_source: format!("{meta}/ltx/0"), shadow_directory: None, wal_index },
+        Line::V03 => Paths {
+            position_source: format!("{meta}/generation"),
+            shadow_directory: Some(format!("{meta}/generations/{{generation}}/wal")),
+            wal_index,
+        },
+    }
+}
+
+/// At most this many waiting changes are remembered; older ones merge (keeping the
+/// oldest time), so the lag can only be overstated, never understated.
+const MAX_PENDING: usize = 64;
+
+pub fn track(
+    line: Line,
+    now: f64,
+    output: &[String],
+    observations: Vec<Observation>,
+) -> Vec<(Report, LagState)> {
+    let uploads = uploads(output);
+    observations.into_iter().map(|o| look(line, now, &uploads, o)).collect()
+}
+
+/// 0.3's `wal segment written` lines: the newest end position per `db` field.
+fn uploads(output: &[String]) -> HashMap<String, Position> {
+    let mut out = HashMap::new();
+    for line in output.iter().filter(|l| l.contains("wal segment written")) {
+        let (Some(db), Some(position), Some(size)) =
+            (field(line, "db"), field(line, "position"), field(line, "sz"))
+        else {
+            continue;
+        };
+        // position=GEN/IDX(8 hex):OFFSET is where the segment starts; it is `sz` bytes long.
+        let parsed = position.split_once('/').and_then(|(generation, rest)| {
+            let (index, offset) = rest.split_once(':')?;
+            Some(Position {
+                generation: generation.to_owned(),
+                index: u64::from_str_radix(index, 16).ok()?,
+                offset: offset.parse::<u64>().ok()?.checked_add(size.parse().ok()?)?,
+            })
+        });
+        if let Some(p) = parsed {
+            out.insert(db, p);
+        }
+    }
+    out
+}
+
+/// `{"status":…,"txid":N,"replicated_txid":M}` from `POST /sync`.
+fn replicated_txid(body: &str) -> Result<u64, String> {
+    let value: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| format!("Litestream's control socket answered something that is not JSON ({e})"))?;
+    match value.get("replicated_txid") {
+        None => Ok(0),
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| format!("Litestream's control socket answered replicated_txid {v}, not a TXID")),
+    }
+}
+
+fn local(line: Line, files: &LocalFiles) -> Result<evidence::Local, String> {
+    let Some((name, header)) = &files.newest_file else {
+        return Err("Litestream has not written its local position yet".into());
+    };
+    match line {
+        Line::V05 => evidence::ltx(name, header),
+        Line::V03 => {
+            let generation = files.generation.as_deref().ok_or("Litestream has no current generation yet")?;
+            evidence::shadow(generation, name, files.newest_size, header)
+        }
+    }
+}
+
+/// Whether the replica at `replica` holds the change at `p`. Positions of different
+/// generations do not compare; a replica in the local generation has superseded
+/// every older one (a new generation starts with a snapshot).
+fn holds(replica: &Position, p: &Position, local_generation: Option<&str>) -> bool {
+    if replica.generation == p.generation {
+        (replica.index, replica.offset) >= (p.index, p.offset)
+    } else {
+        local_generation == Some(replica.generation.as_str())
+    }
+}
+
+fn look(line: Line, now: f64, uploads: &HashMap<String, Position>, o: Observation) -> (Report, LagState) {
+    let mut s = o.state;
+    let local = local(line, &o.files);
+    let mut unknown = None;
+    let seen = match (line, &o.socket) {
+        (Line::V05, Some(Ok(body))) => match replicated_txid(body) {
+            // 0 means "not known yet" (or reset by a replica error): keep the last known.
+            Ok(txid) => (txid > 0).then(|| Position { generation: String::new(), index: txid, offset: 0 }),
+            Err(e) => {
+                unknown = Some(e);
+                None
+            }
+        },
+        (Line::V05, Some(Err(e))) => {
+            unknown = Some(e.clone());
+            None
+        }
+        (Line::V05, None) => {
+            unknown = Some("Litestream's control socket was not asked".to_owned());
+            None
+        }
+        (Line::V03, _) => {
+            let file = o.path.rsplit('/').next().unwrap_or(&o.path);
+            uploads.get(&o.path).or_else(|| uploads.get(file)).cloned()
+        }
+    };
+    // 0.3 says nothing about a replica it has nothing to upload to: at its first sync it
+    // uploads any difference (and logs it), so its starting position is the baseline.
+    let seen = match (line, seen, &s.replica, &local) {
+        (Line::V03, None, None, Ok(l)) => Some(l.position.clone()),
+        (_, seen, _, _) => seen,
+    };
+    if let Some(r) = seen
+        && s.replica.as_ref() != Some(&r)
+    {
+        s.replica = Some(r);
+        s.replicated_at = Some(now);
+    }
+    let local_generation = local.as_ref().ok().map(|l| l.position.generation.as_str());
+    if let Some(r) = &s.replica {
+        s.pending.retain(|p| !holds(r, &p.position, local_generation));
+    }
+    match &local {
+        Ok(l) => note_pending(&mut s, l, evidence::committed(&o.files.wal_index), now),
+        Err(e) if unknown.is_none() => unknown = Some(e.clone()),
+        Err(_) => {}
+    }
+    s.unknown_since = unknown.as_ref().map(|_| s.unknown_since.unwrap_or(now));
+    let report = report(o.name, &s, local.ok(), unknown, now);
+    (report, s)
+}
+
+/// Records the newest local change when the replica does not hold it and no change
+/// already waiting reaches as far. SQLite commits that Litestream has not taken in
+/// yet (a frozen or stuck Litestream) count as one step past its position.
+fn note_pending(s: &mut LagState, l: &evidence::Local, committed: Option<evidence::Committed>, now: f64) {
+    let mut target = l.position.clone();
+    let beyond = evidence::committed_beyond(l, committed);
+    if beyond {
+        target.offset += 1;
+    }
+    let generation = Some(l.position.generation.as_str());
+    if s.replica.as_ref().is_some_and(|r| holds(r, &target, generation)) {
+        return;
+    }
+    if s.pending.last().is_some_and(|p| {
+        p.position.generation == target.generation
+            && (p.position.index, p.position.offset) >= (target.index, target.offset)
+    }) {
+        return;
+    }
+    // Litestream 0.5 stamps each LTX file when it makes it: earlier than our look. Only
+    // against a known replica: an old file before the first replica answer is not news.
+    let since = match (beyond, l.written_at, &s.replica) {
+        (false, Some(at), Some(_)) => at.min(now),
+        _ => now,
+    };
+    s.pending.push(Pending { position: target, since });
+    if s.pending.len() > MAX_PENDING {
+        let oldest = s.pending.remove(0);
+        s.pending[0].since = oldest.since;
+    }
+}
+
+fn report(
+    name: String,
+    s: &LagState,
+    local: Option<evidence::Local>,
+    unknown: Option<String>,
+    now: f64,
+) -> Report {
+    let local = local.map(|l| l.position);
+    let lag_seconds = s.pending.first().map_or(0.0, |p| (now - p.since).max(0.0));
+    let behind_by = match (&local, &s.replica) {
+        (Some(l), Some(r)) if l.generation == r.generation && l.offset == 0 && r.offset == 0 => {
+            Some(l.index.saturating_sub(r.index))
+        }
+        (Some(l), Some(r)) if l.generation == r.generation && l.index == r.index => {
+            Some(l.offset.saturating_sub(r.offset))
+        }
+        _ => None,
+    };
+    let (state, reason) = match (unknown, s.pending.is_empty()) {
+        (Some(why), _) => (State::Unknown, why),
+        (None, true) => {
+            (State::CaughtUp, format!("caught up at {}", local.as_ref().map_or_else(String::new, show)))
+        }
+        (None, false) => (State::Behind, verdict::behind_words(lag_seconds, s.replicated_at)),
+    };
+    Report {
+        name,
+        state,
+        lag_seconds,
+        local,
+        replica: s.replica.clone(),
+        behind_by,
+        replicated_at: s.replicated_at,
+        unknown_since: s.unknown_since,
+        reason,
+    }
+}
+
+/// `txid 42` (0.5) or `e4ee4096aa45a8bc/00000001:4152` (0.3, as Litestream logs it).
+pub fn show(p: &Position) -> String {
+    match p.generation.as_str() {
+        "" => format!("txid {}", p.index),
+        g => format!("{g}/{:08x}:{}", p.index, p.offset),
+    }
+}
+
+#[cfg(test)]
+mod tests;

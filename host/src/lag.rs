@@ -1,0 +1,200 @@
+//! Replication lag: once a second the host gathers each replicated database's evidence
+//! (Litestream's local files, SQLite's WAL index, the replica's position) and the rules
+//! judge it. Status requests read the latest judgement, so they never wait on Litestream
+//! and cost the same however many databases there are.
+
+use crate::clock::now;
+use crate::control_socket;
+use crate::rules::{
+    Database, EvidencePaths, LagReport, LagState, LitestreamLine, LocalFiles, Observation, ReplicationState,
+    Rules,
+};
+use crate::supervisor::Shared;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How often the evidence is gathered: Litestream's default sync interval.
+pub const LOOK_EVERY: Duration = Duration::from_secs(1);
+/// How long one database's control socket answer may take before it counts as silence.
+const SOCKET_LIMIT: Duration = Duration::from_secs(1);
+/// Bytes of the LTX header (0.5) or WAL header (0.3) and of the `-shm` headers read.
+const LTX_HEADER: usize = 100;
+const WAL_HEADER: usize = 32;
+const WAL_INDEX_HEADERS: usize = 96;
+
+struct Watched {
+    name: String,
+    path: String,
+    paths: EvidencePaths,
+}
+
+#[derive(Default)]
+struct Looks {
+    states: Vec<LagState>,
+    reports: Vec<LagReport>,
+    /// The first Litestream output line the next look has not seen.
+    next_line: u64,
+}
+
+pub struct Lag {
+    rules: &'static Rules,
+    line: LitestreamLine,
+    socket: Option<PathBuf>,
+    shared: Arc<Shared>,
+    watched: Vec<Watched>,
+    looks: Mutex<Looks>,
+}
+
+impl Lag {
+    /// Asks the rules where each database's evidence is (a wasm call per database:
+    /// call it off the async workers).
+    pub fn new(
+        rules: &'static Rules,
+        line: LitestreamLine,
+        socket: Option<PathBuf>,
+        shared: Arc<Shared>,
+        databases: &[Database],
+    ) -> anyhow::Result<Lag> {
+        let watched = databases
+            .iter()
+            .map(|d| {
+                let paths = rules.where_to_look(line, &d.path)?;
+                Ok(Watched { name: d.name.clone(), path: d.path.clone(), paths })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let looks = Looks { states: vec![empty_state(); watched.len()], ..Looks::default() };
+        Ok(Lag { rules, line, socket, shared, watched, looks: Mutex::new(looks) })
+    }
+
+    /// Looks once a second for as long as the runtime runs.
+    pub fn spawn(self: Arc<Self>) {
+        tokio::spawn(async move {
+            // A look that waited out a silent socket is followed at once by the next.
+            let mut every = tokio::time::interval(LOOK_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                self.look().await;
+            }
+        });
+    }
+
+    async fn look(self: &Arc<Self>) {
+        let answers = match (&self.socket, self.line) {
+            (Some(socket), LitestreamLine::V05) => {
+                let mut asks = tokio::task::JoinSet::new();
+                for (i, w) in self.watched.iter().enumerate() {
+                    let (socket, path) = (socket.clone(), w.path.clone());
+                    asks.spawn(async move {
+                        let answer = control_socket::positions(&socket, &path, SOCKET_LIMIT).await;
+                        (i, answer.map_err(|e| format!("{e:#}")))
+                    });
+                }
+                let mut answers = vec![None; self.watched.len()];
+                while let Some(Ok((i, answer))) = asks.join_next().await {
+                    answers[i] = Some(answer);
+                }
+                answers
+            }
+            _ => vec![None; self.watched.len()],
+        };
+        let lag = self.clone();
+        let _ = crate::blocking::blocking(move || lag.judge(answers)).await;
+    }
+
+    /// File reads and a wasm call: blocking.
+    fn judge(&self, answers: Vec<Option<Result<String, String>>>) {
+        let mut looks = self.looks.lock().expect("lag lock");
+        let (output, next_line) = self.shared.logs.since(looks.next_line);
+        let observations: Vec<Observation> = self
+            .watched
+            .iter()
+            .zip(answers)
+            .zip(&looks.states)
+            .map(|((w, socket), state)| Observation {
+                name: w.name.clone(),
+                path: w.path.clone(),
+                state: state.clone(),
+                files: read_files(self.line, &w.paths),
+                socket,
+            })
+            .collect();
+        let t = now();
+        match self.rules.track(self.line, t, &output, &observations) {
+            Ok(tracked) => {
+                (looks.states, looks.reports) = tracked.into_iter().map(|t| (t.state, t.report)).unzip();
+                looks.next_line = next_line;
+            }
+            Err(e) => {
+                looks.reports = self.watched.iter().map(|w| unreadable(&w.name, &e.to_string(), t)).collect();
+            }
+        }
+    }
+
+    /// The latest judgement, one report per replicated database (none before the first look).
+    pub fn reports(&self) -> Vec<LagReport> {
+        self.looks.lock().expect("lag lock").reports.clone()
+    }
+}
+
+fn empty_state() -> LagState {
+    LagState { pending: vec![], replica: None, replicated_at: None, unknown_since: None }
+}
+
+/// The report for a database whose evidence the rules could not judge.
+fn unreadable(name: &str, why: &str, since: f64) -> LagReport {
+    LagReport {
+        name: name.to_owned(),
+        state: ReplicationState::Unknown,
+        lag_seconds: 0.0,
+        local: None,
+        replica: None,
+        behind_by: None,
+        replicated_at: None,
+        unknown_since: Some(since),
+        reason: why.to_owned(),
+    }
+}
+
+/// The raw bytes the rules read; anything missing is left empty for them to judge.
+fn read_files(line: LitestreamLine, paths: &EvidencePaths) -> LocalFiles {
+    let source = Path::new(&paths.position_source);
+    let (newest_file, newest_size, generation) = match (line, &paths.shadow_directory) {
+        (LitestreamLine::V05, _) | (_, None) => (newest(source, ".ltx", LTX_HEADER), 0, None),
+        (LitestreamLine::V03, Some(template)) => match std::fs::read_to_string(source) {
+            Ok(generation) => {
+                let dir = PathBuf::from(template.replace("{generation}", generation.trim()));
+                let newest = newest(&dir, ".wal", WAL_HEADER);
+                let size = newest
+                    .as_ref()
+                    .and_then(|(name, _)| std::fs::metadata(dir.join(name)).ok())
+                    .map_or(0, |m| m.len());
+                (newest, size, Some(generation))
+            }
+            Err(_) => (None, 0, None),
+        },
+    };
+    let wal_index = head(Path::new(&paths.wal_index), WAL_INDEX_HEADERS).unwrap_or_default();
+    LocalFiles { newest_file, newest_size, generation, wal_index }
+}
+
+/// The highest-named file ending in `suffix` in `dir` (Litestream names them with
+/// fixed-width hex, so the highest name is the newest) and its first `bytes` bytes.
+fn newest(dir: &Path, suffix: &str, bytes: usize) -> Option<(String, Vec<u8>)> {
+    let name = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(suffix))
+        .max()?;
+    let head = head(&dir.join(&name), bytes)?;
+    Some((name, head))
+}
+
+fn head(path: &Path, bytes: usize) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(bytes);
+    File::open(path).ok()?.take(bytes as u64).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}

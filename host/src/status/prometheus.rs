@@ -1,0 +1,98 @@
+//! `/-/litestream-metrics`: our own gauges in Prometheus's text format, so a user's
+//! Prometheus can alert on lag without scraping HTML. Litestream's own metrics stay
+//! at its `metrics-addr`. This encodes one report as it stands; a registry crate's
+//! model of live counters has nothing to hold here.
+
+use super::Report;
+use std::fmt::Write;
+
+/// The exposition format's content type.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let status = &report.litestream.status;
+    family(&mut out, "healthy", "gauge", "1 when /-/litestream-health answers 200.");
+    sample(&mut out, "healthy", None, report.health.ok as u8 as f64);
+    family(&mut out, "litestream_running", "gauge", "1 while Litestream runs.");
+    sample(&mut out, "litestream_running", None, (status.state == "running") as u8 as f64);
+    family(&mut out, "restarts_total", "counter", "Litestream restarts after it exited.");
+    sample(&mut out, "restarts_total", None, status.restarts as f64);
+    family(&mut out, "credential_rotations_total", "counter", "Restarts with rotated credentials.");
+    sample(&mut out, "credential_rotations_total", None, status.rotations as f64);
+
+    let replicated: Vec<_> =
+        report.databases.iter().filter_map(|d| Some((d.name.as_str(), d.replication.as_ref()?))).collect();
+    let per_database: [(&str, &str, &str, fn(&super::ReplicationReport) -> Option<f64>); 9] = [
+        (
+            "lag_seconds",
+            "gauge",
+            "Seconds the oldest change not on the replica has waited; 0 when caught up.",
+            |r| Some(r.lag_seconds),
+        ),
+        ("caught_up", "gauge", "1 when every change seen locally is on the replica.", |r| {
+            Some((r.state == "caught-up") as u8 as f64)
+        }),
+        ("replication_unknown", "gauge", "1 when the evidence of replication could not be read.", |r| {
+            Some((r.state == "unknown") as u8 as f64)
+        }),
+        ("local_index", "gauge", "Litestream's local position: TXID (0.5) or WAL index (0.3).", |r| {
+            r.local_position.as_ref().map(|p| p.index as f64)
+        }),
+        ("local_offset", "gauge", "Litestream 0.3's local WAL offset in bytes (0 on 0.5).", |r| {
+            r.local_position.as_ref().map(|p| p.offset as f64)
+        }),
+        ("replica_index", "gauge", "The replica's position: TXID (0.5) or WAL index (0.3).", |r| {
+            r.replica_position.as_ref().map(|p| p.index as f64)
+        }),
+        ("replica_offset", "gauge", "The replica's WAL offset in bytes on 0.3 (0 on 0.5).", |r| {
+            r.replica_position.as_ref().map(|p| p.offset as f64)
+        }),
+        ("behind_by", "gauge", "How far behind: TXIDs (0.5) or WAL bytes within one index (0.3).", |r| {
+            r.behind_by.map(|b| b as f64)
+        }),
+        ("last_replicated_timestamp_seconds", "gauge", "When the replica was last seen to advance.", |r| {
+            r.last_replicated_at
+                .as_deref()
+                .and_then(|t| humantime::parse_rfc3339(t).ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs_f64())
+        }),
+    ];
+    for (name, kind, help, value) in per_database {
+        let values: Vec<_> = replicated.iter().filter_map(|(db, r)| Some((*db, value(r)?))).collect();
+        if values.is_empty() {
+            continue;
+        }
+        family(&mut out, name, kind, help);
+        for (db, v) in values {
+            sample(&mut out, name, Some(db), v);
+        }
+    }
+    out
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP datasette_litestream_{name} {help}");
+    let _ = writeln!(out, "# TYPE datasette_litestream_{name} {kind}");
+}
+
+fn sample(out: &mut String, name: &str, database: Option<&str>, value: f64) {
+    let labels = database.map_or_else(String::new, |db| format!("{{database=\"{}\"}}", escape(db)));
+    let _ = writeln!(out, "datasette_litestream_{name}{labels} {value}");
+}
+
+/// Label values escape backslash, double quote and newline.
+fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}
