@@ -19,7 +19,7 @@ from datasette.utils import StartupError
 
 from .host import Host, HostError
 from .state import State, new_state, state_for
-from .views import VIEW_STATUS, health_view, status_json_view, status_page_view
+from .views import VIEW_STATUS, health_view, metrics_view, status_json_view, status_page_view
 
 PLUGIN = "datasette-litestream"
 # After the host fails, how long Datasette may take to shut down in order before
@@ -142,4 +142,5 @@ def register_routes():
         (r"^/-/litestream-status$", status_page_view),
         (r"^/-/litestream-status\.json$", status_json_view),
         (r"^/-/litestream-health$", health_view),
+        (r"^/-/litestream-metrics$", metrics_view),
     ]

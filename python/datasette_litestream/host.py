@@ -377,6 +377,11 @@ class Host:
         response.raise_for_status()
         return response.json()
 
+    async def metrics(self) -> tuple[int, str]:
+        """The host's Prometheus text (status code, body)."""
+        response = await self._status_client().get("/-/litestream-metrics")
+        return response.status_code, response.text
+
     async def health(self, params: dict) -> tuple[int, str]:
         """The host's health answer (status code, one line): its verdict, not ours."""
         response = await self._status_client().get("/-/litestream-health", params=params)

@@ -12,7 +12,7 @@ from .state import state_for
 
 VIEW_STATUS = "litestream-view-status"
 # What the host's health check takes; passed through as given, judged by the host.
-HEALTH_PARAMETERS = ("verified-within",)
+HEALTH_PARAMETERS = ("verified-within", "max-lag")
 HIDDEN = f" (the reason needs the {VIEW_STATUS} permission)"
 NOT_CONFIGURED = (
     "there is no datasette-litestream configuration, neither top-level nor for any "
@@ -33,6 +33,11 @@ async def status_page_view(datasette, request):
         "status": status,
         "litestream": _ordered(status.get("litestream") or {}),
         "logs": [_log_line(entry) for entry in status.get("logs") or []],
+        "replication": [
+            _replication_row(db["name"], db["replication"])
+            for db in status.get("databases") or []
+            if db.get("replication")
+        ],
         "metrics": status.get("metrics") or {},
         "json_url": datasette.urls.path("/-/litestream-status.json"),
     }
@@ -56,9 +61,26 @@ async def health_view(datasette, request):
             reason = reason.strip()
         except (httpx.HTTPError, OSError) as e:
             code, reason = 503, f"cannot reach the datasette-litestream host: {e}"
-    if not await datasette.allowed(action=VIEW_STATUS, actor=request.actor):
-        reason = {200: "ok", 400: "bad request"}.get(code, "unhealthy") + HIDDEN
+    # A 400's reason is about the probe's own parameters, never about the databases.
+    if code != 400 and not await datasette.allowed(action=VIEW_STATUS, actor=request.actor):
+        reason = {200: "ok"}.get(code, "unhealthy") + HIDDEN
     return Response.text(reason + "\n", status=code)
+
+
+async def metrics_view(datasette, request):
+    """/-/litestream-metrics: the host's Prometheus text, for litestream-view-status
+    (it names databases, like the status page)."""
+    await _check_allowed(datasette, request)
+    host, state, why = _host(datasette)
+    if host is None:
+        return Response.text(f"# Litestream is not running: {why}\n", status=503)
+    import httpx  # loaded with the status client already; not at import, see host.py
+
+    try:
+        code, text = await host.metrics()
+    except (httpx.HTTPError, OSError) as e:
+        return Response.text(f"# cannot reach the datasette-litestream host: {e}\n", status=503)
+    return Response(text, status=code, content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 async def _check_allowed(datasette, request) -> None:
@@ -106,6 +128,27 @@ _LITESTREAM_KEYS = (
     "last_exit",
     "last_exit_code",
 )
+
+
+def _replication_row(name: str, r: dict) -> list[str]:
+    def position(p):
+        if not p:
+            return "—"
+        if not p.get("generation"):
+            return f"txid {p['index']}"
+        return f"{p['generation']}/{p['index']:08x}:{p['offset']}"
+
+    behind_by = r.get("behind_by")
+    return [
+        name,
+        r.get("state", ""),
+        f"{r.get('lag_seconds', 0):.1f} s",
+        position(r.get("local_position")),
+        position(r.get("replica_position")),
+        "—" if behind_by is None else str(behind_by),
+        r.get("last_replicated_at") or "—",
+        r.get("reason", ""),
+    ]
 
 
 def _ordered(litestream: dict) -> list[tuple[str, object]]:

@@ -206,6 +206,47 @@ async def test_health_is_served_inside_datasette(tmp_path, host_env):
         assert code == 503 and text.startswith("unhealthy") and "x:" not in text, text
         code, _ = await health("?verified-within=soon", cookies=root)
         assert code == 400
+        # max-lag is judged by the host too; a 400's reason is about the probe, so anyone sees it.
+        assert await health("?max-lag=60", cookies=root) == (200, "replicating 1 database(s)")
+        code, text = await health("?max-lag=abc")
+        assert code == 400 and text.startswith("max-lag must be a number of seconds"), text
+        code, text = await health("?max-lag=-1")
+        assert code == 400 and "more than 0" in text, text
+
+
+async def test_metrics_and_replication_are_served_inside_datasette(tmp_path, host_env):
+    """/-/litestream-metrics is Prometheus text behind litestream-view-status (it names
+    databases); the status page shows each database's replication once looked at."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    db = make_db(tmp_path / "x.db", rows=1)
+    config = {
+        "permissions": {"litestream-view-status": {"id": "root"}},
+        "databases": {"x": {"plugins": plugin({"replicas": [{"url": f"file://{tmp_path / 'replica'}"}]})}},
+    }
+    async with started(Datasette([str(db)], config=config)) as ds:
+        root = {"ds_actor": ds.client.actor_cookie({"id": "root"})}
+        await until_running(ds, cookies=root)
+        assert (await ds.client.get("/-/litestream-metrics")).status_code == 403
+        for _ in range(100):
+            status = await status_of(ds, cookies=root)
+            replication = status["databases"][0].get("replication") or {}
+            if replication.get("state") == "caught-up":
+                break
+            await asyncio.sleep(0.1)
+        assert replication["state"] == "caught-up", status
+        response = await ds.client.get("/-/litestream-metrics", cookies=root)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+        samples = {
+            (s.name, s.labels.get("database", "")): s.value
+            for family in text_string_to_metric_families(response.text)
+            for s in family.samples
+        }
+        assert samples[("datasette_litestream_caught_up", "x")] == 1
+        assert samples[("datasette_litestream_replica_index", "x")] == replication["replica_position"]["index"]
+        page = await ds.client.get("/-/litestream-status", cookies=root)
+        assert "<h2>Replication</h2>" in page.text and "caught up at txid" in page.text
 
 
 async def test_health_without_configuration_says_litestream_is_not_running(tmp_path, host_env):

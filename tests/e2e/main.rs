@@ -7,11 +7,13 @@
 //!   nor hang or exhaust the host;
 //! - `run`: the supervisor against real Litestream 0.3.13 and 0.5.17;
 //! - `status`: the status view, health check, token rule and redaction;
+//! - `lag`: replication lag with Litestream or the S3 server frozen, idle and busy;
 //! - `s3`, `restore_s3`: credentials and disaster recovery against moto (a real S3 server);
 //! - `restore`, `refresh`: disaster recovery and credential refresh with file:// replicas.
 
 mod cross_runtime;
 mod golden;
+mod lag;
 mod malformed;
 mod refresh;
 mod restore;

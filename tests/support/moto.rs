@@ -44,6 +44,11 @@ impl Moto {
         }
     }
 
+    /// The server's process id (the lag tests freeze it).
+    pub fn pid(&self) -> i32 {
+        self._server.pid()
+    }
+
     fn admin_env(&self) -> Vec<(String, String)> {
         vec![
             ("ADMIN_KEY".into(), self.admin["access-key-id"].as_str().unwrap().into()),

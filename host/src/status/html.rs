@@ -71,6 +71,7 @@ pub fn body(o: &mut String, r: &Report) {
         );
     }
     o.push_str("</table>");
+    replication(o, r);
     for w in &r.warnings {
         let _ = write!(o, "<p class=\"note\">warning: {}</p>", esc(w));
     }
@@ -137,4 +138,34 @@ fn esc(s: &str) -> String {
         }
     }
     out
+}
+
+/// Each replicated database's lag: positions on both sides and how long changes waited.
+fn replication(o: &mut String, r: &Report) {
+    let rows: Vec<_> = r.databases.iter().filter_map(|d| Some((d, d.replication.as_ref()?))).collect();
+    if rows.is_empty() {
+        return;
+    }
+    o.push_str("<h2 id=\"replication\">Replication</h2><table><tr><th>name</th><th>state</th><th>lag</th><th>local position</th><th>replica position</th><th>behind by</th><th>last replicated</th><th>why</th></tr>");
+    let position = |p: &Option<super::PositionReport>| match p {
+        None => "-".to_owned(),
+        Some(p) if p.generation.is_empty() => format!("txid {}", p.index),
+        Some(p) => format!("{}/{:08x}:{}", p.generation, p.index, p.offset),
+    };
+    for (d, rep) in rows {
+        let class = if rep.state == "caught-up" { "ok" } else { "bad" };
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td class=\"{class}\">{}</td><td>{:.1} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&d.name),
+            rep.state,
+            rep.lag_seconds,
+            esc(&position(&rep.local_position)),
+            esc(&position(&rep.replica_position)),
+            rep.behind_by.map_or("-".to_owned(), |b| b.to_string()),
+            esc(rep.last_replicated_at.as_deref().unwrap_or("-")),
+            esc(&rep.reason)
+        );
+    }
+    o.push_str("</table>");
 }
