@@ -311,6 +311,7 @@ mod replication {
             behind_by: r.behind_by,
             replicated_at: r.replicated_at,
             unknown_since: r.unknown_since,
+            observed_at: r.observed_at,
             reason: r.reason,
         }
     }
@@ -329,6 +330,7 @@ mod replication {
             behind_by: l.behind_by,
             replicated_at: l.replicated_at,
             unknown_since: l.unknown_since,
+            observed_at: l.observed_at,
             reason: l.reason,
         }
     }

@@ -37,6 +37,8 @@ struct Looks {
     reports: Vec<LagReport>,
     /// The first Litestream output line the next look has not seen.
     next_line: u64,
+    /// Looks judged so far.
+    count: u64,
 }
 
 pub struct Lag {
@@ -127,6 +129,7 @@ impl Lag {
             Ok(tracked) => {
                 (looks.states, looks.reports) = tracked.into_iter().map(|t| (t.state, t.report)).unzip();
                 looks.next_line = next_line;
+                looks.count += 1;
             }
             Err(e) => {
                 looks.reports = self.watched.iter().map(|w| unreadable(&w.name, &e.to_string(), t)).collect();
@@ -134,9 +137,11 @@ impl Lag {
         }
     }
 
-    /// The latest judgement, one report per replicated database (none before the first look).
-    pub fn reports(&self) -> Vec<LagReport> {
-        self.looks.lock().expect("lag lock").reports.clone()
+    /// The latest judgement, one report per replicated database (none before the first
+    /// look), and how many looks were judged.
+    pub fn reports(&self) -> (Vec<LagReport>, u64) {
+        let looks = self.looks.lock().expect("lag lock");
+        (looks.reports.clone(), looks.count)
     }
 }
 
@@ -155,6 +160,7 @@ fn unreadable(name: &str, why: &str, since: f64) -> LagReport {
         behind_by: None,
         replicated_at: None,
         unknown_since: Some(since),
+        observed_at: since,
         reason: why.to_owned(),
     }
 }

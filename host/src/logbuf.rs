@@ -61,6 +61,11 @@ impl LogBuffer {
         (lines, inner.pushed)
     }
 
+    /// How many lines have been pushed in this run.
+    pub fn pushed(&self) -> u64 {
+        self.inner.lock().expect("log buffer lock").pushed
+    }
+
     pub fn recent(&self, n: usize) -> Vec<LogLine> {
         let inner = self.inner.lock().expect("log buffer lock");
         inner.lines.iter().skip(inner.lines.len().saturating_sub(n)).cloned().collect()

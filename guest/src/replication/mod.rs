@@ -69,6 +69,7 @@ pub struct Report {
     pub behind_by: Option<u64>,
     pub replicated_at: Option<f64>,
     pub unknown_since: Option<f64>,
+    pub observed_at: f64,
     pub reason: String,
 }
 
@@ -287,6 +288,7 @@ fn report(
         behind_by,
         replicated_at: s.replicated_at,
         unknown_since: s.unknown_since,
+        observed_at: now,
         reason,
     }
 }

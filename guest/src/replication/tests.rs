@@ -173,3 +173,14 @@ fn a_socket_answer_that_is_not_json_is_unknown() {
     assert_eq!(r.state, State::Unknown);
     assert!(r.reason.contains("not JSON"), "{}", r.reason);
 }
+
+#[test]
+fn a_waiting_change_keeps_ageing_between_looks() {
+    let (_, s) = one(Line::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
+    let (r, _) = one(Line::V05, 101.0, &[], v05(s, 7, 2, 3, Ok(7)));
+    assert_eq!(r.lag_seconds, 0.0);
+    assert!(require_caught_up(&[r.clone()], 5.0, 105.5).is_ok());
+    assert!(
+        require_caught_up(&[r], 5.0, 106.5).unwrap_err().starts_with("behind: city_budget: 6 s of changes")
+    );
+}

@@ -38,8 +38,10 @@ pub fn require_caught_up(reports: &[Report], max_lag: f64, now: f64) -> Result<(
                     unknown.push(format!("{}: {} (for {for_seconds:.0} s)", r.name, r.reason));
                 }
             }
-            State::Behind | State::CaughtUp if r.lag_seconds > max_lag => {
-                behind.push(format!("{}: {}", r.name, behind_words(r.lag_seconds, r.replicated_at)));
+            // A change still waiting has waited since the look too.
+            State::Behind if r.lag_seconds + (now - r.observed_at).max(0.0) > max_lag => {
+                let lag = r.lag_seconds + (now - r.observed_at).max(0.0);
+                behind.push(format!("{}: {}", r.name, behind_words(lag, r.replicated_at)));
             }
             _ => {}
         }

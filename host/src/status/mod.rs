@@ -21,6 +21,9 @@ use std::time::{Duration, Instant, SystemTime};
 const CACHE: Duration = Duration::from_secs(1);
 /// Log lines the view shows.
 const SHOWN_LINES: usize = 100;
+/// How long a health verdict is reused while nothing it is judged from has changed: it
+/// costs two or three wasm calls, and a probe may come 10,000 times a second.
+const VERDICT_REUSE: Duration = Duration::from_millis(100);
 
 /// What the status view knows for the whole run.
 pub struct Context {
@@ -39,6 +42,20 @@ pub struct Context {
     cache: Mutex<Option<(Instant, Arc<Live>)>>,
     /// Replication lag, once Litestream is started.
     lag: OnceLock<Arc<crate::lag::Lag>>,
+    verdicts: Mutex<Option<(VerdictKey, Instant, HealthReport)>>,
+}
+
+/// Everything a health verdict is judged from, but the clock.
+#[derive(PartialEq)]
+struct VerdictKey {
+    state: String,
+    pid: Option<u32>,
+    restarts: u32,
+    lines: u64,
+    looks: u64,
+    live: usize,
+    verified_within: Option<u64>,
+    max_lag: Option<u64>,
 }
 
 /// The parts that ask Litestream (a scrape, the control socket): at most once per CACHE.
@@ -156,6 +173,7 @@ impl Context {
             warnings,
             cache: Mutex::new(None),
             lag: OnceLock::new(),
+            verdicts: Mutex::new(None),
         }
     }
 
@@ -177,7 +195,7 @@ impl Context {
 
     /// The latest lag judgement per replicated database (empty before the first look).
     pub fn lag_reports(&self) -> Vec<crate::rules::LagReport> {
-        self.lag.get().map(|l| l.reports()).unwrap_or_default()
+        self.lag.get().map(|l| l.reports().0).unwrap_or_default()
     }
 
     fn replicated_databases(&self) -> impl Iterator<Item = &Database> {
@@ -232,10 +250,40 @@ impl Context {
     }
 
     fn judge(&self, live: &Live, verified_within: Option<f64>, max_lag: Option<f64>) -> HealthReport {
+        let (reports, looks) = self.lag.get().map(|l| l.reports()).unwrap_or_default();
+        let status = self.shared.status.lock().expect("status lock").clone();
+        let key = VerdictKey {
+            state: status.state,
+            pid: status.pid,
+            restarts: status.restarts,
+            lines: self.shared.logs.pushed(),
+            looks,
+            live: live as *const Live as usize,
+            verified_within: verified_within.map(f64::to_bits),
+            max_lag: max_lag.map(f64::to_bits),
+        };
+        if let Some((cached, at, report)) = self.verdicts.lock().expect("verdict lock").as_ref()
+            && *cached == key
+            && at.elapsed() < VERDICT_REUSE
+        {
+            return report.clone();
+        }
+        let report = self.judge_now(live, &reports, verified_within, max_lag);
+        *self.verdicts.lock().expect("verdict lock") = Some((key, Instant::now(), report.clone()));
+        report
+    }
+
+    fn judge_now(
+        &self,
+        live: &Live,
+        reports: &[crate::rules::LagReport],
+        verified_within: Option<f64>,
+        max_lag: Option<f64>,
+    ) -> HealthReport {
         let v = self.verdict(live);
         if v.ok {
             let limit = max_lag.unwrap_or(self.health_window);
-            let judged = self.rules.require_caught_up(&self.lag_reports(), limit, now());
+            let judged = self.rules.require_caught_up(reports, limit, now());
             if let Err(reason) = judged.map_err(|e| e.to_string()).and_then(|r| r) {
                 return HealthReport { ok: false, reason, behind: vec![] };
             }

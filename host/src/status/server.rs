@@ -27,10 +27,12 @@ pub enum ServeError {
 struct App {
     context: Arc<Context>,
     token: Option<String>,
+    /// The last `max-lag` text and what the rules made of it: probes repeat one query.
+    max_lag: std::sync::Mutex<Option<(String, Result<f64, String>)>>,
 }
 
 fn router(context: Arc<Context>, token: Option<String>) -> Router {
-    let app = Arc::new(App { context, token });
+    let app = Arc::new(App { context, token, max_lag: std::sync::Mutex::new(None) });
     Router::new()
         .route("/-/litestream-status", get(page))
         .route("/-/litestream-status.json", get(json))
@@ -110,18 +112,29 @@ struct HealthQuery {
 async fn health(State(app): State<Arc<App>>, Query(q): Query<HealthQuery>) -> Response {
     let max_lag = match q.max_lag {
         None => None,
-        Some(text) => {
-            let rules = app.context.rules;
-            match crate::blocking::blocking(move || rules.parse_max_lag(&text)).await {
-                Ok(Ok(seconds)) => Some(seconds),
-                Ok(Err(reason)) => return (StatusCode::BAD_REQUEST, format!("{reason}\n")).into_response(),
-                Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
-            }
-        }
+        Some(text) => match max_lag(&app, text).await {
+            Ok(Ok(seconds)) => Some(seconds),
+            Ok(Err(reason)) => return (StatusCode::BAD_REQUEST, format!("{reason}\n")).into_response(),
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+        },
     };
     let h = app.context.health(q.verified_within, max_lag).await;
     let code = if h.ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, format!("{}\n", h.reason)).into_response()
+}
+
+/// The rules' reading of a `max-lag` value, remembered for the next probe.
+async fn max_lag(app: &App, text: String) -> Result<Result<f64, String>, crate::rules::RulesError> {
+    if let Some((last, parsed)) = app.max_lag.lock().expect("max-lag lock").as_ref()
+        && *last == text
+    {
+        return Ok(parsed.clone());
+    }
+    let rules = app.context.rules;
+    let asked = text.clone();
+    let parsed = crate::blocking::blocking(move || rules.parse_max_lag(&asked)).await?;
+    *app.max_lag.lock().expect("max-lag lock") = Some((text, parsed.clone()));
+    Ok(parsed)
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
