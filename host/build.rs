@@ -12,7 +12,17 @@ fn main() {
     for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.toml", "host/wasm_build.rs"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
-    let wasm = wasm_build::build_component(&root, &root.join("guest/Cargo.toml"), "guest", "guest");
+    // A source distribution carries the component already built (scripts/wheels puts it
+    // here while it packs one), so a user building from it needs neither the
+    // wasm32-wasip2 target nor wit-bindgen. A checkout has no such file: it builds the guest.
+    let prebuilt = host.join("prebuilt").join("rules.wasm");
+    println!("cargo:rerun-if-changed={}", prebuilt.display());
+    let wasm = if prebuilt.is_file() {
+        println!("cargo:warning=using the prebuilt rules component {}", prebuilt.display());
+        prebuilt
+    } else {
+        wasm_build::build_component(&root, &root.join("guest/Cargo.toml"), "guest", "guest")
+    };
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("rules.wasm");
     std::fs::copy(&wasm, &out).expect("cannot copy the rules component into OUT_DIR");
 }
