@@ -79,6 +79,22 @@ fn restore_rows(dir: &Path, version: &str, mut host: Proc) -> Vec<(i64, String)>
     db::rows(&dir.join("data.db"))
 }
 
+/// Waits for `?max-lag=3` to answer 503 naming the database.
+fn until_failing(base: &str) {
+    eventually(Duration::from_secs(30), "503 naming the database", || {
+        let (code, body) = health(base, "?max-lag=3");
+        code == 503 && body.contains("data: ")
+    });
+}
+
+/// Continues the frozen process, waits for 200, and checks that rows 1..=rows restore.
+fn resume_then_restore(frozen: Frozen, base: &str, dir: &Path, version: &str, host: Proc, rows: i64) {
+    drop(frozen);
+    eventually(Duration::from_secs(60), "200 again after SIGCONT", || health(base, "?max-lag=3").0 == 200);
+    let expected: Vec<(i64, String)> = (1..=rows).map(|i| (i, format!("row {i}"))).collect();
+    assert_eq!(restore_rows(dir, version, host), expected, "{version}");
+}
+
 #[test]
 fn a_frozen_litestream_fails_health_with_the_lag_and_recovers_with_every_row() {
     let moto = Moto::start();
@@ -100,10 +116,7 @@ fn a_frozen_litestream_fails_health_with_the_lag_and_recovers_with_every_row() {
         let frozen = Frozen::new(litestream_child(host.pid(), Duration::from_secs(5)));
         let committed = Instant::now();
         db::write_rows(&data, 21, 5);
-        eventually(Duration::from_secs(30), "503 naming the database", || {
-            let (code, body) = health(&base, "?max-lag=3");
-            code == 503 && body.contains("data: ")
-        });
+        until_failing(&base);
         // The lag is the time since the commit, to within a look (1 s) and a sync interval.
         while committed.elapsed() < Duration::from_secs(7) {
             std::thread::sleep(Duration::from_millis(100));
@@ -112,12 +125,7 @@ fn a_frozen_litestream_fails_health_with_the_lag_and_recovers_with_every_row() {
         let waited = committed.elapsed().as_secs_f64();
         assert!(lag <= waited + 0.5 && lag >= waited - 2.5, "{version}: lag {lag} s after {waited:.1} s");
 
-        drop(frozen);
-        eventually(Duration::from_secs(30), "200 again after SIGCONT", || {
-            health(&base, "?max-lag=3").0 == 200
-        });
-        let expected: Vec<(i64, String)> = (1..=25).map(|i| (i, format!("row {i}"))).collect();
-        assert_eq!(restore_rows(&dir, version, host), expected, "{version}");
+        resume_then_restore(frozen, &base, &dir, version, host, 25);
     }
 }
 
@@ -133,20 +141,12 @@ fn a_frozen_s3_server_fails_health_while_the_status_page_answers() {
 
         let frozen = Frozen::new(moto.pid());
         db::write_rows(&data, 11, 5);
-        eventually(Duration::from_secs(30), "503 naming the database", || {
-            let (code, body) = health(&base, "?max-lag=3");
-            code == 503 && body.contains("data: ")
-        });
+        until_failing(&base);
         let (code, page) = get(&format!("{base}/-/litestream-status"), None);
         assert_eq!(code, 200, "{version}: the status page did not answer while S3 was frozen");
         assert!(page.contains("of changes not on the replica") || page.contains("unknown"), "{page}");
 
-        drop(frozen);
-        eventually(Duration::from_secs(60), "200 again after SIGCONT", || {
-            health(&base, "?max-lag=3").0 == 200
-        });
-        let expected: Vec<(i64, String)> = (1..=15).map(|i| (i, format!("row {i}"))).collect();
-        assert_eq!(restore_rows(&dir, version, host), expected, "{version}");
+        resume_then_restore(frozen, &base, &dir, version, host, 15);
     }
 }
 

@@ -137,7 +137,7 @@ fn litestream_03_uploads_come_from_its_output() {
     assert_eq!(r.state, State::Behind);
     let (r, _) = one(Line::V03, 20.0, &[], v03(s, 8272, 4));
     assert_eq!(r.lag_seconds, 7.0);
-    assert!(require_caught_up(&[r.clone()], 10.0, 20.0).is_ok());
+    assert!(require_caught_up(std::slice::from_ref(&r), 10.0, 20.0).is_ok());
     assert!(require_caught_up(&[r], 5.0, 20.0).unwrap_err().starts_with("behind: data: 7 s of changes"));
 }
 
@@ -179,7 +179,7 @@ fn a_waiting_change_keeps_ageing_between_looks() {
     let (_, s) = one(Line::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
     let (r, _) = one(Line::V05, 101.0, &[], v05(s, 7, 2, 3, Ok(7)));
     assert_eq!(r.lag_seconds, 0.0);
-    assert!(require_caught_up(&[r.clone()], 5.0, 105.5).is_ok());
+    assert!(require_caught_up(std::slice::from_ref(&r), 5.0, 105.5).is_ok());
     assert!(
         require_caught_up(&[r], 5.0, 106.5).unwrap_err().starts_with("behind: city_budget: 6 s of changes")
     );

@@ -9,6 +9,9 @@ use std::fmt::Write;
 /// The exposition format's content type.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// A per-database family: name, type, help, and its value for one database (if any).
+type Family = (&'static str, &'static str, &'static str, fn(&super::ReplicationReport) -> Option<f64>);
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let status = &report.litestream.status;
@@ -23,7 +26,7 @@ pub fn render(report: &Report) -> String {
 
     let replicated: Vec<_> =
         report.databases.iter().filter_map(|d| Some((d.name.as_str(), d.replication.as_ref()?))).collect();
-    let per_database: [(&str, &str, &str, fn(&super::ReplicationReport) -> Option<f64>); 9] = [
+    let per_database: [Family; 9] = [
         (
             "lag_seconds",
             "gauge",
