@@ -12,8 +12,7 @@ pub fn build_component(root: &Path, manifest: &Path, crate_name: &str, profile: 
     cmd.current_dir(root)
         .args(["build", "--manifest-path"])
         .arg(manifest)
-        .args(["--target", "wasm32-wasip2", "--profile", profile])
-        .env("CARGO_TARGET_DIR", &target_dir);
+        .args(["--target", "wasm32-wasip2", "--profile", profile]);
     // What the outer build sets for the host target must not leak into the guest's.
     for var in [
         "RUSTFLAGS",
@@ -26,6 +25,16 @@ pub fn build_component(root: &Path, manifest: &Path, crate_name: &str, profile: 
     ] {
         cmd.env_remove(var);
     }
+    // Nor may the outer build's profile or target settings (maturin sets some for the
+    // wheels): the component must come out byte for byte the same from a plain
+    // `cargo build`, from maturin and from a cross build for another platform.
+    for (var, _) in std::env::vars_os() {
+        let name = var.to_string_lossy();
+        if ["CARGO_PROFILE_", "CARGO_BUILD_", "CARGO_TARGET_"].iter().any(|p| name.starts_with(p)) {
+            cmd.env_remove(&var);
+        }
+    }
+    cmd.env("CARGO_TARGET_DIR", &target_dir);
     let status = cmd.status().expect("cannot run cargo to build the wasm component");
     if !status.success() {
         panic!(

@@ -2,14 +2,16 @@
 """Checks the artefacts scripts/wheels built, instead of assuming them:
 
     scripts/check-wheels.py DIST_DIR COMPONENT.wasm
+    scripts/check-wheels.py --embeds WHEEL COMPONENT.wasm   # a wheel pip built from the sdist
 
 - `auditwheel show` (PyPI `auditwheel`) finds each wheel consistent with the platform
   tag its name claims;
 - each wheel's host program is an ELF for the wheel's machine (x86_64 or aarch64),
   stripped (no symbol table), and holds COMPONENT.wasm byte for byte: the component is
   portable, so every platform embeds the same bytes;
-- each wheel holds the plugin's Python files, its template and the host, and nothing
-  else (no tests, no build leftovers);
+- each wheel holds the plugin's Python files, its template, the host and the
+  metadata (with maturin's software bill of materials), and nothing else (no tests,
+  no build leftovers);
 - the sdist carries the same component as `host/prebuilt/rules.wasm`.
 
 Prints one line per artefact with its size; exits 1 on the first problem.
@@ -30,6 +32,8 @@ ALLOWED = re.compile(
     r"|datasette_litestream/templates/[a-z_]+\.html"
     r"|datasette_litestream-[^/]+\.dist-info/[^/]+"
     r"|datasette_litestream-[^/]+\.dist-info/licenses/[^/]+"
+    # maturin's CycloneDX bill of materials of the Rust crates inside (PEP 770).
+    r"|datasette_litestream-[^/]+\.dist-info/sboms/[a-z-]+\.cyclonedx\.json"
     r"|datasette_litestream-[^/]+\.data/scripts/datasette-litestream)$"
 )
 
@@ -66,7 +70,7 @@ def elf_facts(data: bytes) -> tuple[int, bool]:
 
 
 def check_wheel(wheel: Path, component: bytes) -> None:
-    tag = re.search(r"-(manylinux[^.]+|musllinux[^.]+)\.whl$", wheel.name)
+    tag = re.search(r"-((?:manylinux|musllinux)[\w.]+)\.whl$", wheel.name)
     if not tag:
         fail(f"{wheel.name}: no Linux platform tag in its name")
     shown = subprocess.run(["auditwheel", "show", str(wheel)], capture_output=True, text=True)
@@ -110,7 +114,18 @@ def check_sdist(sdist: Path, component: bytes) -> None:
     print(f"{sdist.name}: {sdist.stat().st_size / 2**20:.1f} MiB; carries the same rules component")
 
 
+def check_embeds(wheel: Path, component: bytes) -> None:
+    with zipfile.ZipFile(wheel) as z:
+        hosts = [n for n in z.namelist() if n.endswith("/scripts/datasette-litestream")]
+        if len(hosts) != 1 or component not in z.read(hosts[0]):
+            fail(f"{wheel.name}: its host does not embed the sdist's rules component")
+    print(f"{wheel.name} (built from the sdist): embeds the same rules component")
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--embeds":
+        check_embeds(Path(sys.argv[2]), Path(sys.argv[3]).read_bytes())
+        return
     if len(sys.argv) != 3:
         fail("usage: check-wheels.py DIST_DIR COMPONENT.wasm")
     dist, component = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()

@@ -10,7 +10,9 @@ use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 mod bindings {
-    wasmtime::component::bindgen!({ world: "rules-component", path: "../wit" });
+    // host/wit is a link to the workspace's wit/, so that an sdist (which packs only
+    // the host crate) carries the contract too.
+    wasmtime::component::bindgen!({ world: "rules-component", path: "wit" });
 }
 
 pub use bindings::datasette::litestream::types::{
