@@ -9,10 +9,8 @@ pub fn build_component(root: &Path, manifest: &Path, crate_name: &str, profile: 
     let target_dir = root.join("target").join("wasm-components");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .args(["build", "--manifest-path"])
-        .arg(manifest)
-        .args(["--target", "wasm32-wasip2", "--profile", profile]);
+    cmd.current_dir(root).args(["build", "--manifest-path"]).arg(manifest);
+    cmd.args(["--target", "wasm32-wasip2", "--profile", profile]);
     // What the outer build sets for the host target must not leak into the guest's.
     for var in [
         "RUSTFLAGS",
