@@ -7,7 +7,7 @@
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tests::host::{READY, output, stop};
@@ -57,6 +57,17 @@ fn health(base: &str, query: &str) -> (u16, String) {
     get(&format!("{base}/-/litestream-health{query}"), None)
 }
 
+/// `run` replicating a new database with rows 1..=rows already seen on the replica:
+/// (its directory's guard, the directory, the database, the host, the status URL).
+fn replicating(moto: &Moto, version: &str, rows: i64) -> (tempfile::TempDir, PathBuf, PathBuf, Proc, String) {
+    let (keep, dir) = tempdir();
+    let data = dir.join("data.db");
+    let (mut host, base) = start(&dir, moto, version);
+    host.wait_for(READY, Duration::from_secs(30));
+    write_and_see_replicated(&base, &data, 1, rows);
+    (keep, dir, data, host, base)
+}
+
 /// Writes rows and waits for the evidence that they are on the replica: caught up, at a
 /// replica position past the one before the write.
 fn write_and_see_replicated(base: &str, data: &Path, from: i64, n: i64) {
@@ -99,11 +110,7 @@ fn resume_then_restore(frozen: Frozen, base: &str, dir: &Path, version: &str, ho
 fn a_frozen_litestream_fails_health_with_the_lag_and_recovers_with_every_row() {
     let moto = Moto::start();
     for version in LITESTREAM_VERSIONS {
-        let (_keep, dir) = tempdir();
-        let data = dir.join("data.db");
-        let (mut host, base) = start(&dir, &moto, version);
-        host.wait_for(READY, Duration::from_secs(30));
-        write_and_see_replicated(&base, &data, 1, 20);
+        let (_keep, dir, data, host, base) = replicating(&moto, version, 20);
 
         // Idle for several sync intervals after the last write: never an alarm.
         let idle = Instant::now();
@@ -133,11 +140,7 @@ fn a_frozen_litestream_fails_health_with_the_lag_and_recovers_with_every_row() {
 fn a_frozen_s3_server_fails_health_while_the_status_page_answers() {
     for version in LITESTREAM_VERSIONS {
         let moto = Moto::start();
-        let (_keep, dir) = tempdir();
-        let data = dir.join("data.db");
-        let (mut host, base) = start(&dir, &moto, version);
-        host.wait_for(READY, Duration::from_secs(30));
-        write_and_see_replicated(&base, &data, 1, 10);
+        let (_keep, dir, data, host, base) = replicating(&moto, version, 10);
 
         let frozen = Frozen::new(moto.pid());
         db::write_rows(&data, 11, 5);
@@ -154,11 +157,7 @@ fn a_frozen_s3_server_fails_health_while_the_status_page_answers() {
 fn steady_writes_stay_healthy_and_the_metrics_agree_with_the_json() {
     let moto = Moto::start();
     for version in LITESTREAM_VERSIONS {
-        let (_keep, dir) = tempdir();
-        let data = dir.join("data.db");
-        let (mut host, base) = start(&dir, &moto, version);
-        host.wait_for(READY, Duration::from_secs(30));
-        write_and_see_replicated(&base, &data, 1, 1);
+        let (_keep, _dir, data, mut host, base) = replicating(&moto, version, 1);
 
         // One commit every 100 ms for 8 s while probing with the default threshold.
         let writer = {
