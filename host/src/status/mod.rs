@@ -103,8 +103,10 @@ pub struct DatabaseReport {
 pub struct ReplicationReport {
     /// `caught-up`, `behind` or `unknown`.
     pub state: &'static str,
-    /// Seconds the oldest change not on the replica has waited; 0 when caught up.
+    /// Seconds the oldest change not on the replica had waited at the look; 0 when caught up.
     pub lag_seconds: f64,
+    /// When that look was (Unix seconds): the figures are as of then, at most a second old.
+    pub looked_at: f64,
     /// Litestream's local position and the replica's (see the README for each line's units).
     pub local_position: Option<PositionReport>,
     pub replica_position: Option<PositionReport>,
@@ -432,6 +434,7 @@ fn replication_report(r: &crate::rules::LagReport) -> ReplicationReport {
             S::Unknown => "unknown",
         },
         lag_seconds: (r.lag_seconds * 10.0).round() / 10.0,
+        looked_at: r.observed_at,
         local_position: r.local.as_ref().map(position),
         replica_position: r.replica.as_ref().map(position),
         behind_by: r.behind_by,
