@@ -34,7 +34,8 @@ struct Watched {
 #[derive(Default)]
 struct Looks {
     states: Vec<LagState>,
-    reports: Vec<LagReport>,
+    /// Shared with status requests without a copy: they come far more often than looks.
+    reports: Arc<Vec<LagReport>>,
     /// The first Litestream output line the next look has not seen.
     next_line: u64,
     /// Looks judged so far.
@@ -107,39 +108,48 @@ impl Lag {
         let _ = crate::blocking::blocking(move || lag.judge(answers)).await;
     }
 
-    /// File reads and a wasm call: blocking.
+    /// File reads and a wasm call: blocking. The lock is held only to read the last
+    /// state and to store the new one (only this task writes), so status requests
+    /// never wait for a look.
     fn judge(&self, answers: Vec<Option<Result<String, String>>>) {
-        let mut looks = self.looks.lock().expect("lag lock");
-        let (output, next_line) = self.shared.logs.since(looks.next_line);
+        let (states, next_line) = {
+            let looks = self.looks.lock().expect("lag lock");
+            (looks.states.clone(), looks.next_line)
+        };
+        let (output, next_line) = self.shared.logs.since(next_line);
         let observations: Vec<Observation> = self
             .watched
             .iter()
             .zip(answers)
-            .zip(&looks.states)
+            .zip(states)
             .map(|((w, socket), state)| Observation {
                 name: w.name.clone(),
                 path: w.path.clone(),
-                state: state.clone(),
+                state,
                 files: read_files(self.line, &w.paths),
                 socket,
             })
             .collect();
         let t = now();
-        match self.rules.track(self.line, t, &output, &observations) {
+        let judged = self.rules.track(self.line, t, &output, &observations);
+        let mut looks = self.looks.lock().expect("lag lock");
+        match judged {
             Ok(tracked) => {
-                (looks.states, looks.reports) = tracked.into_iter().map(|t| (t.state, t.report)).unzip();
+                let (states, reports) = tracked.into_iter().map(|t| (t.state, t.report)).unzip();
+                (looks.states, looks.reports) = (states, Arc::new(reports));
                 looks.next_line = next_line;
                 looks.count += 1;
             }
             Err(e) => {
-                looks.reports = self.watched.iter().map(|w| unreadable(&w.name, &e.to_string(), t)).collect();
+                let why = e.to_string();
+                looks.reports = Arc::new(self.watched.iter().map(|w| unreadable(&w.name, &why, t)).collect());
             }
         }
     }
 
     /// The latest judgement, one report per replicated database (none before the first
     /// look), and how many looks were judged.
-    pub fn reports(&self) -> (Vec<LagReport>, u64) {
+    pub fn reports(&self) -> (Arc<Vec<LagReport>>, u64) {
         let looks = self.looks.lock().expect("lag lock");
         (looks.reports.clone(), looks.count)
     }

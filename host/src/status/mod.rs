@@ -3,6 +3,7 @@
 
 pub mod html;
 pub mod prometheus;
+mod replication;
 mod scrape;
 pub mod server;
 
@@ -11,6 +12,8 @@ use crate::control_socket;
 use crate::logbuf::LogLine;
 use crate::rules::{Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
 use crate::supervisor::Shared;
+use replication::replication_report;
+pub use replication::{PositionReport, ReplicationReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -100,34 +103,6 @@ pub struct DatabaseReport {
 }
 
 #[derive(Serialize)]
-pub struct ReplicationReport {
-    /// `caught-up`, `behind` or `unknown`.
-    pub state: &'static str,
-    /// Seconds the oldest change not on the replica had waited at the look; 0 when caught up.
-    pub lag_seconds: f64,
-    /// When that look was (Unix seconds): the figures are as of then, at most a second old.
-    pub looked_at: f64,
-    /// Litestream's local position and the replica's (see the README for each line's units).
-    pub local_position: Option<PositionReport>,
-    pub replica_position: Option<PositionReport>,
-    /// Litestream 0.5: TXIDs behind; 0.3: bytes of WAL behind within one index.
-    pub behind_by: Option<u64>,
-    /// When the replica was last seen to advance (RFC 3339, UTC).
-    pub last_replicated_at: Option<String>,
-    pub reason: String,
-}
-
-#[derive(Serialize)]
-pub struct PositionReport {
-    /// 0.3's generation; empty on 0.5.
-    pub generation: String,
-    /// 0.5: the TXID; 0.3: the WAL index.
-    pub index: u64,
-    /// 0.3: the byte offset in that index; 0 on 0.5.
-    pub offset: u64,
-}
-
-#[derive(Serialize)]
 pub struct MetricsReport {
     pub go: BTreeMap<&'static str, f64>,
     pub replica_operations: BTreeMap<&'static str, Vec<OperationReport>>,
@@ -195,9 +170,10 @@ impl Context {
         Ok(())
     }
 
-    /// The latest lag judgement per replicated database (empty before the first look).
-    pub fn lag_reports(&self) -> Vec<crate::rules::LagReport> {
-        self.lag.get().map(|l| l.reports().0).unwrap_or_default()
+    /// The latest lag judgement per replicated database (empty before the first look)
+    /// and how many looks were judged.
+    fn lag_reports(&self) -> (Arc<Vec<crate::rules::LagReport>>, u64) {
+        self.lag.get().map(|l| l.reports()).unwrap_or_default()
     }
 
     fn replicated_databases(&self) -> impl Iterator<Item = &Database> {
@@ -212,8 +188,8 @@ impl Context {
 
     /// The report from Litestream's answers: file reads and wasm calls, so blocking.
     fn assemble(&self, live: &Live) -> Report {
-        let health = self.judge(live, None, None);
         let lag = self.lag_reports();
+        let health = self.judge(live, &lag, None, None);
         let status = self.shared.status.lock().expect("status lock").clone();
         let uptime_seconds = status.started_at.filter(|_| status.pid.is_some()).map(|s| now() - s);
         Report {
@@ -227,7 +203,7 @@ impl Context {
                     path: d.path.clone(),
                     replicated: self.replicated.contains(&d.name),
                     last_verification: crate::verify::last(std::path::Path::new(&d.path)),
-                    replication: lag.iter().find(|r| r.name == d.name).map(replication_report),
+                    replication: lag.0.iter().find(|r| r.name == d.name).map(replication_report),
                 })
                 .collect(),
             config: self.config.lock().expect("config lock").clone(),
@@ -248,18 +224,27 @@ impl Context {
     ) -> HealthReport {
         let live = self.live().await;
         let context = self.clone();
-        crate::blocking::blocking(move || context.judge(&live, verified_within, max_lag)).await
+        crate::blocking::blocking(move || {
+            let lag = context.lag_reports();
+            context.judge(&live, &lag, verified_within, max_lag)
+        })
+        .await
     }
 
-    fn judge(&self, live: &Live, verified_within: Option<f64>, max_lag: Option<f64>) -> HealthReport {
-        let (reports, looks) = self.lag.get().map(|l| l.reports()).unwrap_or_default();
+    fn judge(
+        &self,
+        live: &Live,
+        (reports, looks): &(Arc<Vec<crate::rules::LagReport>>, u64),
+        verified_within: Option<f64>,
+        max_lag: Option<f64>,
+    ) -> HealthReport {
         let status = self.shared.status.lock().expect("status lock").clone();
         let key = VerdictKey {
             state: status.state,
             pid: status.pid,
             restarts: status.restarts,
             lines: self.shared.logs.pushed(),
-            looks,
+            looks: *looks,
             live: live as *const Live as usize,
             verified_within: verified_within.map(f64::to_bits),
             max_lag: max_lag.map(f64::to_bits),
@@ -270,7 +255,7 @@ impl Context {
         {
             return report.clone();
         }
-        let report = self.judge_now(live, &reports, verified_within, max_lag);
+        let report = self.judge_now(live, reports, verified_within, max_lag);
         *self.verdicts.lock().expect("verdict lock") = Some((key, Instant::now(), report.clone()));
         report
     }
@@ -417,32 +402,6 @@ fn metrics_report(d: &Digest) -> MetricsReport {
             .iter()
             .map(|m| (m.database.clone(), m.values.iter().map(|v| (v.name.clone(), v.value)).collect()))
             .collect(),
-    }
-}
-
-fn replication_report(r: &crate::rules::LagReport) -> ReplicationReport {
-    use crate::rules::ReplicationState as S;
-    let position = |p: &crate::rules::Position| PositionReport {
-        generation: p.generation.clone(),
-        index: p.index,
-        offset: p.offset,
-    };
-    ReplicationReport {
-        state: match r.state {
-            S::CaughtUp => "caught-up",
-            S::Behind => "behind",
-            S::Unknown => "unknown",
-        },
-        lag_seconds: (r.lag_seconds * 10.0).round() / 10.0,
-        looked_at: r.observed_at,
-        local_position: r.local.as_ref().map(position),
-        replica_position: r.replica.as_ref().map(position),
-        behind_by: r.behind_by,
-        last_replicated_at: r.replicated_at.map(|at| {
-            let t = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(at.max(0.0));
-            humantime::format_rfc3339_seconds(t).to_string()
-        }),
-        reason: r.reason.clone(),
     }
 }
 
