@@ -163,37 +163,34 @@ fn local(line: Line, files: &LocalFiles) -> Result<evidence::Local, String> {
 /// generations do not compare; a replica in the local generation has superseded
 /// every older one (a new generation starts with a snapshot).
 fn holds(replica: &Position, p: &Position, local_generation: Option<&str>) -> bool {
-    if replica.generation == p.generation {
-        (replica.index, replica.offset) >= (p.index, p.offset)
-    } else {
-        local_generation == Some(replica.generation.as_str())
+    match replica.generation == p.generation {
+        true => at_or_after(replica, p),
+        false => local_generation == Some(replica.generation.as_str()),
     }
+}
+
+/// `a` is `b` or later in the same generation.
+fn at_or_after(a: &Position, b: &Position) -> bool {
+    a.generation == b.generation && (a.index, a.offset) >= (b.index, b.offset)
 }
 
 fn look(line: Line, now: f64, uploads: &HashMap<String, Position>, o: Observation) -> (Report, LagState) {
     let mut s = o.state;
     let local = local(line, &o.files);
-    let mut unknown = None;
-    let seen = match (line, &o.socket) {
+    // The replica's position seen in this look, or why the evidence is unreadable.
+    let (seen, mut unknown) = match (line, &o.socket) {
         (Line::V05, Some(Ok(body))) => match replicated_txid(body) {
             // 0 means "not known yet" (or reset by a replica error): keep the last known.
-            Ok(txid) => (txid > 0).then(|| Position { generation: String::new(), index: txid, offset: 0 }),
-            Err(e) => {
-                unknown = Some(e);
-                None
+            Ok(txid) => {
+                ((txid > 0).then(|| Position { generation: String::new(), index: txid, offset: 0 }), None)
             }
+            Err(e) => (None, Some(e)),
         },
-        (Line::V05, Some(Err(e))) => {
-            unknown = Some(e.clone());
-            None
-        }
-        (Line::V05, None) => {
-            unknown = Some("Litestream's control socket was not asked".to_owned());
-            None
-        }
+        (Line::V05, Some(Err(e))) => (None, Some(e.clone())),
+        (Line::V05, None) => (None, Some("Litestream's control socket was not asked".to_owned())),
         (Line::V03, _) => {
             let file = o.path.rsplit('/').next().unwrap_or(&o.path);
-            uploads.get(&o.path).or_else(|| uploads.get(file)).cloned()
+            (uploads.get(&o.path).or_else(|| uploads.get(file)).cloned(), None)
         }
     };
     // 0.3 says nothing about a replica it has nothing to upload to: at its first sync it
@@ -235,10 +232,7 @@ fn note_pending(s: &mut LagState, l: &evidence::Local, committed: Option<evidenc
     if s.replica.as_ref().is_some_and(|r| holds(r, &target, generation)) {
         return;
     }
-    if s.pending.last().is_some_and(|p| {
-        p.position.generation == target.generation
-            && (p.position.index, p.position.offset) >= (target.index, target.offset)
-    }) {
+    if s.pending.last().is_some_and(|p| at_or_after(&p.position, &target)) {
         return;
     }
     // Litestream 0.5 stamps each LTX file when it makes it: earlier than our look. Only
