@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod health;
 pub mod keys;
+pub mod membership;
 pub mod metrics;
 pub mod model;
 pub mod plan;

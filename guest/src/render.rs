@@ -39,6 +39,12 @@ pub fn render(
             None => {
                 doc.insert("access-key-id".into(), Value::String(c.access_key_id.clone()));
                 doc.insert("secret-access-key".into(), Value::String(c.secret_access_key.clone()));
+                // 0.5 makes the replica of a database registered while it runs from a
+                // URL, and such a replica reads its keys from the environment only.
+                if valid.line == Line::V05 {
+                    environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
+                    environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
+                }
             }
         }
     }

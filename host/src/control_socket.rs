@@ -79,3 +79,25 @@ pub async fn positions(socket: &Path, db: &str, limit: Duration) -> anyhow::Resu
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
+
+/// Adds `db` to the running Litestream, replicating to `replica_url`.
+pub async fn register(socket: &Path, db: &str, replica_url: &str, limit: Duration) -> anyhow::Result<()> {
+    let body = serde_json::json!({"path": db, "replica_url": replica_url}).to_string();
+    let (status, bytes) = request(socket, "POST", "/register", body, limit).await?;
+    if status != 200 {
+        // The answer may quote the URL; the caller scrubs what it shows.
+        anyhow::bail!("register of {db} answered {status}: {}", String::from_utf8_lossy(&bytes).trim());
+    }
+    Ok(())
+}
+
+/// Drops `db` from the running Litestream, which closes it (and syncs it) first.
+pub async fn unregister(socket: &Path, db: &str, limit: Duration) -> anyhow::Result<()> {
+    let body = serde_json::json!({"path": db, "timeout": limit.as_secs().max(1)}).to_string();
+    let (status, bytes) =
+        request(socket, "POST", "/unregister", body, limit + Duration::from_secs(1)).await?;
+    if status != 200 {
+        anyhow::bail!("unregister of {db} answered {status}: {}", String::from_utf8_lossy(&bytes).trim());
+    }
+    Ok(())
+}

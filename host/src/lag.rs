@@ -33,6 +33,9 @@ struct Watched {
 
 #[derive(Default)]
 struct Looks {
+    /// The databases looked at; replaced when Datasette's set changes.
+    watched: Arc<Vec<Watched>>,
+    /// One per watched database, in order.
     states: Vec<LagState>,
     /// Shared with status requests without a copy: they come far more often than looks.
     reports: Arc<Vec<LagReport>>,
@@ -47,7 +50,6 @@ pub struct Lag {
     line: LitestreamLine,
     socket: Option<PathBuf>,
     shared: Arc<Shared>,
-    watched: Vec<Watched>,
     looks: Mutex<Looks>,
 }
 
@@ -61,15 +63,30 @@ impl Lag {
         shared: Arc<Shared>,
         databases: &[Database],
     ) -> anyhow::Result<Lag> {
+        let lag = Lag { rules, line, socket, shared, looks: Mutex::new(Looks::default()) };
+        lag.watch(databases)?;
+        Ok(lag)
+    }
+
+    /// Looks at `databases` from now on; what was learnt of those already watched is
+    /// kept (wasm calls: call it off the async workers).
+    pub fn watch(&self, databases: &[Database]) -> anyhow::Result<()> {
         let watched = databases
             .iter()
             .map(|d| {
-                let paths = rules.where_to_look(line, &d.path)?;
+                let paths = self.rules.where_to_look(self.line, &d.path)?;
                 Ok(Watched { name: d.name.clone(), path: d.path.clone(), paths })
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let looks = Looks { states: vec![empty_state(); watched.len()], ..Looks::default() };
-        Ok(Lag { rules, line, socket, shared, watched, looks: Mutex::new(looks) })
+        let mut looks = self.looks.lock().expect("lag lock");
+        let known = |name: &str| looks.watched.iter().position(|w| w.name == name);
+        let states =
+            watched.iter().map(|w| known(&w.name).map_or_else(empty_state, |i| looks.states[i].clone()));
+        looks.states = states.collect();
+        let reports = looks.reports.iter().filter(|r| watched.iter().any(|w| w.name == r.name)).cloned();
+        looks.reports = Arc::new(reports.collect());
+        looks.watched = Arc::new(watched);
+        Ok(())
     }
 
     /// Looks once a second for as long as the runtime runs.
@@ -86,39 +103,42 @@ impl Lag {
     }
 
     async fn look(self: &Arc<Self>) {
+        let watched = self.looks.lock().expect("lag lock").watched.clone();
         let answers = match (&self.socket, self.line) {
             (Some(socket), LitestreamLine::V05) => {
                 let mut asks = tokio::task::JoinSet::new();
-                for (i, w) in self.watched.iter().enumerate() {
+                for (i, w) in watched.iter().enumerate() {
                     let (socket, path) = (socket.clone(), w.path.clone());
                     asks.spawn(async move {
                         let answer = control_socket::positions(&socket, &path, SOCKET_LIMIT).await;
                         (i, answer.map_err(|e| format!("{e:#}")))
                     });
                 }
-                let mut answers = vec![None; self.watched.len()];
+                let mut answers = vec![None; watched.len()];
                 while let Some(Ok((i, answer))) = asks.join_next().await {
                     answers[i] = Some(answer);
                 }
                 answers
             }
-            _ => vec![None; self.watched.len()],
+            _ => vec![None; watched.len()],
         };
         let lag = self.clone();
-        let _ = crate::blocking::blocking(move || lag.judge(answers)).await;
+        let _ = crate::blocking::blocking(move || lag.judge(&watched, answers)).await;
     }
 
     /// File reads and a wasm call: blocking. The lock is held only to read the last
     /// state and to store the new one (only this task writes), so status requests
     /// never wait for a look.
-    fn judge(&self, answers: Vec<Option<Result<String, String>>>) {
+    fn judge(&self, watched: &Arc<Vec<Watched>>, answers: Vec<Option<Result<String, String>>>) {
         let (states, next_line) = {
             let looks = self.looks.lock().expect("lag lock");
+            if !Arc::ptr_eq(&looks.watched, watched) {
+                return; // the set changed during the look: the next look sees the new one
+            }
             (looks.states.clone(), looks.next_line)
         };
         let (output, next_line) = self.shared.logs.since(next_line);
-        let observations: Vec<Observation> = self
-            .watched
+        let observations: Vec<Observation> = watched
             .iter()
             .zip(answers)
             .zip(states)
@@ -133,6 +153,9 @@ impl Lag {
         let t = now();
         let judged = self.rules.track(self.line, t, &output, &observations);
         let mut looks = self.looks.lock().expect("lag lock");
+        if !Arc::ptr_eq(&looks.watched, watched) {
+            return;
+        }
         match judged {
             Ok(tracked) => {
                 let (states, reports) = tracked.into_iter().map(|t| (t.state, t.report)).unzip();
@@ -142,7 +165,7 @@ impl Lag {
             }
             Err(e) => {
                 let why = e.to_string();
-                looks.reports = Arc::new(self.watched.iter().map(|w| unreadable(&w.name, &why, t)).collect());
+                looks.reports = Arc::new(watched.iter().map(|w| unreadable(&w.name, &why, t)).collect());
             }
         }
     }

@@ -1,8 +1,9 @@
 """Datasette plugin: keeps Datasette's SQLite databases replicated with Litestream.
 
 The work is done by the native `datasette-litestream` host program. This plugin
-hands it Datasette's resolved plugin configuration and database list, stops it
-with Datasette, and shows its status page inside Datasette.
+hands it Datasette's resolved plugin configuration and database list (again
+whenever databases are added or removed while Datasette runs), stops it with
+Datasette, and shows its status page inside Datasette.
 """
 
 from __future__ import annotations
@@ -28,6 +29,22 @@ FATAL_GRACE = 30.0
 # How long to wait for a server's SIGTERM handler to appear before giving up on
 # ending the process.
 SERVER_WAIT = 5.0
+# How often the database list is compared with what the host was last given.
+# Datasette has no hook for add_database/remove_database; a comparison of a few
+# tuples is cheap enough to run four times a second.
+POLL_INTERVAL = 0.25
+
+
+def _file_backed(db) -> bool:
+    """Only databases with a file of their own can be replicated."""
+    return not (db.is_memory or getattr(db, "is_temp_disk", False) or not db.path)
+
+
+def database_list(datasette) -> tuple:
+    """What decides whether the host needs new inputs: each file-backed database's
+    name and path as given (a Database's path never changes; it is resolved when
+    the inputs are built)."""
+    return tuple((name, db.path) for name, db in datasette.databases.items() if _file_backed(db))
 
 
 def inputs_for(datasette) -> dict:
@@ -37,7 +54,7 @@ def inputs_for(datasette) -> dict:
         top_level = datasette.plugin_config(PLUGIN)
         databases = []
         for name, db in datasette.databases.items():
-            if db.is_memory or getattr(db, "is_temp_disk", False) or not db.path:
+            if not _file_backed(db):
                 continue
             databases.append(
                 {
@@ -62,11 +79,32 @@ def register_actions(datasette):
     ]
 
 
+def configured_anywhere(datasette, inputs: dict) -> bool:
+    """True when there is datasette-litestream config at the top level or for any
+    database name in Datasette's config, attached now or not: a database
+    attached later must find the host running. (Datasette has already moved
+    metadata's `plugins` blocks into its config.) The presence of a block is
+    enough; unattached databases' $env/$file values are not resolved here."""
+    if inputs["top_level"] is not None or any(d["plugin_config"] is not None for d in inputs["databases"]):
+        return True
+    databases = (datasette.config or {}).get("databases") or {}
+    if not isinstance(databases, dict):
+        return False
+    for db_config in databases.values():
+        plugins = db_config.get("plugins") if isinstance(db_config, dict) else None
+        if isinstance(plugins, dict) and plugins.get(PLUGIN) is not None:
+            return True
+    return False
+
+
 @hookimpl
 async def startup(datasette):
     state = new_state(datasette)
+    # Taken with the inputs, with no await in between: the watcher's first
+    # comparison is against exactly what the host was given.
+    seen = database_list(datasette)
     inputs = inputs_for(datasette)
-    if inputs["top_level"] is None and all(d["plugin_config"] is None for d in inputs["databases"]):
+    if not configured_anywhere(datasette, inputs):
         return  # not configured anywhere: no host, no Litestream
     host = Host()
     host.on_failure = lambda code: _host_failed(state, code)
@@ -75,6 +113,47 @@ async def startup(datasette):
     except HostError as e:
         raise StartupError(str(e)) from e
     state.host = host
+    # `datasette serve` runs the startup hooks and uvicorn on one event loop (as
+    # do ASGI lifespan and the first-request fallback), so this task lives as
+    # long as the server, with no request needed to start it.
+    state.watcher = asyncio.create_task(_watch_databases(datasette, host, seen))
+    state.watcher.add_done_callback(_watcher_ended)
+
+
+async def _watch_databases(datasette, host: Host, seen: tuple) -> None:
+    """Sends the host a complete new set of inputs whenever the database list
+    changes (datasette.add_database / remove_database); the host applies only
+    the difference and reports each change on its stderr."""
+    while host.running:
+        await asyncio.sleep(POLL_INTERVAL)
+        current = database_list(datasette)
+        if current == seen:
+            continue
+        # Remembered before trying: a failure is reported once per change, not
+        # four times a second.
+        seen = current
+        try:
+            inputs = inputs_for(datasette)
+        except StartupError as e:
+            print(
+                f"{e}; the host keeps the databases it had until the database list changes again",
+                file=sys.stderr,
+                flush=True,
+            )
+            continue
+        await host.update(inputs)
+
+
+def _watcher_ended(task: asyncio.Task) -> None:
+    """Said at once, not when the task is garbage-collected: from now on the host
+    no longer follows databases being added or removed."""
+    if not task.cancelled() and task.exception() is not None:
+        e = task.exception()
+        print(
+            f"datasette-litestream: error: stopped passing added or removed databases to the host: {e!r}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 @hookimpl(trylast=True)
@@ -82,6 +161,10 @@ async def shutdown(datasette):
     state = state_for(datasette)
     if state is None:
         return
+    if state.watcher is not None:
+        state.watcher.cancel()
+        # wait(), not await: the host must be stopped whatever the watcher's end was.
+        await asyncio.wait([state.watcher])
     if state.host is not None:
         await state.host.stop()
     if state.fatal_code is not None:

@@ -156,6 +156,15 @@ def _sweep_stale_directories() -> None:
             continue  # alive but not ours to signal, or already gone
 
 
+def _event(line: bytes) -> dict | None:
+    """A JSON object with an "event" key, or None for any other line."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) and "event" in message else None
+
+
 async def _readline(stream: asyncio.StreamReader) -> bytes:
     """A line, or b"" at the end. A line over the reader's limit is dropped rather
     than ending the reading: an unread pipe would block the host."""
@@ -180,6 +189,12 @@ class Host:
         self._startup_output = collections.deque(maxlen=STARTUP_LINES)
         self._forwarding = False
         self._tasks: list[asyncio.Task] = []
+        # The host's answer to the last update line ("applied" or "refused").
+        self.last_event: dict | None = None
+        # One future per update line not yet answered: the host answers in order.
+        self._answers: collections.deque[asyncio.Future] = collections.deque()
+        # Update lines are whole JSON documents: two writers must not interleave.
+        self._write_lock = asyncio.Lock()
         # The status socket's HTTP client, made on the first page view (see status()).
         self._client = None
 
@@ -238,8 +253,31 @@ class Host:
             raise HostError(self._failure_text(code))
         self.litestream = bool(ready.get("litestream"))
         self._start_forwarding()
-        self._tasks.append(asyncio.create_task(self._pump(self.process.stdout)))
+        self._tasks.append(asyncio.create_task(self._pump_events(self.process.stdout)))
         self._tasks.append(asyncio.create_task(self._watch()))
+
+    async def update(self, inputs: dict) -> asyncio.Future | None:
+        """Hand the host a complete new set of inputs (same shape as at start); it
+        applies only the difference. Returns a future for its answer (the
+        "applied" or "refused" event), or None when the host is not there to
+        take it: a host that exited reports that through its exit status."""
+        if not self.running or self._stopping:
+            return None
+        answer = asyncio.get_running_loop().create_future()
+        async with self._write_lock:
+            if not self.running or self._stopping:
+                return None
+            # Queued before writing: the answer may arrive while drain() waits.
+            self._answers.append(answer)
+            try:
+                self.process.stdin.write(json.dumps(inputs).encode() + b"\n")
+                await self.process.stdin.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                if answer in self._answers:
+                    self._answers.remove(answer)
+                answer.cancel()
+                return None
+        return answer
 
     async def _read_ready(self) -> dict | None:
         """The first JSON line with "event": "ready" on stdout; None if stdout ends."""
@@ -247,11 +285,8 @@ class Host:
             line = await _readline(self.process.stdout)
             if not line:
                 return None
-            try:
-                message = json.loads(line)
-            except ValueError:
-                message = None
-            if isinstance(message, dict) and message.get("event") == "ready":
+            message = _event(line)
+            if message is not None and message["event"] == "ready":
                 return message
             self._emit(line)
 
@@ -261,6 +296,37 @@ class Host:
             if not line:
                 return
             self._emit(line)
+
+    async def _pump_events(self, stream: asyncio.StreamReader) -> None:
+        """Stdout after ready: event lines are answers for the plugin, not for the
+        user (the host tells the user about each change on stderr itself)."""
+        try:
+            while True:
+                line = await _readline(stream)
+                if not line:
+                    return
+                message = _event(line)
+                if message is None:
+                    self._emit(line)
+                else:
+                    self._on_event(message)
+        finally:
+            self._drop_answers()
+
+    def _on_event(self, message: dict) -> None:
+        if message.get("event") not in ("applied", "refused"):
+            return
+        self.last_event = message
+        while self._answers:
+            answer = self._answers.popleft()
+            if not answer.done():
+                answer.set_result(message)
+                return
+
+    def _drop_answers(self) -> None:
+        """No answer will come any more: nobody should wait for one."""
+        while self._answers:
+            self._answers.popleft().cancel()
 
     def _emit(self, line: bytes) -> None:
         """Until ready, output is held back: a start-up failure shows it once, in
@@ -341,6 +407,7 @@ class Host:
                     file=sys.stderr,
                     flush=True,
                 )
+        self._drop_answers()
         current = asyncio.current_task()
         pending = [t for t in self._tasks if t is not current and not t.done()]
         if pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 
 from .host import Host
@@ -10,6 +11,8 @@ from .host import Host
 class State:
     def __init__(self):
         self.host: Host | None = None
+        # The task that hands the host the database list whenever it changes.
+        self.watcher: asyncio.Task | None = None
         # Set when the host failed while Datasette ran and the plugin asked the
         # server to stop: the exit status the process must end with.
         self.fatal_code: int | None = None

@@ -124,6 +124,7 @@ _LITESTREAM_KEYS = (
     "version",
     "uptime_seconds",
     "restarts",
+    "reloads",
     "rotations",
     "last_exit",
     "last_exit_code",

@@ -120,6 +120,33 @@ def make_db(path: Path, rows: int = 0) -> Path:
     return path
 
 
+def count_rows(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("select count(*) from items").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def add_rows(path: Path, count: int, prefix: str = "late") -> None:
+    conn = sqlite3.connect(path)
+    conn.executemany("insert into items (value) values (?)", [(f"{prefix} {i}",) for i in range(count)])
+    conn.commit()
+    conn.close()
+
+
+def restore(version: str, replica: Path, out: Path) -> Path:
+    """`litestream restore` of a file replica into a new file, with that Litestream line."""
+    result = subprocess.run(
+        [str(LITESTREAM[version]), "restore", "-o", str(out), f"file://{replica}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    return out
+
+
 @contextlib.asynccontextmanager
 async def started(ds):
     """Runs a Datasette's startup hooks, and its shutdown hooks afterwards."""

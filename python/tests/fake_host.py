@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A stand-in for the native host that records what the plugin hands it.
 
-It lets the plugin's side of the contract (arguments, stdin JSON, private
-directory, stopping on stdin EOF, reacting to a failing host) be tested on its
-own. FAKE_HOST_RECORD names a JSON file to write; FAKE_HOST_MODE picks a
-behaviour: "ready" (default), "bad-config", "crash", "fail-later", "silent";
-FAKE_HOST_STATUS names a JSON file to serve as the status document on the
-status socket.
+It lets the plugin's side of the contract (arguments, stdin JSON, later lines
+of inputs, private directory, stopping on stdin EOF, reacting to a failing
+host) be tested on its own. FAKE_HOST_RECORD names a JSON file to write (each
+later line of inputs is recorded under "updates" and answered with an
+"applied" event); FAKE_HOST_MODE picks a behaviour: "ready" (default),
+"bad-config", "crash", "fail-later", "silent"; FAKE_HOST_STATUS names a JSON
+file to serve as the status document on the status socket.
 """
 
 import http.server
@@ -92,5 +93,15 @@ if mode == "fail-later":
     print("error: cannot refresh credentials: credentials-file went away", file=sys.stderr, flush=True)
     sys.exit(3)
 
-sys.stdin.read()  # until the plugin closes stdin
+# Until the plugin closes stdin: each further line is a complete new set of
+# inputs, answered with one event line as the real host does.
+updates = []
+for line in sys.stdin:
+    inputs = json.loads(line)
+    updates.append(inputs)
+    record(updates=updates)
+    top_level = inputs["top_level"] or {}
+    names = [d["name"] for d in inputs["databases"] if d["plugin_config"] is not None or top_level.get("all-replicate")]
+    print(f"fake host: replicating {', '.join(names) or 'nothing'}", file=sys.stderr, flush=True)
+    print(json.dumps({"event": "applied", "replicated": names, "refused": [], "change": "in-place"}), flush=True)
 record(stopped_on="stdin-eof")

@@ -289,3 +289,46 @@ async def test_private_directory_of_a_dead_datasette_is_swept(tmp_path, fake_hos
         assert living.exists()
         ours = Path(fake_host.read()["argv"][3]).parent
         assert ours.name.startswith(f"{host_module.DIRECTORY_PREFIX}{os.getpid()}-")
+
+
+async def test_refused_databases_and_reloads_are_shown(tmp_path, fake_host, monkeypatch, real_status):
+    from markupsafe import escape
+
+    status = json.loads(json.dumps(real_status))
+    status["litestream"]["reloads"] = 3
+    status["refused"] = [
+        {
+            "database": "uploaded",
+            "key": "replicaz",
+            "problem": "unknown key",
+            "hint": 'did you mean "replicas"?',
+        },
+    ]
+    status_file = tmp_path / "status.json"
+    status_file.write_text(json.dumps(status))
+    monkeypatch.setenv("FAKE_HOST_STATUS", str(status_file))
+    db = make_db(tmp_path / "x.db")
+    config = {**db_config(x=REPLICA), "permissions": {"litestream-view-status": True}}
+    async with started(Datasette([str(db)], config=config)) as ds:
+        assert (await ds.client.get("/-/litestream-status.json")).json()["refused"] == status["refused"]
+        html = (await ds.client.get("/-/litestream-status")).text
+    assert "Not replicated: configuration refused" in html
+    hint = escape(status["refused"][0]["hint"])  # as Jinja escapes it
+    row = f"<td>uploaded</td><td>replicaz</td><td>unknown key</td><td>{hint}</td>"
+    assert row in html
+    # Before the process table: the first thing after the health line.
+    assert html.index("configuration refused") < html.index("<h2>Process</h2>")
+    assert '<th scope="row">reloads</th><td>3</td>' in html
+    assert html.index("<th scope=\"row\">restarts</th>") < html.index("<th scope=\"row\">reloads</th>")
+
+
+async def test_no_refused_section_without_refusals(tmp_path, fake_host, monkeypatch, real_status):
+    status = {**real_status, "refused": []}
+    status_file = tmp_path / "status.json"
+    status_file.write_text(json.dumps(status))
+    monkeypatch.setenv("FAKE_HOST_STATUS", str(status_file))
+    db = make_db(tmp_path / "x.db")
+    config = {**db_config(x=REPLICA), "permissions": {"litestream-view-status": True}}
+    async with started(Datasette([str(db)], config=config)) as ds:
+        html = (await ds.client.get("/-/litestream-status")).text
+    assert "configuration refused" not in html

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import LITESTREAM, alive, children, make_db, real_host_env, wait_for
+from conftest import LITESTREAM, alive, children, count_rows, make_db, real_host_env, wait_for
 
 VERSIONS = list(LITESTREAM)
 
@@ -84,14 +84,6 @@ def litestream_pids(host_pid):
         if cmdline and cmdline[0].endswith(b"litestream"):
             found.append(pid)
     return found
-
-
-def count_rows(path):
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute("select count(*) from items").fetchone()[0]
-    finally:
-        conn.close()
 
 
 @pytest.mark.host

@@ -22,6 +22,9 @@ pub use bindings::datasette::litestream::types::{
 pub use bindings::exports::datasette::litestream::health::{
     DatabaseEvidence, HealthInput, LogEntry, Startup, Verdict,
 };
+pub use bindings::exports::datasette::litestream::membership::{
+    Admission, Change, InPlaceChange, Registration,
+};
 pub use bindings::exports::datasette::litestream::metrics::{DatabaseMetrics, Digest, NamedValue, Operation};
 pub use bindings::exports::datasette::litestream::replication::{
     EvidencePaths, LagReport, LagState, LocalFiles, Observation, Position, ReplicationState, Tracked,
@@ -267,6 +270,29 @@ impl Rules {
     ) -> Result<Result<(), String>, RulesError> {
         self.call("require-caught-up", |r, s| {
             r.datasette_litestream_replication().call_require_caught_up(s, reports, max_lag, now)
+        })
+    }
+}
+
+impl Rules {
+    pub fn admit(&self, request: &Request) -> Result<Result<Admission, Vec<ConfigError>>, RulesError> {
+        self.call("admit", |r, s| r.datasette_litestream_membership().call_admit(s, request))
+    }
+
+    pub fn plan_change(
+        &self,
+        line: LitestreamLine,
+        running: Option<&str>,
+        next: Option<&str>,
+    ) -> Result<Change, RulesError> {
+        self.call("plan-change", |r, s| {
+            r.datasette_litestream_membership().call_plan_change(s, line, running, next)
+        })
+    }
+
+    pub fn require_admitted(&self, refused: &[ConfigError]) -> Result<Result<(), String>, RulesError> {
+        self.call("require-admitted", |r, s| {
+            r.datasette_litestream_membership().call_require_admitted(s, refused)
         })
     }
 }

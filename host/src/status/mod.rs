@@ -10,7 +10,7 @@ pub mod server;
 use crate::clock::now;
 use crate::control_socket;
 use crate::logbuf::LogLine;
-use crate::rules::{Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
+use crate::rules::{ConfigError, Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
 use crate::supervisor::Shared;
 use replication::replication_report;
 pub use replication::{PositionReport, ReplicationReport};
@@ -28,20 +28,32 @@ const SHOWN_LINES: usize = 100;
 /// costs two or three wasm calls, and a probe may come 10,000 times a second.
 const VERDICT_REUSE: Duration = Duration::from_millis(100);
 
+/// The databases of the moment: Datasette may add and remove them while it runs.
+#[derive(Clone, Default)]
+pub struct Members {
+    /// Every file-backed database (replicated or not, refused ones excluded), as the
+    /// rules saw them.
+    pub databases: Vec<Database>,
+    pub replicated: Vec<String>,
+    /// Databases whose own config is invalid, with why: not replicated.
+    pub refused: Vec<ConfigError>,
+    /// The redacted Litestream config; None when Litestream is not started.
+    pub config: Option<String>,
+    /// Why Litestream is not running, when it is not meant to.
+    pub reason: Option<String>,
+    pub warnings: Vec<String>,
+}
+
 /// What the status view knows for the whole run.
 pub struct Context {
     pub rules: &'static Rules,
     pub shared: Arc<Shared>,
-    /// Every file-backed database (replicated or not), as the rules saw them.
-    pub databases: Vec<Database>,
-    pub replicated: Vec<String>,
-    /// The redacted Litestream config; None when Litestream is not started.
-    pub config: Mutex<Option<String>>,
+    members: Mutex<Arc<Members>>,
+    /// Bumped on each change of `members`, so a cached verdict is not reused across one.
+    generation: std::sync::atomic::AtomicU64,
     pub metrics_addr: Option<String>,
     pub socket: Option<PathBuf>,
     pub health_window: f64,
-    pub reason: Option<String>,
-    pub warnings: Vec<String>,
     cache: Mutex<Option<(Instant, Arc<Live>)>>,
     /// Replication lag, once Litestream is started.
     lag: OnceLock<Arc<crate::lag::Lag>>,
@@ -56,6 +68,7 @@ struct VerdictKey {
     restarts: u32,
     lines: u64,
     looks: u64,
+    generation: u64,
     live: usize,
     verified_within: Option<u64>,
     max_lag: Option<u64>,
@@ -82,6 +95,27 @@ pub struct Report {
     pub metrics_note: Option<String>,
     pub health: HealthReport,
     pub warnings: Vec<String>,
+    /// Databases not replicated because their own config is invalid.
+    pub refused: Vec<RefusedReport>,
+}
+
+#[derive(Serialize)]
+pub struct RefusedReport {
+    pub database: Option<String>,
+    pub key: String,
+    pub problem: String,
+    pub hint: Option<String>,
+}
+
+impl From<&ConfigError> for RefusedReport {
+    fn from(e: &ConfigError) -> Self {
+        RefusedReport {
+            database: e.database.clone(),
+            key: e.key.clone(),
+            problem: e.problem.clone(),
+            hint: e.hint.clone(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -124,41 +158,51 @@ pub struct HealthReport {
 }
 
 impl Context {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         rules: &'static Rules,
         shared: Arc<Shared>,
-        databases: Vec<Database>,
-        replicated: Vec<String>,
-        config: Option<String>,
+        members: Members,
         metrics_addr: Option<String>,
         socket: Option<PathBuf>,
         health_window: f64,
-        reason: Option<String>,
-        warnings: Vec<String>,
     ) -> Context {
         Context {
             rules,
             shared,
-            databases,
-            replicated,
-            config: Mutex::new(config),
+            members: Mutex::new(Arc::new(members)),
+            generation: Default::default(),
             metrics_addr,
             socket,
             health_window,
-            reason,
-            warnings,
             cache: Mutex::new(None),
             lag: OnceLock::new(),
             verdicts: Mutex::new(None),
         }
     }
 
+    pub fn members(&self) -> Arc<Members> {
+        self.members.lock().expect("members lock").clone()
+    }
+
+    /// The new set of databases; the lag follows it (a wasm call per database: blocking).
+    pub async fn set_members(self: &Arc<Self>, members: Members) -> anyhow::Result<()> {
+        *self.members.lock().expect("members lock") = Arc::new(members);
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(lag) = self.lag.get().cloned() {
+            let databases = self.replicated_databases();
+            crate::blocking::blocking(move || lag.watch(&databases)).await?;
+        }
+        Ok(())
+    }
+
     /// Starts looking at the replicated databases' lag once a second.
     pub async fn watch_lag(self: &Arc<Self>, line: crate::rules::LitestreamLine) -> anyhow::Result<()> {
+        if self.lag.get().is_some() {
+            return Ok(());
+        }
         let context = self.clone();
         let lag = crate::blocking::blocking(move || {
-            let databases: Vec<Database> = context.replicated_databases().cloned().collect();
+            let databases = context.replicated_databases();
             let socket = context.socket.clone();
             crate::lag::Lag::new(context.rules, line, socket, context.shared.clone(), &databases)
         })
@@ -176,8 +220,9 @@ impl Context {
         self.lag.get().map(|l| l.reports()).unwrap_or_default()
     }
 
-    fn replicated_databases(&self) -> impl Iterator<Item = &Database> {
-        self.databases.iter().filter(|d| self.replicated.contains(&d.name))
+    fn replicated_databases(&self) -> Vec<Database> {
+        let m = self.members();
+        m.databases.iter().filter(|d| m.replicated.contains(&d.name)).cloned().collect()
     }
 
     pub async fn report(self: &Arc<Self>) -> Report {
@@ -192,26 +237,28 @@ impl Context {
         let health = self.judge(live, &lag, None, None);
         let status = self.shared.status.lock().expect("status lock").clone();
         let uptime_seconds = status.started_at.filter(|_| status.pid.is_some()).map(|s| now() - s);
+        let members = self.members();
         Report {
             litestream: LitestreamReport { status, uptime_seconds },
-            reason: self.reason.clone(),
-            databases: self
+            reason: members.reason.clone(),
+            databases: members
                 .databases
                 .iter()
                 .map(|d| DatabaseReport {
                     name: d.name.clone(),
                     path: d.path.clone(),
-                    replicated: self.replicated.contains(&d.name),
+                    replicated: members.replicated.contains(&d.name),
                     last_verification: crate::verify::last(std::path::Path::new(&d.path)),
                     replication: lag.0.iter().find(|r| r.name == d.name).map(replication_report),
                 })
                 .collect(),
-            config: self.config.lock().expect("config lock").clone(),
+            config: members.config.clone(),
             logs: self.shared.logs.recent(SHOWN_LINES),
             metrics: live.metrics.as_ref().map(metrics_report),
             metrics_note: live.metrics_note.clone(),
             health,
-            warnings: self.warnings.clone(),
+            warnings: members.warnings.clone(),
+            refused: members.refused.iter().map(RefusedReport::from).collect(),
         }
     }
 
@@ -245,6 +292,7 @@ impl Context {
             restarts: status.restarts,
             lines: self.shared.logs.pushed(),
             looks: *looks,
+            generation: self.generation.load(std::sync::atomic::Ordering::Relaxed),
             live: live as *const Live as usize,
             verified_within: verified_within.map(f64::to_bits),
             max_lag: max_lag.map(f64::to_bits),
@@ -267,6 +315,14 @@ impl Context {
         verified_within: Option<f64>,
         max_lag: Option<f64>,
     ) -> HealthReport {
+        let refused = self.members().refused.clone();
+        // Nothing refused is the common case: no wasm call for it.
+        if !refused.is_empty() {
+            let admitted = self.rules.require_admitted(&refused).map_err(|e| e.to_string()).and_then(|r| r);
+            if let Err(reason) = admitted {
+                return HealthReport { ok: false, reason, behind: vec![] };
+            }
+        }
         let v = self.verdict(live);
         if v.ok {
             let limit = max_lag.unwrap_or(self.health_window);
@@ -279,6 +335,7 @@ impl Context {
             let t = now();
             let last: Vec<crate::rules::LastVerification> = self
                 .replicated_databases()
+                .iter()
                 .map(|d| {
                     let r = crate::verify::last(std::path::Path::new(&d.path));
                     crate::rules::LastVerification {
@@ -324,7 +381,7 @@ impl Context {
                 return (None, Some(format!("Litestream's metrics at {addr} could not be read: {e:#}")));
             }
         };
-        let replicated: Vec<Database> = self.replicated_databases().cloned().collect();
+        let replicated = self.replicated_databases();
         let rules = self.rules;
         match crate::blocking::blocking(move || rules.digest_metrics(&text, &replicated)).await {
             Ok(Ok(d)) => (Some(d), None),
@@ -339,6 +396,7 @@ impl Context {
         let synced = &live.synced;
         let databases = self
             .replicated_databases()
+            .iter()
             .map(|d| {
                 let last = synced.as_ref().and_then(|list| list.iter().find(|s| s.path == d.path));
                 DatabaseEvidence {

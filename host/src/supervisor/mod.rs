@@ -77,6 +77,8 @@ pub struct Status {
     pub replicating: bool,
     pub restarts: u32,
     pub rotations: u32,
+    /// Restarts made to take a database change (Litestream 0.3 cannot take it live).
+    pub reloads: u32,
     /// How the last process ended, such as `exit status: 1` or `signal: 9 (SIGKILL)`.
     pub last_exit: Option<String>,
     pub last_exit_code: Option<i32>,
@@ -123,7 +125,29 @@ pub enum SupervisorError {
 
 enum Control {
     Stop,
-    Rotate(Box<Launch>, oneshot::Sender<Result<(), String>>),
+    /// Restart with a new launch, counted as a rotation or a reload.
+    Rotate(Box<Launch>, Why, oneshot::Sender<Result<(), String>>),
+    /// The running Litestream already has this config (changed through its control
+    /// socket): start with it from now on.
+    Replace(Box<Launch>),
+}
+
+/// Why Litestream is started again with a new config.
+#[derive(Debug, Clone, Copy)]
+pub enum Why {
+    /// Credentials rotated.
+    Credentials,
+    /// Databases were added or removed.
+    Databases,
+}
+
+impl Why {
+    fn count(self, s: &mut Status) {
+        match self {
+            Why::Credentials => s.rotations += 1,
+            Why::Databases => s.reloads += 1,
+        }
+    }
 }
 
 /// A handle on the supervising task.
@@ -157,14 +181,19 @@ impl Supervisor {
         Ok(Supervisor { control, task, shared })
     }
 
-    /// Stops Litestream and starts it again with `launch` (new credentials).
-    pub async fn rotate(&self, launch: Launch) -> Result<(), String> {
+    /// Stops Litestream and starts it again with `launch`.
+    pub async fn rotate(&self, launch: Launch, why: Why) -> Result<(), String> {
         let (tx, rx) = oneshot::channel();
         self.control
-            .send(Control::Rotate(Box::new(launch), tx))
+            .send(Control::Rotate(Box::new(launch), why, tx))
             .await
             .map_err(|_| "the supervisor has ended".to_owned())?;
         rx.await.map_err(|_| "the supervisor has ended".to_owned())?
+    }
+
+    /// Future starts use `launch`; the running process is left alone.
+    pub async fn replace(&self, launch: Launch) {
+        let _ = self.control.send(Control::Replace(Box::new(launch))).await;
     }
 
     /// Resolves when the supervisor ends by itself (a crash loop).
@@ -208,12 +237,16 @@ async fn supervise(
                     stop(&mut running, &launch, &policy, &shared).await;
                     return Ok(());
                 }
-                Ok(Some(Control::Rotate(next, reply))) => {
+                Ok(Some(Control::Replace(next))) => {
+                    launch = *next;
+                    current = Some(running);
+                }
+                Ok(Some(Control::Rotate(next, why, reply))) => {
                     stop(&mut running, &launch, &policy, &shared).await;
                     launch = *next;
                     match start(&launch, &dir, &policy, &shared).await {
                         Ok(r) => {
-                            shared.update(|s| s.rotations += 1);
+                            shared.update(|s| why.count(s));
                             let _ = reply.send(Ok(()));
                             current = Some(r);
                         }
@@ -242,11 +275,12 @@ async fn supervise(
                     shared.update(|s| s.state = "stopped".into());
                     return Ok(());
                 }
-                Some(Control::Rotate(next, reply)) => {
+                Some(Control::Rotate(next, why, reply)) => {
                     launch = *next;
                     let _ = reply.send(Ok(()));
-                    shared.update(|s| s.rotations += 1);
+                    shared.update(|s| why.count(s));
                 }
+                Some(Control::Replace(next)) => launch = *next,
             },
         }
         backoff = (backoff * 2).min(policy.backoff_max);

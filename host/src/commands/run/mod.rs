@@ -1,5 +1,8 @@
 //! `run`: keep the databases replicated until stopped.
 
+mod replication;
+mod signals;
+
 use crate::cli::RunArgs;
 use crate::inputs::Inputs;
 use crate::litestream::{self, Litestream};
@@ -8,14 +11,15 @@ use crate::private_dir::PrivateDir;
 use crate::refresh::{Change, Refresher};
 use crate::rules::{LitestreamLine, Rendered, Rules};
 use crate::status::{
-    self,
+    self, Members,
     server::{serve_tcp, serve_unix},
 };
 use crate::supervisor::{Launch, Policy, Shared, Supervisor};
 use anyhow::{Context, Result};
+use replication::{End, NOTHING_TO_REPLICATE, Replication};
+use signals::{Outside, Signals};
 use std::sync::Arc;
 use tokio::io::AsyncBufReadExt;
-use tokio::signal::unix::{SignalKind, signal};
 
 pub async fn run(args: RunArgs) -> Result<u8> {
     let mut stdin_lines = None;
@@ -40,24 +44,36 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         Err(code) => return Ok(code),
     };
     let shared = Arc::new(Shared::default());
-    let mut stop = StopSignals::new(stdin_lines)?;
-    let redacted = match &prepared.rendered {
-        Some(r) => Some(rules.redact(&r.document)?.map_err(anyhow::Error::msg)?),
-        None => None,
-    };
-    let not_started = (!prepared.plan.start_litestream).then(|| NOTHING_TO_REPLICATE.to_owned());
+    let mut outside = Signals::new(stdin_lines)?;
     let context = Arc::new(status::Context::new(
         rules,
         shared.clone(),
-        prepared.request.databases.clone(),
-        prepared.plan.replicated.clone(),
-        redacted,
+        Members::default(),
         prepared.plan.metrics_addr.clone(),
         (prepared.plan.line == LitestreamLine::V05).then(|| socket.clone()),
         prepared.plan.health_window_seconds,
-        not_started.clone(),
-        prepared.plan.warnings.clone(),
     ));
+    let mut replication = Replication {
+        rules,
+        litestream: found.map_err(|e| format!("{e:#}")),
+        version,
+        dir,
+        socket,
+        context: context.clone(),
+        shared: shared.clone(),
+        policy: Policy {
+            grace: args.grace_period,
+            startup_timeout: args.startup_timeout,
+            ..Policy::default()
+        },
+        stdin_mode: args.stdin,
+        restore_if_missing: args.restore_if_missing,
+        prepared,
+        refused: vec![],
+        supervisor: None,
+        refresher: None,
+    };
+    replication.publish().await?;
     if let Some(addr) = args.status_addr {
         match serve_tcp(context.clone(), addr, args.status_token.clone()).await {
             Ok(bound) => {
@@ -72,62 +88,34 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     if let Some(path) = &args.status_socket {
         serve_unix(context.clone(), path).await?;
     }
-    if let Some(reason) = not_started {
-        eprintln!("datasette-litestream: {reason}; Litestream is not started");
+    if replication.prepared.plan.start_litestream {
+        if let Err(End(code)) = replication.begin(true).await {
+            return Ok(code);
+        }
+    } else {
+        eprintln!("datasette-litestream: {NOTHING_TO_REPLICATE}; Litestream is not started");
         shared.status.lock().expect("status lock").state = "not-started".into();
         ready(args.stdin, false);
-        stop.wait().await;
-        return Ok(0);
     }
-    let litestream = found?;
-    if args.restore_if_missing {
-        let options =
-            crate::restore::Options { explicit: &[], force: false, only_missing: true, timestamp: None };
-        let outcomes = crate::restore::restore(rules, &prepared, &litestream.path, &dir, &options).await?;
-        if super::restore::report(&outcomes) != 0 {
-            // Starting an empty database here would replicate it over the good backup.
-            eprintln!(
-                "error: not starting: a missing database could not be restored from its replica \
-                 (fix the replica's address or credentials named above; to start empty on purpose, \
-                 run without --restore-if-missing)"
-            );
-            return Ok(1);
-        }
-    }
-    let rendered = prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
-    let first = launch(rules, &litestream, &prepared, rendered, &socket);
-    let policy =
-        Policy { grace: args.grace_period, startup_timeout: args.startup_timeout, ..Policy::default() };
-    let mut supervisor = match start(first, &dir, policy, &shared, args.stdin).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(1);
-        }
-    };
-    context.watch_lag(prepared.plan.line).await?;
-    announce(&shared, &prepared);
-    let cwd = inputs.working_directory.clone();
-    let mut refresher = Refresher::new(
-        &prepared.plan.credentials_source,
-        prepared.plan.refresh_interval_seconds,
-        cwd,
-        prepared.credentials.as_ref(),
-    );
     loop {
         let event = tokio::select! {
-            why = stop.wait() => Event::Stop(why),
-            ended = supervisor.finished() => Event::Ended(ended),
-            change = refresh(&mut refresher, rules) => Event::Refreshed(change),
+            o = outside.next() => match o {
+                Outside::Stop(why) => Event::Stop(why),
+                Outside::Update(text) => Event::Update(text),
+            },
+            ended = finished(&mut replication.supervisor) => Event::Ended(ended),
+            change = refresh(&mut replication.refresher, rules) => Event::Refreshed(change),
         };
-        match event {
+        let step = match event {
             Event::Stop(why) => {
-                eprintln!(
-                    "datasette-litestream: {why}; stopping Litestream (final sync, up to {:?})",
-                    args.grace_period
-                );
-                supervisor.stop().await?;
-                eprintln!("datasette-litestream: stopped");
+                if let Some(supervisor) = replication.supervisor.take() {
+                    eprintln!(
+                        "datasette-litestream: {why}; stopping Litestream (final sync, up to {:?})",
+                        args.grace_period
+                    );
+                    supervisor.stop().await?;
+                    eprintln!("datasette-litestream: stopped");
+                }
                 return Ok(0);
             }
             Event::Ended(Ok(())) => return Ok(0),
@@ -135,35 +123,23 @@ pub async fn run(args: RunArgs) -> Result<u8> {
                 eprintln!("error: {e}");
                 return Ok(1);
             }
-            Event::Refreshed(Ok(None)) => {}
-            Event::Refreshed(Ok(Some(change))) => {
-                let rendered = prepare::render(rules, &prepared.request, Some(&change.credentials))?;
-                let next = launch(rules, &litestream, &prepared, &rendered, &socket);
-                eprintln!(
-                    "datasette-litestream: credentials changed ({}); restarting Litestream with them",
-                    change.fields.join(", ")
-                );
-                let redacted = rules.redact(&rendered.document)?.map_err(anyhow::Error::msg)?;
-                *context.config.lock().expect("config lock") = Some(redacted);
-                if let Err(e) = supervisor.rotate(next).await {
-                    eprintln!("error: Litestream did not start again with the new credentials: {e}");
-                    supervisor.stop().await.ok();
-                    return Ok(1);
-                }
-                eprintln!("datasette-litestream: replicating with the new credentials");
-            }
+            Event::Update(text) => replication.update(&text).await,
+            Event::Refreshed(Ok(None)) => Ok(()),
+            Event::Refreshed(Ok(Some(change))) => replication.rotate(change).await,
             Event::Refreshed(Err(e)) => {
                 // The seed's rule: a failed refresh ends the process, after a clean stop.
                 eprintln!("error: credentials refresh failed: {e}; stopping Litestream");
-                supervisor.stop().await.ok();
+                if let Some(s) = replication.supervisor.take() {
+                    s.stop().await.ok();
+                }
                 return Ok(1);
             }
+        };
+        if let Err(End(code)) = step {
+            return Ok(code);
         }
     }
 }
-
-const NOTHING_TO_REPLICATE: &str =
-    "nothing to replicate: no database has datasette-litestream config and there is no top-level config";
 
 /// With --stdin, the Datasette plugin waits for this one line on stdout.
 /// Starts the supervisor, saying ready (--stdin) as soon as Litestream is spawned.
@@ -207,8 +183,17 @@ fn ready(stdin_mode: bool, litestream: bool) {
 
 enum Event {
     Stop(&'static str),
+    Update(String),
     Ended(Result<(), crate::supervisor::SupervisorError>),
     Refreshed(Result<Option<Change>, crate::prepare::PrepareError>),
+}
+
+/// When the supervisor ends by itself; never while Litestream is not started.
+async fn finished(supervisor: &mut Option<Supervisor>) -> Result<(), crate::supervisor::SupervisorError> {
+    match supervisor {
+        Some(s) => s.finished().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The next refresh, or never when there is no dynamic source.
@@ -259,39 +244,5 @@ fn announce(shared: &Shared, prepared: &Prepared) {
             "datasette-litestream: Litestream {} is running (pid {pid}) but has not confirmed replication of [{names}] yet; see its output above",
             status.version
         );
-    }
-}
-
-/// SIGTERM, SIGINT, SIGHUP, or (with --stdin) the Datasette plugin closing stdin.
-struct StopSignals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-    stdin: Option<tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>>,
-}
-
-impl StopSignals {
-    fn new(stdin: Option<tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>>) -> Result<Self> {
-        Ok(StopSignals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-            hup: signal(SignalKind::hangup())?,
-            stdin,
-        })
-    }
-
-    async fn wait(&mut self) -> &'static str {
-        let stdin_closed = async {
-            match &mut self.stdin {
-                Some(lines) => while let Ok(Some(_)) = lines.next_line().await {},
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = self.term.recv() => "SIGTERM received",
-            _ = self.int.recv() => "SIGINT received",
-            _ = self.hup.recv() => "SIGHUP received",
-            _ = stdin_closed => "stdin closed",
-        }
     }
 }

@@ -1,0 +1,192 @@
+//! Databases that come and go while Litestream runs: which of a new set are admitted,
+//! and how the running Litestream takes the new config document.
+
+use crate::model::{ConfigError, Database, Line, Plan, Request};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Admission {
+    pub databases: Vec<Database>,
+    pub plan: Plan,
+    pub refused: Vec<ConfigError>,
+}
+
+/// A database whose own config is invalid is refused alone, so one bad upload cannot
+/// stop the others replicating; a top-level error is everyone's, so it refuses the set.
+pub fn admit(request: &Request) -> Result<Admission, Vec<ConfigError>> {
+    let errors = match crate::plan::plan(request) {
+        Ok(plan) => return Ok(Admission { databases: request.databases.clone(), plan, refused: vec![] }),
+        Err(errors) => errors,
+    };
+    if errors.iter().any(|e| e.database.is_none()) {
+        return Err(errors);
+    }
+    let refused_name = |d: &Database| errors.iter().any(|e| e.database.as_deref() == Some(d.name.as_str()));
+    let kept = Request {
+        databases: request.databases.iter().filter(|d| !refused_name(d)).cloned().collect(),
+        ..request.clone()
+    };
+    let plan = crate::plan::plan(&kept)?;
+    Ok(Admission { databases: kept.databases, plan, refused: errors })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    pub path: String,
+    pub replica_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Unchanged,
+    Start,
+    Stop,
+    InPlace { unregister: Vec<String>, register: Vec<Registration> },
+    Restart(String),
+}
+
+/// From the document Litestream runs with to the next one.
+pub fn plan_change(line: Line, running: Option<&str>, next: Option<&str>) -> Change {
+    let (running, next) = match (running, next) {
+        (None, None) => return Change::Unchanged,
+        (None, Some(_)) => return Change::Start,
+        (Some(_), None) => return Change::Stop,
+        (Some(a), Some(b)) if a == b => return Change::Unchanged,
+        (Some(a), Some(b)) => (a, b),
+    };
+    if line == Line::V03 {
+        return Change::Restart("Litestream 0.3 cannot add or drop a database while it runs".into());
+    }
+    let (Some(running), Some(next)) = (document(running), document(next)) else {
+        return Change::Restart("the config is not a document the rules wrote".into());
+    };
+    match in_place(&running, &next) {
+        Ok((unregister, register)) => Change::InPlace { unregister, register },
+        Err(why) => Change::Restart(why),
+    }
+}
+
+fn document(text: &str) -> Option<Map<String, Value>> {
+    serde_json::from_str::<Value>(text).ok()?.as_object().cloned()
+}
+
+/// The databases by path, in order; the rest of the document.
+fn split(doc: &Map<String, Value>) -> (Vec<(String, Map<String, Value>)>, Map<String, Value>) {
+    let mut rest = doc.clone();
+    let dbs = rest.remove("dbs").and_then(|v| v.as_array().cloned()).unwrap_or_default();
+    let dbs = dbs
+        .into_iter()
+        .filter_map(|v| {
+            let db = v.as_object()?.clone();
+            Some((db.get("path")?.as_str()?.to_owned(), db))
+        })
+        .collect();
+    (dbs, rest)
+}
+
+type InPlace = (Vec<String>, Vec<Registration>);
+
+fn in_place(running: &Map<String, Value>, next: &Map<String, Value>) -> Result<InPlace, String> {
+    let (old, old_rest) = split(running);
+    let (new, new_rest) = split(next);
+    if old_rest != new_rest {
+        return Err("Litestream's settings other than its databases changed".into());
+    }
+    let find = |list: &[(String, Map<String, Value>)], path: &str| {
+        list.iter().find(|(p, _)| p == path).map(|(_, db)| db.clone())
+    };
+    let mut register = Vec::new();
+    for (path, db) in &new {
+        match find(&old, path) {
+            Some(before) if before == *db => {}
+            Some(_) => return Err(format!("the config of {path} changed")),
+            None => register.push(registration(path, db)?),
+        }
+    }
+    let unregister = old.iter().filter(|(p, _)| find(&new, p).is_none()).map(|(p, _)| p.clone()).collect();
+    Ok((unregister, register))
+}
+
+/// Replica settings a registration's URL carries, as Litestream 0.5 reads its query.
+const URL_SETTINGS: [&str; 4] = ["endpoint", "region", "force-path-style", "skip-verify"];
+
+/// A database Litestream 0.5 can take through `POST /register`, which makes the replica
+/// from a URL alone: anything a URL cannot say needs a restart.
+fn registration(path: &str, db: &Map<String, Value>) -> Result<Registration, String> {
+    let cannot = |key: &str| {
+        format!(
+            "{path} sets `{key}`, which a database registered through Litestream's control socket cannot have"
+        )
+    };
+    if let Some(key) = db.keys().find(|k| *k != "path" && *k != "replica") {
+        return Err(cannot(key));
+    }
+    let Some(replica) = db.get("replica").and_then(Value::as_object) else {
+        return Err(format!("{path} has no replica to register"));
+    };
+    let file = replica.get("type").and_then(Value::as_str) == Some("file");
+    let mut url = None;
+    let mut query = Vec::new();
+    for (key, value) in replica {
+        match (key.as_str(), value) {
+            ("url", Value::String(u)) => url = Some(u.clone()),
+            // The name only labels the replica in Litestream's output.
+            ("type" | "name", _) => {}
+            ("path", Value::String(p)) if file => url = Some(format!("file://{p}")),
+            (k, v) if URL_SETTINGS.contains(&k) => match scalar(v) {
+                Some(text) => query.push(format!("{k}={}", escape(&text))),
+                None => return Err(cannot(k)),
+            },
+            (k, _) => return Err(cannot(&format!("replica.{k}"))),
+        }
+    }
+    let mut url = url.ok_or_else(|| format!("{path}'s replica has no URL to register"))?;
+    if !query.is_empty() {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&query.join("&"));
+    }
+    Ok(Registration { path: path.to_owned(), replica_url: url })
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Percent-encodes what would end or split a query value.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// For the health check: a refused database is not replicated, which its users must hear.
+pub fn require_admitted(refused: &[ConfigError]) -> Result<(), String> {
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let mut names: Vec<&str> = refused.iter().filter_map(|e| e.database.as_deref()).collect();
+    names.dedup();
+    let first = &refused[0];
+    Err(format!(
+        "not replicated, its config is refused: {} (first: {}: {}; fix the config or remove the database)",
+        names.join(", "),
+        first.key,
+        first.problem
+    ))
+}
+
+#[cfg(test)]
+#[path = "membership_tests.rs"]
+mod tests;

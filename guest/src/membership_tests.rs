@@ -1,0 +1,130 @@
+use super::*;
+
+fn db(name: &str, config: Option<&str>) -> Database {
+    Database {
+        name: name.into(),
+        path: format!("/data/{name}.db"),
+        directory: "/data".into(),
+        plugin_config: config.map(str::to_owned),
+    }
+}
+
+fn request(top: Option<&str>, databases: Vec<Database>) -> Request {
+    Request {
+        top_level: top.map(str::to_owned),
+        databases,
+        working_directory: "/data".into(),
+        litestream_version: "0.5.17".into(),
+        control_socket: Some("/private/litestream.sock".into()),
+    }
+}
+
+const TEMPLATE: &str = r#"{"all-replicate": ["s3://bucket/$DB_NAME"]}"#;
+
+#[test]
+fn an_invalid_database_is_refused_alone() {
+    let bad = r#"{"replicas": [{"url": 42}]}"#;
+    let r = request(Some(TEMPLATE), vec![db("good", None), db("bad", Some(bad))]);
+    let admitted = admit(&r).expect("admitted");
+    assert_eq!(admitted.databases.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["good"]);
+    assert_eq!(admitted.plan.replicated, ["good"]);
+    assert!(admitted.refused.iter().all(|e| e.database.as_deref() == Some("bad")), "{:?}", admitted.refused);
+    assert!(!admitted.refused.is_empty());
+    let why = require_admitted(&admitted.refused).unwrap_err();
+    assert!(why.contains("bad") && why.contains("replicas[0].url"), "{why}");
+}
+
+#[test]
+fn a_top_level_error_refuses_the_set() {
+    let r = request(Some(r#"{"all-replicate": 7}"#), vec![db("good", None)]);
+    let errors = admit(&r).unwrap_err();
+    assert!(errors.iter().any(|e| e.database.is_none() && e.key == "all-replicate"), "{errors:?}");
+}
+
+#[test]
+fn a_valid_set_is_admitted_whole() {
+    let r = request(Some(TEMPLATE), vec![db("a", None), db("b", None)]);
+    let admitted = admit(&r).unwrap();
+    assert_eq!(admitted.plan.replicated, ["a", "b"]);
+    assert!(admitted.refused.is_empty());
+    assert_eq!(require_admitted(&[]), Ok(()));
+}
+
+fn doc(dbs: &[&str], extra: &str) -> String {
+    let dbs: Vec<String> = dbs.iter().map(|d| d.to_string()).collect();
+    format!(r#"{{"socket": {{"enabled": true, "path": "/s"}}{extra}, "dbs": [{}]}}"#, dbs.join(","))
+}
+
+const A: &str = r#"{"path": "/data/a.db", "replica": {"url": "s3://bucket/a"}}"#;
+const B: &str = r#"{"path": "/data/b.db", "replica": {"url": "s3://bucket/b", "endpoint": "http://127.0.0.1:9000", "force-path-style": true}}"#;
+
+#[test]
+fn added_and_removed_databases_change_in_place_on_05() {
+    let change = plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[B], "")));
+    assert_eq!(
+        change,
+        Change::InPlace {
+            unregister: vec!["/data/a.db".into()],
+            register: vec![Registration {
+                path: "/data/b.db".into(),
+                replica_url: "s3://bucket/b?endpoint=http://127.0.0.1:9000&force-path-style=true".into(),
+            }],
+        }
+    );
+}
+
+#[test]
+fn a_file_replica_registers_as_a_file_url() {
+    let f = r#"{"path": "/data/f.db", "replica": {"type": "file", "path": "/backups/f"}}"#;
+    let Change::InPlace { register, .. } =
+        plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A, f], "")))
+    else {
+        panic!("expected in place");
+    };
+    assert_eq!(register[0].replica_url, "file:///backups/f");
+}
+
+#[test]
+fn what_a_url_cannot_say_needs_a_restart() {
+    let synced = r#"{"path": "/data/c.db", "replica": {"url": "s3://bucket/c", "sync-interval": "10s"}}"#;
+    let Change::Restart(why) = plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A, synced], "")))
+    else {
+        panic!("expected a restart");
+    };
+    assert!(why.contains("/data/c.db") && why.contains("replica.sync-interval"), "{why}");
+    let monitored = r#"{"path": "/data/d.db", "monitor-interval": "1s", "replica": {"url": "s3://b/d"}}"#;
+    let Change::Restart(why) = plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A, monitored], "")))
+    else {
+        panic!("expected a restart");
+    };
+    assert!(why.contains("`monitor-interval`"), "{why}");
+}
+
+#[test]
+fn changed_settings_or_databases_need_a_restart() {
+    let a2 = r#"{"path": "/data/a.db", "replica": {"url": "s3://other/a"}}"#;
+    assert!(matches!(
+        plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[a2], ""))),
+        Change::Restart(_)
+    ));
+    let addr = r#", "addr": ":9090""#;
+    assert!(matches!(
+        plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A], addr))),
+        Change::Restart(_)
+    ));
+}
+
+#[test]
+fn litestream_03_always_restarts_and_nothing_to_do_is_unchanged() {
+    let (a, ab) = (doc(&[A], ""), doc(&[A, B], ""));
+    assert!(matches!(plan_change(Line::V03, Some(&a), Some(&ab)), Change::Restart(w) if w.contains("0.3")));
+    assert_eq!(plan_change(Line::V03, Some(&a), Some(&a)), Change::Unchanged);
+    assert_eq!(plan_change(Line::V05, None, None), Change::Unchanged);
+    assert_eq!(plan_change(Line::V05, None, Some(&a)), Change::Start);
+    assert_eq!(plan_change(Line::V03, Some(&a), None), Change::Stop);
+}
+
+#[test]
+fn query_values_are_escaped() {
+    assert_eq!(escape("http://h:1/p?x=1&y"), "http://h:1/p%3Fx%3D1%26y");
+}
