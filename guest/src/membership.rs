@@ -124,15 +124,16 @@ fn registration(path: &str, db: &Map<String, Value>) -> Result<Registration, Str
     let Some(replica) = db.get("replica").and_then(Value::as_object) else {
         return Err(format!("{path} has no replica to register"));
     };
-    let file = replica.get("type").and_then(Value::as_str) == Some("file");
-    let mut url = None;
+    let kind = replica.get("type").and_then(Value::as_str);
+    let (mut url, mut bucket, mut within) = (None, None, None);
     let mut query = Vec::new();
     for (key, value) in replica {
         match (key.as_str(), value) {
             ("url", Value::String(u)) => url = Some(u.clone()),
+            ("bucket", Value::String(b)) => bucket = Some(b.clone()),
+            ("path", Value::String(p)) => within = Some(p.clone()),
             // The name only labels the replica in Litestream's output.
             ("type" | "name", _) => {}
-            ("path", Value::String(p)) if file => url = Some(format!("file://{p}")),
             (k, v) if URL_SETTINGS.contains(&k) => match scalar(v) {
                 Some(text) => query.push(format!("{k}={}", escape(&text))),
                 None => return Err(cannot(k)),
@@ -140,6 +141,15 @@ fn registration(path: &str, db: &Map<String, Value>) -> Result<Registration, Str
             (k, _) => return Err(cannot(&format!("replica.{k}"))),
         }
     }
+    // The URL Litestream would have made of `type`, `bucket` and `path`.
+    let url = url.or_else(|| match (kind, bucket, within) {
+        (Some("file"), None, Some(p)) => Some(format!("file://{p}")),
+        (Some("s3" | "gs") | None, Some(b), p) => {
+            let scheme = kind.unwrap_or("s3");
+            Some(format!("{scheme}://{b}/{}", p.unwrap_or_default().trim_start_matches('/')))
+        }
+        _ => None,
+    });
     let mut url = url.ok_or_else(|| format!("{path}'s replica has no URL to register"))?;
     if !query.is_empty() {
         url.push(if url.contains('?') { '&' } else { '?' });

@@ -125,6 +125,17 @@ fn litestream_03_always_restarts_and_nothing_to_do_is_unchanged() {
 }
 
 #[test]
+fn an_s3_replica_by_bucket_and_path_registers_as_its_url() {
+    let m = r#"{"path": "/data/m.db", "replica": {"type": "s3", "bucket": "b", "path": "x/m", "region": "us-east-1", "name": "t0"}}"#;
+    let Change::InPlace { register, .. } =
+        plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A, m], "")))
+    else {
+        panic!("expected in place");
+    };
+    assert_eq!(register[0].replica_url, "s3://b/x/m?region=us-east-1");
+}
+
+#[test]
 fn query_values_are_escaped() {
     assert_eq!(escape("http://h:1/p?x=1&y"), "http://h:1/p%3Fx%3D1%26y");
 }

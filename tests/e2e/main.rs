@@ -8,6 +8,7 @@
 //! - `run`: the supervisor against real Litestream 0.3.13 and 0.5.17;
 //! - `status`: the status view, health check, token rule and redaction;
 //! - `lag`: replication lag with Litestream or the S3 server frozen, idle and busy;
+//! - `membership`: databases added and removed while `run --stdin` runs;
 //! - `s3`, `restore_s3`: credentials and disaster recovery against moto (a real S3 server);
 //! - `restore`, `refresh`: disaster recovery and credential refresh with file:// replicas.
 
@@ -15,6 +16,7 @@ mod cross_runtime;
 mod golden;
 mod lag;
 mod malformed;
+mod membership;
 mod refresh;
 mod restore;
 mod restore_s3;

@@ -158,4 +158,25 @@ impl wit::exports::datasette::litestream::replication::Guest for Hostile {
     }
 }
 
+/// Refuses every set and asks for restarts: the sandbox tests do not exercise these.
+impl wit::exports::datasette::litestream::membership::Guest for Hostile {
+    fn admit(
+        _request: Request,
+    ) -> Result<wit::exports::datasette::litestream::membership::Admission, Vec<ConfigError>> {
+        Err(vec![])
+    }
+
+    fn plan_change(
+        _line: LitestreamLine,
+        _running: Option<String>,
+        _next: Option<String>,
+    ) -> wit::exports::datasette::litestream::membership::Change {
+        wit::exports::datasette::litestream::membership::Change::Restart("hostile".into())
+    }
+
+    fn require_admitted(_refused: Vec<ConfigError>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 wit::export!(Hostile with_types_in wit);

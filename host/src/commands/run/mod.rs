@@ -108,6 +108,11 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         };
         let step = match event {
             Event::Stop(why) => {
+                while let Some(text) = outside.pending() {
+                    if let Err(End(code)) = replication.update(&text).await {
+                        return Ok(code);
+                    }
+                }
                 if let Some(supervisor) = replication.supervisor.take() {
                     eprintln!(
                         "datasette-litestream: {why}; stopping Litestream (final sync, up to {:?})",

@@ -171,6 +171,11 @@ impl Replication {
                 return Ok(());
             }
         };
+        let names: Vec<&str> = inputs.databases.iter().map(|d| d.name.as_str()).collect();
+        eprintln!(
+            "datasette-litestream: new set of databases [{}]; applying the difference",
+            names.join(", ")
+        );
         let request = prepare::request(&inputs, &self.version, Some(&self.socket));
         let next = match self.admit(request).await {
             Ok(next) => next,

