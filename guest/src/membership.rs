@@ -70,8 +70,11 @@ fn document(text: &str) -> Option<Map<String, Value>> {
     serde_json::from_str::<Value>(text).ok()?.as_object().cloned()
 }
 
+/// A document's databases by path, in order.
+type Databases = Vec<(String, Map<String, Value>)>;
+
 /// The databases by path, in order; the rest of the document.
-fn split(doc: &Map<String, Value>) -> (Vec<(String, Map<String, Value>)>, Map<String, Value>) {
+fn split(doc: &Map<String, Value>) -> (Databases, Map<String, Value>) {
     let mut rest = doc.clone();
     let dbs = rest.remove("dbs").and_then(|v| v.as_array().cloned()).unwrap_or_default();
     let dbs = dbs
@@ -92,7 +95,7 @@ fn in_place(running: &Map<String, Value>, next: &Map<String, Value>) -> Result<I
     if old_rest != new_rest {
         return Err("Litestream's settings other than its databases changed".into());
     }
-    let find = |list: &[(String, Map<String, Value>)], path: &str| {
+    let find = |list: &Databases, path: &str| {
         list.iter().find(|(p, _)| p == path).map(|(_, db)| db.clone())
     };
     let mut register = Vec::new();

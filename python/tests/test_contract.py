@@ -228,13 +228,8 @@ def real_status(tmp_path_factory):
     return doc
 
 
-async def test_status_document_passes_through_and_renders(tmp_path, fake_host, monkeypatch, real_status):
-    from html import escape, unescape
-
-    # The real document, plus what a newer host might add and a log line to escape.
-    status = json.loads(json.dumps(real_status))
-    status["litestream"]["something_new"] = "shown too"
-    status["logs"].append({**status["logs"][-1], "text": 'level=INFO msg="x" <b>'})
+async def served_status(tmp_path, monkeypatch, status) -> tuple[dict, str]:
+    """The plugin's status JSON and page for a host that answers with `status`."""
     status_file = tmp_path / "status.json"
     status_file.write_text(json.dumps(status))
     monkeypatch.setenv("FAKE_HOST_STATUS", str(status_file))
@@ -243,10 +238,20 @@ async def test_status_document_passes_through_and_renders(tmp_path, fake_host, m
     async with started(Datasette([str(db)], config=config)) as ds:
         response = await ds.client.get("/-/litestream-status.json")
         assert response.status_code == 200
-        assert response.json() == status
         page = await ds.client.get("/-/litestream-status")
         assert page.status_code == 200
-        html = page.text
+        return response.json(), page.text
+
+
+async def test_status_document_passes_through_and_renders(tmp_path, fake_host, monkeypatch, real_status):
+    from html import escape, unescape
+
+    # The real document, plus what a newer host might add and a log line to escape.
+    status = json.loads(json.dumps(real_status))
+    status["litestream"]["something_new"] = "shown too"
+    status["logs"].append({**status["logs"][-1], "text": 'level=INFO msg="x" <b>'})
+    served, html = await served_status(tmp_path, monkeypatch, status)
+    assert served == status
     assert f"Litestream is running (pid {status['litestream']['pid']})." in html
     assert f"Health: OK — {escape(status['health']['reason'], quote=False)}" in html
     assert "something_new" in html and "shown too" in html
@@ -263,13 +268,7 @@ async def test_status_document_passes_through_and_renders(tmp_path, fake_host, m
 async def test_status_page_without_metrics_says_so(tmp_path, fake_host, monkeypatch, real_status):
     status = {**real_status, "metrics": None, "metrics_note": "metrics-addr is not set"}
     del status["health"]
-    status_file = tmp_path / "status.json"
-    status_file.write_text(json.dumps(status))
-    monkeypatch.setenv("FAKE_HOST_STATUS", str(status_file))
-    db = make_db(tmp_path / "x.db")
-    config = {**db_config(x=REPLICA), "permissions": {"litestream-view-status": True}}
-    async with started(Datasette([str(db)], config=config)) as ds:
-        html = (await ds.client.get("/-/litestream-status")).text
+    _, html = await served_status(tmp_path, monkeypatch, status)
     assert "No metrics are available: metrics-addr is not set" in html
     assert "Health:" not in html
 
@@ -304,14 +303,8 @@ async def test_refused_databases_and_reloads_are_shown(tmp_path, fake_host, monk
             "hint": 'did you mean "replicas"?',
         },
     ]
-    status_file = tmp_path / "status.json"
-    status_file.write_text(json.dumps(status))
-    monkeypatch.setenv("FAKE_HOST_STATUS", str(status_file))
-    db = make_db(tmp_path / "x.db")
-    config = {**db_config(x=REPLICA), "permissions": {"litestream-view-status": True}}
-    async with started(Datasette([str(db)], config=config)) as ds:
-        assert (await ds.client.get("/-/litestream-status.json")).json()["refused"] == status["refused"]
-        html = (await ds.client.get("/-/litestream-status")).text
+    served, html = await served_status(tmp_path, monkeypatch, status)
+    assert served["refused"] == status["refused"]
     assert "Not replicated: configuration refused" in html
     hint = escape(status["refused"][0]["hint"])  # as Jinja escapes it
     row = f"<td>uploaded</td><td>replicaz</td><td>unknown key</td><td>{hint}</td>"
@@ -324,11 +317,5 @@ async def test_refused_databases_and_reloads_are_shown(tmp_path, fake_host, monk
 
 async def test_no_refused_section_without_refusals(tmp_path, fake_host, monkeypatch, real_status):
     status = {**real_status, "refused": []}
-    status_file = tmp_path / "status.json"
-    status_file.write_text(json.dumps(status))
-    monkeypatch.setenv("FAKE_HOST_STATUS", str(status_file))
-    db = make_db(tmp_path / "x.db")
-    config = {**db_config(x=REPLICA), "permissions": {"litestream-view-status": True}}
-    async with started(Datasette([str(db)], config=config)) as ds:
-        html = (await ds.client.get("/-/litestream-status")).text
+    _, html = await served_status(tmp_path, monkeypatch, status)
     assert "configuration refused" not in html

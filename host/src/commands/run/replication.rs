@@ -166,8 +166,7 @@ impl Replication {
         let inputs: crate::inputs::Inputs = match serde_json::from_str(text) {
             Ok(i) => i,
             Err(e) => {
-                let problem = format!("a line on stdin is not the inputs JSON: {e}");
-                self.refuse(&[ConfigError { database: None, key: String::new(), problem, hint: None }]);
+                self.refuse(&[of_the_set(format!("a line on stdin is not the inputs JSON: {e}"))]);
                 return Ok(());
             }
         };
@@ -198,6 +197,13 @@ impl Replication {
             End(1)
         })?;
         let previous = std::mem::replace(&mut self.prepared, next);
+        if matches!(change, Change::InPlace(_) | Change::Restart(_))
+            && let Err(why) = self.restore_added().await
+        {
+            self.prepared = previous;
+            self.refuse(&[of_the_set(why)]);
+            return Ok(());
+        }
         let known: Vec<String> = self.refused.iter().map(ToString::to_string).collect();
         for e in refused.iter().filter(|e| !known.contains(&e.to_string())) {
             eprintln!("error: not replicating a database: {e}");
@@ -220,30 +226,8 @@ impl Replication {
                 self.shared.status.lock().expect("status lock").state = "not-started".into();
                 "stop"
             }
-            Change::InPlace(change) => {
-                if let Err(why) = self.restore_added().await {
-                    self.prepared = previous;
-                    self.refuse(&[ConfigError {
-                        database: None,
-                        key: String::new(),
-                        problem: why,
-                        hint: None,
-                    }]);
-                    return Ok(());
-                }
-                self.in_place(change, &previous).await?
-            }
+            Change::InPlace(change) => self.in_place(change, &previous).await?,
             Change::Restart(why) => {
-                if let Err(e) = self.restore_added().await {
-                    self.prepared = previous;
-                    self.refuse(&[ConfigError {
-                        database: None,
-                        key: String::new(),
-                        problem: e,
-                        hint: None,
-                    }]);
-                    return Ok(());
-                }
                 self.restart(&why).await?;
                 "restart"
             }
@@ -264,9 +248,7 @@ impl Replication {
     /// afresh only when their source changed), and the databases refused on the way.
     async fn admit(&self, request: Request) -> Result<(Prepared, Vec<ConfigError>), Vec<ConfigError>> {
         let rules = self.rules;
-        let problem = |e: &dyn std::fmt::Display| {
-            vec![ConfigError { database: None, key: String::new(), problem: e.to_string(), hint: None }]
-        };
+        let problem = |e: &dyn std::fmt::Display| vec![of_the_set(e.to_string())];
         let (admitted, request) = crate::blocking::blocking(move || (rules.admit(&request), request)).await;
         let admission = admitted.map_err(|e| problem(&e))??;
         let request = Request { databases: admission.databases, ..request };
@@ -409,6 +391,11 @@ impl Replication {
         eprintln!("datasette-litestream: replicating with the new credentials");
         Ok(())
     }
+}
+
+/// A problem with the new set as a whole (no database, no key).
+fn of_the_set(problem: String) -> ConfigError {
+    ConfigError { database: None, key: String::new(), problem, hint: None }
 }
 
 fn error_json(e: &ConfigError) -> serde_json::Value {
