@@ -95,9 +95,7 @@ fn in_place(running: &Map<String, Value>, next: &Map<String, Value>) -> Result<I
     if old_rest != new_rest {
         return Err("Litestream's settings other than its databases changed".into());
     }
-    let find = |list: &Databases, path: &str| {
-        list.iter().find(|(p, _)| p == path).map(|(_, db)| db.clone())
-    };
+    let find = |list: &Databases, path: &str| list.iter().find(|(p, _)| p == path).map(|(_, db)| db.clone());
     let mut register = Vec::new();
     for (path, db) in &new {
         match find(&old, path) {

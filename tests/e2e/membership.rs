@@ -33,6 +33,18 @@ struct Driven {
 
 impl Driven {
     fn start(dir: &Path, moto: &Moto, version: &'static str, names: &[&str]) -> Driven {
+        Driven::start_with(dir, moto, version, names, &[], None)
+    }
+
+    /// `extra` arguments for `run`; `prefix` reuses another run's replicas.
+    fn start_with(
+        dir: &Path,
+        moto: &Moto,
+        version: &'static str,
+        names: &[&str],
+        extra: &[&str],
+        prefix: Option<&str>,
+    ) -> Driven {
         let port = free_port();
         let log = dir.join(format!("run-{version}.log"));
         let out = std::fs::File::create(&log).unwrap();
@@ -41,6 +53,7 @@ impl Driven {
             .args(["run", "--stdin", "--litestream"])
             .arg(litestream(version))
             .args(["--status-addr", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .env_remove("AWS_CA_BUNDLE")
             .stdin(Stdio::piped())
             .stdout(Stdio::from(out.try_clone().unwrap()))
@@ -61,7 +74,7 @@ impl Driven {
             log,
             base: format!("http://127.0.0.1:{port}"),
             dir: dir.to_path_buf(),
-            prefix: format!("membership-{}-{version}", free_port()),
+            prefix: prefix.map_or_else(|| format!("membership-{}-{version}", free_port()), str::to_owned),
             endpoint: moto.endpoint.clone(),
             keys: moto.user.clone(),
             version,
@@ -380,5 +393,30 @@ fn sigterm_during_a_change_syncs_every_database_known_then() {
         assert!(status.success(), "{version}: {status}\n{}", host.output());
         assert_eq!(host.restored("fixed"), rows(1..=10), "{version}");
         assert_eq!(host.restored("late"), rows(1..=10), "{version}: {}", host.output());
+    }
+}
+
+#[test]
+fn restore_if_missing_restores_a_database_added_without_its_file() {
+    let moto = Moto::start();
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir) = tempdir();
+        let mut first = Driven::start(&dir, &moto, version, &["fixed", "lost"]);
+        db::write_rows(&dir.join("lost.db"), 1, 20);
+        let seen = first.replica_position("lost");
+        first.caught_up("lost", &seen);
+        first.stop();
+        db::remove(&dir.join("lost.db"));
+
+        let prefix = first.prefix.clone();
+        let mut host =
+            Driven::start_with(&dir, &moto, version, &["fixed"], &["--restore-if-missing"], Some(&prefix));
+        let event = host.change(&host.inputs(&["fixed", "lost"], &[]), 1);
+        assert_eq!(event["replicated"], json!(["fixed", "lost"]), "{version}: {event}");
+        assert!(host.output().contains("restored \"lost\""), "{version}: {}", host.output());
+        assert_eq!(db::rows(&dir.join("lost.db")), rows(1..=20), "{version}");
+        db::write_rows(&dir.join("lost.db"), 21, 5);
+        host.stop();
+        assert_eq!(host.restored("lost"), rows(1..=25), "{version}: replicated after its restore");
     }
 }
