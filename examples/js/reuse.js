@@ -31,8 +31,6 @@ const EVIDENCE = {
   name: 'db0',
   path: '/srv/data/db0.db',
   'file-exists': true,
-  'seconds-since-sync': 1.5,
-  'socket-asked': true,
 };
 const HEALTH = {
   state: 'running',
@@ -59,8 +57,8 @@ const CALLS = [
   ['compare-credentials', (r) => r.compareCredentials(CREDS, ROTATED), (a) => a.changed],
   ['digest-metrics', (r) => r.digestMetrics(METRICS, REQUEST.databases), (a) => 'ok' in a],
   ['assess-health', (r) => r.assessHealth(HEALTH), (a) => a.ok],
-  ['plan-restore', (r) => r.planRestore(TARGETS, [], false, true), (a) => 'ok' in a],
-  ['empty-replica', (r) => r.emptyReplica('db0', false), (a) => 'ok' in a],
+  ['plan-restore', (r) => r.planRestore(TARGETS, [], { force: false, 'only-missing': true }), (a) => 'ok' in a],
+  ['empty-replica', (r) => r.emptyReplica('db0', false), (a) => a.outcome === 'fresh-start'],
   // Exports Rules has no method for (yet), through jco's bindings (an `err` is thrown).
   ['startup-progress', (r) => raw(r).health.startupProgress(DOCUMENT, OUTPUT), (a) => typeof a === 'string'],
   ['judge-verification', (r) => raw(r).restore.judgeVerification(VERIFY), (a) => a.outcome === 'verified'],

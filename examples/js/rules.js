@@ -1,7 +1,7 @@
 // The datasette-litestream rules component, from Node, with nothing granted.
 //
 // The very `.wasm` the Rust host embeds (WIT: ../../wit/world.wit, package
-// `datasette:litestream@0.1.0`) is transpiled by @bytecodealliance/jco into
+// `datasette:litestream@0.2.0`) is transpiled by @bytecodealliance/jco into
 // ./generated (core wasm + JS glue, never committed) with `--instantiation sync`, and
 // instantiated here with the WASI stubs of ./deny-wasi.js: no environment, no
 // arguments, no stdio, no filesystem, no network (see README.md).
@@ -132,11 +132,9 @@ T.databaseEvidence = record({
   name: string,
   path: string,
   'file-exists': bool,
-  'seconds-since-sync': option(f64),
-  'socket-asked': bool,
 });
 T.healthInput = record({
-  state: string,
+  state: enumeration,
   'uptime-seconds': f64,
   databases: list(T.databaseEvidence),
   logs: list(T.logEntry),
@@ -145,6 +143,8 @@ T.healthInput = record({
 T.verdict = record({ ok: bool, reason: string, behind: list(string) });
 T.target = record({ name: string, exists: bool });
 T.decision = record({ database: string, step: variant({ restore: null, skip: string }) });
+T.restoreOptions = record({ force: bool, 'only-missing': bool });
+T.emptyReplicaVerdict = record({ outcome: enumeration, message: string });
 
 // method: [interface, jco function, params, {returns} or {ok, err}]
 const EXPORTS = {
@@ -155,8 +155,8 @@ const EXPORTS = {
   compareCredentials: ['rules', 'compareCredentials', [T.credentials, T.credentials], { returns: T.credentialsChange }],
   digestMetrics: ['metrics', 'digestMetrics', [string, list(T.database)], { ok: T.digest, err: string }],
   assessHealth: ['health', 'assessHealth', [T.healthInput], { returns: T.verdict }],
-  planRestore: ['restore', 'planRestore', [list(T.target), list(string), bool, bool], { ok: list(T.decision), err: string }],
-  emptyReplica: ['restore', 'emptyReplica', [string, bool], { ok: string, err: string }],
+  planRestore: ['restore', 'planRestore', [list(T.target), list(string), T.restoreOptions], { ok: list(T.decision), err: string }],
+  emptyReplica: ['restore', 'emptyReplica', [string, bool], { returns: T.emptyReplicaVerdict }],
 };
 
 // ---------------------------------------------------------------------------
@@ -309,7 +309,7 @@ async function demo(wasm) {
       state: 'running',
       'uptime-seconds': 60,
       databases: [
-        { name: 'fixtures', path: '/srv/fixtures.db', 'file-exists': true, 'seconds-since-sync': 1.5, 'socket-asked': true },
+        { name: 'fixtures', path: '/srv/fixtures.db', 'file-exists': true },
       ],
       logs: [],
       'window-seconds': 30,
@@ -317,7 +317,11 @@ async function demo(wasm) {
   );
   show(
     'plan-restore',
-    rules.planRestore([{ name: 'fixtures', exists: false }, { name: 'other', exists: true }], [], false, true),
+    rules.planRestore(
+      [{ name: 'fixtures', exists: false }, { name: 'other', exists: true }],
+      [],
+      { force: false, 'only-missing': true },
+    ),
   );
 }
 

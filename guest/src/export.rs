@@ -148,24 +148,31 @@ impl wit::exports::datasette::litestream::metrics::Guest for Component {
 
 impl wit::exports::datasette::litestream::health::Guest for Component {
     fn assess_health(input: hx::HealthInput) -> hx::Verdict {
+        let state = match input.state {
+            hx::ProcessState::Starting => m::ProcessState::Starting,
+            hx::ProcessState::Running => m::ProcessState::Running,
+            hx::ProcessState::Restarting => m::ProcessState::Restarting,
+            hx::ProcessState::Stopping => m::ProcessState::Stopping,
+            hx::ProcessState::Stopped => m::ProcessState::Stopped,
+            hx::ProcessState::Failed => m::ProcessState::Failed,
+            hx::ProcessState::NotStarted => m::ProcessState::NotStarted,
+        };
         let v = crate::health::assess(&m::HealthInput {
-            state: input.state,
+            state,
             uptime_seconds: input.uptime_seconds,
             databases: input
                 .databases
                 .into_iter()
-                .map(|d| m::Evidence {
-                    name: d.name,
-                    path: d.path,
-                    file_exists: d.file_exists,
-                    seconds_since_sync: d.seconds_since_sync,
-                    socket_asked: d.socket_asked,
-                })
+                .map(|d| m::Evidence { name: d.name, path: d.path, file_exists: d.file_exists })
                 .collect(),
             logs: input.logs.into_iter().map(|l| (l.age_seconds, l.text)).collect(),
             window_seconds: input.window_seconds,
         });
         hx::Verdict { ok: v.ok, reason: v.reason, behind: v.behind }
+    }
+
+    fn hint(line: String) -> Option<String> {
+        crate::health::hint(&line)
     }
 
     fn startup_progress(document: String, output: Vec<String>) -> hx::Startup {
@@ -181,12 +188,11 @@ impl wit::exports::datasette::litestream::restore::Guest for Component {
     fn plan_restore(
         targets: Vec<rx::Target>,
         explicit: Vec<String>,
-        force: bool,
-        only_missing: bool,
+        options: rx::RestoreOptions,
     ) -> Result<Vec<rx::Decision>, String> {
         let targets: Vec<crate::restore::Target> =
             targets.iter().map(|t| crate::restore::Target { name: &t.name, exists: t.exists }).collect();
-        let plan = crate::restore::plan(&targets, &explicit, force, only_missing)?;
+        let plan = crate::restore::plan(&targets, &explicit, options.force, options.only_missing)?;
         Ok(plan
             .into_iter()
             .map(|(database, step)| rx::Decision {
@@ -199,19 +205,30 @@ impl wit::exports::datasette::litestream::restore::Guest for Component {
             .collect())
     }
 
-    fn empty_replica(database: String, explicit: bool) -> Result<String, String> {
-        crate::restore::empty_replica(&database, explicit)
+    fn empty_replica(database: String, explicit: bool) -> rx::EmptyReplicaVerdict {
+        match crate::restore::empty_replica(&database, explicit) {
+            Ok(message) => rx::EmptyReplicaVerdict { outcome: rx::EmptyReplicaOutcome::FreshStart, message },
+            Err(message) => rx::EmptyReplicaVerdict { outcome: rx::EmptyReplicaOutcome::Error, message },
+        }
     }
 
     fn require_verified(last: Vec<rx::LastVerification>, within: f64) -> Result<(), String> {
+        use crate::restore::Outcome;
+        let outcome = |o: rx::VerifyOutcome| match o {
+            rx::VerifyOutcome::Verified => Outcome::Verified,
+            rx::VerifyOutcome::Failed => Outcome::Failed,
+            rx::VerifyOutcome::Inconclusive => Outcome::Inconclusive,
+            rx::VerifyOutcome::Pending => Outcome::Pending,
+        };
         let last: Vec<crate::restore::Last> =
-            last.iter().map(|l| (l.database.as_str(), l.outcome.as_deref(), l.age_seconds)).collect();
+            last.iter().map(|l| (l.database.as_str(), l.outcome.map(outcome), l.age_seconds)).collect();
         crate::restore::require_verified(&last, within)
     }
 
     fn judge_verification(e: rx::VerifyEvidence) -> rx::VerifyVerdict {
         use crate::restore::Outcome;
         let (outcome, reason) = crate::restore::verify(&crate::restore::Evidence {
+            sentinel_error: e.sentinel_error.as_deref(),
             restored: e.restored,
             restore_error: e.restore_error.as_deref(),
             integrity_ok: e.integrity_ok,
@@ -226,6 +243,10 @@ impl wit::exports::datasette::litestream::restore::Guest for Component {
             Outcome::Pending => rx::VerifyOutcome::Pending,
         };
         rx::VerifyVerdict { outcome, reason }
+    }
+
+    fn explain_restore_failure(output: String, timestamp: Option<String>) -> String {
+        crate::restore::explain_failure(&output, timestamp.as_deref())
     }
 }
 

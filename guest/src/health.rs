@@ -1,14 +1,17 @@
 //! Health from evidence: Litestream running is not enough (it keeps running with an
 //! unwritable replica, bad credentials or a missing database file), so each database
-//! must show no recent unanswered error and, on 0.5, a successful sync.
+//! must show no recent unanswered error. Whether its changes reach the replica is the
+//! lag's question (`replication`).
 
-use crate::model::{Evidence, HealthInput, Verdict};
+use crate::model::{Evidence, HealthInput, ProcessState, Verdict};
 
 pub fn assess(input: &HealthInput) -> Verdict {
-    if input.state != "running" {
-        let reason = match input.state.as_str() {
-            "not-started" => "Litestream is not running: nothing is configured to replicate".to_owned(),
-            state => format!("Litestream is not running (state: {state})"),
+    if input.state != ProcessState::Running {
+        let reason = match input.state {
+            ProcessState::NotStarted => {
+                "Litestream is not running: nothing is configured to replicate".to_owned()
+            }
+            state => format!("Litestream is not running (state: {})", state.word()),
         };
         return Verdict { ok: false, reason, behind: vec![] };
     }
@@ -24,7 +27,7 @@ pub fn assess(input: &HealthInput) -> Verdict {
     let behind: Vec<String> = input
         .databases
         .iter()
-        .filter_map(|db| problem(db, &lines, input).map(|why| format!("{}: {why}", db.name)))
+        .filter_map(|db| problem(db, &lines).map(|why| format!("{}: {why}", db.name)))
         .collect();
     let reason = match behind.as_slice() {
         [] => format!("replicating {} database(s)", input.databases.len()),
@@ -40,7 +43,7 @@ struct Lines<'a> {
     successes: Vec<&'a (f64, String)>,
 }
 
-fn problem(db: &Evidence, lines: &Lines, input: &HealthInput) -> Option<String> {
+fn problem(db: &Evidence, lines: &Lines) -> Option<String> {
     if !db.file_exists {
         return Some("the database file does not exist (Litestream waits for it)".into());
     }
@@ -55,10 +58,17 @@ fn problem(db: &Evidence, lines: &Lines, input: &HealthInput) -> Option<String> 
             return Some(format!("{} ({:.0} s ago)", shorten(&why), error_age));
         }
     }
-    if db.socket_asked && db.seconds_since_sync.is_none() && input.uptime_seconds > input.window_seconds {
-        return Some(format!("no successful sync in {:.0} s since Litestream started", input.uptime_seconds));
-    }
     None
+}
+
+/// Known misconfigurations Litestream's output shows, and what to do about them.
+pub fn hint(line: &str) -> Option<String> {
+    // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set.
+    line.contains("unable to add custom RootCAs").then(|| {
+        "Litestream 0.5 cannot use the CA bundle named by AWS_CA_BUNDLE; unset AWS_CA_BUNDLE for \
+         Datasette (or point it at a readable PEM file), or use Litestream 0.3.13"
+            .to_owned()
+    })
 }
 
 fn is_error(line: &str) -> bool {
@@ -107,14 +117,12 @@ mod tests {
 
     fn input(logs: Vec<(f64, &str)>, exists: bool) -> HealthInput {
         HealthInput {
-            state: "running".into(),
+            state: ProcessState::Running,
             uptime_seconds: 100.0,
             databases: vec![Evidence {
                 name: "data".into(),
                 path: "/srv/data.db".into(),
                 file_exists: exists,
-                seconds_since_sync: None,
-                socket_asked: false,
             }],
             logs: logs.into_iter().map(|(a, l)| (a, l.to_owned())).collect(),
             window_seconds: 30.0,
@@ -146,10 +154,17 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_ca_bundle_gets_a_hint() {
+        let line = r#"level=ERROR msg="init" error="unable to add custom RootCAs: x""#;
+        assert!(hint(line).is_some_and(|h| h.contains("AWS_CA_BUNDLE")));
+        assert_eq!(hint("level=INFO msg=replicating"), None);
+    }
+
+    #[test]
     fn a_missing_file_or_a_stopped_litestream_is_unhealthy() {
         assert!(!assess(&input(vec![], false)).ok);
         let mut stopped = input(vec![], true);
-        stopped.state = "restarting".into();
+        stopped.state = ProcessState::Restarting;
         assert_eq!(assess(&stopped).reason, "Litestream is not running (state: restarting)");
     }
 }

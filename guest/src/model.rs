@@ -118,13 +118,38 @@ pub struct Evidence {
     pub name: String,
     pub path: String,
     pub file_exists: bool,
-    pub seconds_since_sync: Option<f64>,
-    pub socket_asked: bool,
+}
+
+/// Where the supervised Litestream process is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessState {
+    Starting,
+    Running,
+    Restarting,
+    Stopping,
+    Stopped,
+    Failed,
+    NotStarted,
+}
+
+impl ProcessState {
+    /// The word the status view uses.
+    pub fn word(self) -> &'static str {
+        match self {
+            ProcessState::Starting => "starting",
+            ProcessState::Running => "running",
+            ProcessState::Restarting => "restarting",
+            ProcessState::Stopping => "stopping",
+            ProcessState::Stopped => "stopped",
+            ProcessState::Failed => "failed",
+            ProcessState::NotStarted => "not-started",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthInput {
-    pub state: String,
+    pub state: ProcessState,
     pub uptime_seconds: f64,
     pub databases: Vec<Evidence>,
     /// (age in seconds, line), oldest first.

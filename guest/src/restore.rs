@@ -83,6 +83,7 @@ mod tests {
 
 /// What a verification attempt saw.
 pub struct Evidence<'a> {
+    pub sentinel_error: Option<&'a str>,
     pub restored: bool,
     pub restore_error: Option<&'a str>,
     pub integrity_ok: Option<bool>,
@@ -91,13 +92,24 @@ pub struct Evidence<'a> {
     pub waited_seconds: f64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Outcome {
     Verified,
     Failed,
     Inconclusive,
     /// Not decided yet: try again.
     Pending,
+}
+
+impl Outcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Verified => "verified",
+            Outcome::Failed => "failed",
+            Outcome::Inconclusive => "inconclusive",
+            Outcome::Pending => "pending",
+        }
+    }
 }
 
 /// Words in `litestream restore` errors that mean the replica's data is damaged.
@@ -127,6 +139,9 @@ fn damaged(error: &str) -> bool {
 
 /// Whether a replica is good, from one restore of it.
 pub fn verify(e: &Evidence) -> (Outcome, String) {
+    if let Some(error) = e.sentinel_error {
+        return (Outcome::Inconclusive, format!("cannot write the sentinel row: {error}"));
+    }
     if let Some(error) = e.restore_error {
         if damaged(error) {
             return (Outcome::Failed, format!("the replica cannot be restored: {error}"));
@@ -161,6 +176,7 @@ mod verify_tests {
 
     fn ev(error: Option<&str>, integrity: Option<bool>, found: bool, timed_out: bool) -> Outcome {
         verify(&Evidence {
+            sentinel_error: None,
             restored: error.is_none() && integrity.is_some(),
             restore_error: error,
             integrity_ok: integrity,
@@ -198,17 +214,60 @@ mod verify_tests {
     }
 }
 
+/// A failed `litestream restore` in words: with a point in time that no backup covers,
+/// how to pick one.
+pub fn explain_failure(output: &str, timestamp: Option<&str>) -> String {
+    match timestamp {
+        Some(t) if output.contains("no matching backup") => format!(
+            "{output}; no backup covers {t}: pick a time between a generation's first and last sync \
+             (`litestream generations` lists them), or leave out --timestamp for the latest"
+        ),
+        _ => output.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod explain_tests {
+    #[test]
+    fn a_time_no_backup_covers_gets_the_way_to_pick_one() {
+        let why = super::explain_failure("no matching backup index found", Some("2020-01-01T00:00:00Z"));
+        assert!(
+            why.contains("no backup covers 2020-01-01T00:00:00Z") && why.contains("litestream generations")
+        );
+        assert_eq!(
+            super::explain_failure("no matching backup index found", None),
+            "no matching backup index found"
+        );
+        assert_eq!(super::explain_failure("access denied", Some("x")), "access denied");
+    }
+
+    #[test]
+    fn a_sentinel_that_cannot_be_written_is_inconclusive() {
+        let (outcome, why) = super::verify(&super::Evidence {
+            sentinel_error: Some("database is locked"),
+            restored: false,
+            restore_error: None,
+            integrity_ok: None,
+            sentinel_found: false,
+            timed_out: false,
+            waited_seconds: 0.0,
+        });
+        assert_eq!(outcome, super::Outcome::Inconclusive);
+        assert!(why.contains("database is locked"), "{why}");
+    }
+}
+
 /// A database's last verification as the host found it: (name, outcome, age in seconds).
-pub type Last<'a> = (&'a str, Option<&'a str>, Option<f64>);
+pub type Last<'a> = (&'a str, Option<Outcome>, Option<f64>);
 
 /// Every database needs a verification that said "verified" within `within` seconds.
 pub fn require_verified(last: &[Last], within: f64) -> Result<(), String> {
     let stale: Vec<String> = last
         .iter()
         .filter_map(|(name, outcome, age)| match (outcome, age) {
-            (Some("verified"), Some(a)) if *a <= within => None,
-            (Some("verified"), Some(a)) => Some(format!("{name}: last verified {a:.0} s ago")),
-            (Some(other), _) => Some(format!("{name}: last verification {other}")),
+            (Some(Outcome::Verified), Some(a)) if *a <= within => None,
+            (Some(Outcome::Verified), Some(a)) => Some(format!("{name}: last verified {a:.0} s ago")),
+            (Some(other), _) => Some(format!("{name}: last verification {}", other.word())),
             _ => Some(format!("{name}: never verified")),
         })
         .collect();
@@ -223,16 +282,15 @@ pub fn require_verified(last: &[Last], within: f64) -> Result<(), String> {
 mod require_tests {
     #[test]
     fn stale_failed_or_missing_verifications_fail() {
+        use super::Outcome::{Failed, Verified};
         use super::require_verified as r;
-        assert!(r(&[("a", Some("verified"), Some(10.0))], 60.0).is_ok());
+        assert!(r(&[("a", Some(Verified), Some(10.0))], 60.0).is_ok());
         assert!(
-            r(&[("a", Some("verified"), Some(100.0))], 60.0)
+            r(&[("a", Some(Verified), Some(100.0))], 60.0)
                 .unwrap_err()
                 .contains("a: last verified 100 s ago")
         );
-        assert!(
-            r(&[("a", Some("failed"), Some(1.0))], 60.0).unwrap_err().contains("last verification failed")
-        );
+        assert!(r(&[("a", Some(Failed), Some(1.0))], 60.0).unwrap_err().contains("last verification failed"));
         assert!(r(&[("a", None, None)], 60.0).unwrap_err().contains("never verified"));
     }
 }

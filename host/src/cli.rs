@@ -78,7 +78,9 @@ pub struct RunArgs {
     /// Bearer token the status view requires (needed to bind a non-loopback address).
     #[arg(long, env = "LITESTREAM_STATUS_TOKEN", hide_env_values = true)]
     pub status_token: Option<String>,
-    /// Also serve the status view on this Unix socket (how the Datasette plugin reads it).
+    /// Also serve the status view on this Unix socket. With --stdin it is served
+    /// anyway, in the host's private directory unless given here; the ready line
+    /// names it (how the Datasette plugin reads it).
     #[arg(long)]
     pub status_socket: Option<PathBuf>,
     /// Before replicating, restore every configured database whose file is missing

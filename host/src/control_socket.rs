@@ -3,24 +3,8 @@
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
-use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
-
-#[derive(Debug, Deserialize, Clone, serde::Serialize)]
-pub struct DatabaseSummary {
-    pub path: String,
-    #[serde(default)]
-    pub status: String,
-    #[serde(default)]
-    pub last_sync_at: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct List {
-    #[serde(default)]
-    databases: Vec<DatabaseSummary>,
-}
 
 async fn request(
     socket: &Path,
@@ -57,15 +41,6 @@ pub async fn sync(socket: &Path, db: &str, limit: Duration) -> anyhow::Result<()
         anyhow::bail!("sync of {db} answered {status}: {}", String::from_utf8_lossy(&bytes).trim());
     }
     Ok(())
-}
-
-/// Every database with the time of its last successful replica sync.
-pub async fn list(socket: &Path, limit: Duration) -> anyhow::Result<Vec<DatabaseSummary>> {
-    let (status, bytes) = request(socket, "GET", "/list", String::new(), limit).await?;
-    if status != 200 {
-        anyhow::bail!("list answered {status}");
-    }
-    Ok(serde_json::from_slice::<List>(&bytes)?.databases)
 }
 
 /// The body of Litestream's answer to `POST /sync` for `db` without waiting (the rules

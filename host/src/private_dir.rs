@@ -74,3 +74,27 @@ fn sweep(base: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_of_dead_hosts_are_swept_and_living_ones_kept() {
+        let base = std::env::temp_dir().join(format!("sweep-test-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        ended.wait().unwrap();
+        let dead = base.join(format!("{PREFIX}{}-0000abcd", ended.id()));
+        let living = base.join(format!("{PREFIX}1-0000abcd")); // pid 1 is alive
+        let other = base.join(format!("{PREFIX}plugin-{}-x", ended.id()));
+        for d in [&dead, &living, &other] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("status.sock"), "").unwrap();
+        }
+        sweep(&base);
+        assert!(!dead.exists(), "a dead host's directory is removed");
+        assert!(living.exists() && other.exists(), "a living host's and a foreign name are kept");
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}

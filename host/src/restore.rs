@@ -4,7 +4,7 @@
 
 use crate::prepare::Prepared;
 use crate::private_dir::PrivateDir;
-use crate::rules::{Rules, Step, Target};
+use crate::rules::{EmptyReplicaOutcome, EmptyReplicaVerdict, RestoreOptions, Rules, Step, Target};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,11 @@ pub async fn restore(
     let targets: Vec<Target> =
         paths.iter().map(|(n, p)| Target { name: n.clone(), exists: p.exists() }).collect();
     let decisions = rules
-        .plan_restore(&targets, options.explicit, options.force, options.only_missing)?
+        .plan_restore(
+            &targets,
+            options.explicit,
+            RestoreOptions { force: options.force, only_missing: options.only_missing },
+        )?
         .map_err(anyhow::Error::msg)?;
     let mut outcomes = Vec::new();
     for d in decisions {
@@ -78,18 +82,18 @@ async fn one(
         std::process::id()
     ));
     if let Err(why) = restore_to(litestream, config, rendered, path, &tmp, timestamp).await {
-        return Outcome::Failed(match timestamp {
-            Some(t) if why.contains("no matching backup") => format!(
-                "{why}; no backup covers {t}: pick a time between a generation's first and last sync \
-                 (`litestream generations` lists them), or leave out --timestamp for the latest"
-            ),
-            _ => why,
-        });
+        return Outcome::Failed(
+            rules.explain_restore_failure(&why, timestamp).unwrap_or_else(|e| e.to_string()),
+        );
     }
     if !tmp.exists() {
         return match rules.empty_replica(name, explicit) {
-            Ok(Ok(message)) => Outcome::Skipped(message),
-            Ok(Err(message)) => Outcome::Failed(message),
+            Ok(EmptyReplicaVerdict { outcome: EmptyReplicaOutcome::FreshStart, message }) => {
+                Outcome::Skipped(message)
+            }
+            Ok(EmptyReplicaVerdict { outcome: EmptyReplicaOutcome::Error, message }) => {
+                Outcome::Failed(message)
+            }
             Err(e) => Outcome::Failed(e.to_string()),
         };
     }

@@ -31,9 +31,17 @@ pub async fn verify(
         let token = match crate::blocking::blocking(move || write_sentinel(&target)).await {
             Ok(t) => t,
             Err(e) => {
-                let reason = format!("cannot write the sentinel row: {e}");
-                verdicts
-                    .push((db.name.clone(), VerifyVerdict { outcome: VerifyOutcome::Inconclusive, reason }));
+                let evidence = VerifyEvidence {
+                    sentinel_error: Some(e),
+                    restored: false,
+                    restore_error: None,
+                    integrity_ok: None,
+                    sentinel_found: false,
+                    timed_out: false,
+                    waited_seconds: 0.0,
+                };
+                let verdict = crate::blocking::blocking(move || rules.judge_verification(&evidence)).await?;
+                verdicts.push((db.name.clone(), verdict));
                 continue;
             }
         };
@@ -50,6 +58,7 @@ pub async fn verify(
             };
             remove_with_side_files(&copy);
             let evidence = VerifyEvidence {
+                sentinel_error: None,
                 restored,
                 restore_error: result.err(),
                 integrity_ok,
@@ -88,7 +97,19 @@ pub fn word(outcome: &VerifyOutcome) -> &'static str {
     match outcome {
         VerifyOutcome::Verified => "verified",
         VerifyOutcome::Failed => "failed",
-        VerifyOutcome::Inconclusive | VerifyOutcome::Pending => "inconclusive",
+        VerifyOutcome::Inconclusive => "inconclusive",
+        VerifyOutcome::Pending => "pending",
+    }
+}
+
+/// A stored record's outcome word, for the rules; an unknown word (a hand-edited or
+/// newer record) counts as no verification.
+pub fn outcome_of(word: &str) -> Option<VerifyOutcome> {
+    match word {
+        "verified" => Some(VerifyOutcome::Verified),
+        "failed" => Some(VerifyOutcome::Failed),
+        "inconclusive" => Some(VerifyOutcome::Inconclusive),
+        _ => None,
     }
 }
 

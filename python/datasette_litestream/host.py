@@ -15,7 +15,6 @@ import shutil
 import signal
 import sys
 import sysconfig
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
@@ -27,8 +26,6 @@ READY_TIMEOUT = float(os.environ.get("DATASETTE_LITESTREAM_READY_TIMEOUT", "60")
 # The host gives Litestream 10 s for its final sync after SIGTERM, then kills it.
 STOP_TIMEOUT = 20.0
 STATUS_TIMEOUT = 5.0
-# The private directory's name: this prefix, the owning Datasette's pid, a random part.
-DIRECTORY_PREFIX = "datasette-litestream-plugin-"
 # Longest line read from the host; Litestream's own lines are far shorter.
 LINE_LIMIT = 1024 * 1024
 # Lines of the host's start-up output kept for an error message.
@@ -138,24 +135,6 @@ def _die_with_parent():
     return preexec
 
 
-def _sweep_stale_directories() -> None:
-    """A Datasette that was killed could not remove its private directory (its
-    host stops by itself). The owner's pid is in the name: remove ours whose
-    owner is gone."""
-    for path in Path(tempfile.gettempdir()).glob(f"{DIRECTORY_PREFIX}*-*"):
-        pid = path.name[len(DIRECTORY_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            if path.lstat().st_uid != os.getuid() or not path.is_dir():
-                continue
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            continue  # alive but not ours to signal, or already gone
-
-
 def _event(line: bytes) -> dict | None:
     """A JSON object with an "event" key, or None for any other line."""
     try:
@@ -180,7 +159,7 @@ class Host:
 
     def __init__(self):
         self.process: asyncio.subprocess.Process | None = None
-        self.directory: str | None = None
+        # The status socket, in the host's own private directory: its ready line names it.
         self.socket: str | None = None
         self.litestream: bool | None = None
         self.exit_code: int | None = None
@@ -203,10 +182,6 @@ class Host:
         Raises HostError with the host's own output when it does not get there."""
         timeout = READY_TIMEOUT if timeout is None else timeout
         binary = find_binary()
-        _sweep_stale_directories()
-        # mkdtemp makes the directory 0700: the status socket inside is private.
-        self.directory = tempfile.mkdtemp(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-")
-        self.socket = os.path.join(self.directory, "status.sock")
         try:
             # Restore on boot is an operator's switch, like the host's own flag.
             restore = ["--restore-if-missing"] if os.environ.get("DATASETTE_LITESTREAM_RESTORE_IF_MISSING") == "1" else []
@@ -214,8 +189,6 @@ class Host:
                 binary,
                 "run",
                 "--stdin",
-                "--status-socket",
-                self.socket,
                 *restore,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -228,7 +201,6 @@ class Host:
                 limit=LINE_LIMIT,
             )
         except OSError as e:
-            self._remove_directory()
             raise HostError(f"cannot start the host program {binary}: {e}") from e
         stderr_task = asyncio.create_task(self._pump(self.process.stderr))
         self._tasks.append(stderr_task)
@@ -249,9 +221,9 @@ class Host:
             code = await self.process.wait()
             await asyncio.wait([stderr_task], timeout=2)
             self.exit_code = code
-            self._remove_directory()
             raise HostError(self._failure_text(code))
         self.litestream = bool(ready.get("litestream"))
+        self.socket = ready.get("status_socket")
         self._start_forwarding()
         self._tasks.append(asyncio.create_task(self._pump_events(self.process.stdout)))
         self._tasks.append(asyncio.create_task(self._watch()))
@@ -417,12 +389,6 @@ class Host:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-        self._remove_directory()
-
-    def _remove_directory(self) -> None:
-        if self.directory:
-            shutil.rmtree(self.directory, ignore_errors=True)
-            self.directory = None
 
     def _status_client(self):
         # One client for the host's life: a new transport builds an SSL context each

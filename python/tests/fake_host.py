@@ -2,7 +2,7 @@
 """A stand-in for the native host that records what the plugin hands it.
 
 It lets the plugin's side of the contract (arguments, stdin JSON, later lines
-of inputs, private directory, stopping on stdin EOF, reacting to a failing
+of inputs, the status socket its ready line names, stopping on stdin EOF, reacting to a failing
 host) be tested on its own. FAKE_HOST_RECORD names a JSON file to write (each
 later line of inputs is recorded under "updates" and answered with an
 "applied" event); FAKE_HOST_MODE picks a behaviour: "ready" (default),
@@ -14,8 +14,9 @@ import http.server
 import json
 import os
 import socketserver
-import stat
+import shutil
 import sys
+import tempfile
 import threading
 import time
 
@@ -35,15 +36,14 @@ def record(**values):
     os.replace(record_path + ".tmp", record_path)
 
 
-socket_path = sys.argv[sys.argv.index("--status-socket") + 1] if "--status-socket" in sys.argv else None
-socket_dir_mode = None
-if socket_path:
-    socket_dir_mode = stat.S_IMODE(os.stat(os.path.dirname(socket_path)).st_mode)
+# Like the real host: the status socket in a private directory of its own (0700),
+# named in the ready line, removed when it exits.
+private = tempfile.mkdtemp(prefix="fake-host-")
+socket_path = os.path.join(private, "status.sock")
 line = sys.stdin.readline()
 record(
     argv=sys.argv[1:],
     inputs=json.loads(line),
-    socket_dir_mode=socket_dir_mode,
     path=os.environ.get("PATH", ""),
     pid=os.getpid(),
 )
@@ -86,7 +86,7 @@ if socket_path and os.environ.get("FAKE_HOST_STATUS"):
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
 print("fake host: starting", file=sys.stderr, flush=True)
-print(json.dumps({"event": "ready", "litestream": True}), flush=True)
+print(json.dumps({"event": "ready", "litestream": True, "status_socket": socket_path}), flush=True)
 
 if mode == "fail-later":
     time.sleep(float(os.environ.get("FAKE_HOST_FAIL_AFTER", "1")))
@@ -105,3 +105,4 @@ for line in sys.stdin:
     print(f"fake host: replicating {', '.join(names) or 'nothing'}", file=sys.stderr, flush=True)
     print(json.dumps({"event": "applied", "replicated": names, "refused": [], "change": "in-place"}), flush=True)
 record(stopped_on="stdin-eof")
+shutil.rmtree(private, ignore_errors=True)

@@ -5,7 +5,6 @@ and test_serve.py."""
 
 import json
 import os
-import stat
 import subprocess
 from pathlib import Path
 
@@ -72,22 +71,19 @@ async def test_metadata_plugins_reach_the_host(tmp_path, fake_host):
     assert inputs["databases"][0]["plugin_config"] == REPLICA
 
 
-async def test_arguments_private_directory_and_stop_on_stdin_eof(tmp_path, fake_host):
+async def test_arguments_status_socket_and_stop_on_stdin_eof(tmp_path, fake_host):
     db = make_db(tmp_path / "x.db")
     ds = Datasette([str(db)], config=db_config(x=REPLICA))
     async with started(ds):
         record = fake_host.read()
-        argv = record["argv"]
-        assert argv[:3] == ["run", "--stdin", "--status-socket"]
-        assert "--litestream" not in argv  # LITESTREAM_BIN and PATH are the host's business
-        socket = Path(argv[3])
-        assert socket.parent.is_dir()
-        assert record["socket_dir_mode"] == 0o700
-        assert stat.S_IMODE(socket.parent.stat().st_mode) == 0o700
+        # LITESTREAM_BIN and PATH are the host's business, and so is its private
+        # directory: the status socket is where its ready line says.
+        assert record["argv"] == ["run", "--stdin"]
+        socket = Path(datasette_litestream.state_for(ds).host.socket)
+        assert socket.name == "status.sock" and socket.parent.name.startswith("fake-host-")
         assert "stopped_on" not in record
-    # invoke_shutdown ran the shutdown hook: stdin closed, host gone, directory removed.
+    # invoke_shutdown ran the shutdown hook: stdin closed, host gone.
     assert fake_host.read()["stopped_on"] == "stdin-eof"
-    assert not socket.parent.exists()
 
 
 async def test_litestream_bin_directory_is_searched_last(tmp_path, fake_host, monkeypatch):
@@ -271,23 +267,6 @@ async def test_status_page_without_metrics_says_so(tmp_path, fake_host, monkeypa
     _, html = await served_status(tmp_path, monkeypatch, status)
     assert "No metrics are available: metrics-addr is not set" in html
     assert "Health:" not in html
-
-
-async def test_private_directory_of_a_dead_datasette_is_swept(tmp_path, fake_host, monkeypatch):
-    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    ended = subprocess.Popen(["true"])
-    ended.wait()
-    stale = tmp_path / f"{host_module.DIRECTORY_PREFIX}{ended.pid}-abcdefgh"
-    stale.mkdir(mode=0o700)
-    (stale / "status.sock").write_text("")
-    living = tmp_path / f"{host_module.DIRECTORY_PREFIX}1-abcdefgh"  # pid 1 is alive
-    living.mkdir(mode=0o700)
-    db = make_db(tmp_path / "x.db")
-    async with started(Datasette([str(db)], config=db_config(x=REPLICA))):
-        assert not stale.exists()
-        assert living.exists()
-        ours = Path(fake_host.read()["argv"][3]).parent
-        assert ours.name.startswith(f"{host_module.DIRECTORY_PREFIX}{os.getpid()}-")
 
 
 async def test_refused_databases_and_reloads_are_shown(tmp_path, fake_host, monkeypatch, real_status):

@@ -4,6 +4,7 @@ renders them (seen through the redacted config the status view shows)."""
 
 import asyncio
 import os
+import stat
 
 import pytest
 from datasette.app import Datasette
@@ -171,6 +172,8 @@ async def test_stopping_datasette_stops_host_and_litestream(tmp_path, host_env):
         host_pid = host.process.pid
         litestream_pid = (await status_of(ds))["litestream"]["pid"]
         socket_dir = os.path.dirname(host.socket)
+        # The host's own private directory, which only this user can enter.
+        assert stat.S_IMODE(os.stat(socket_dir).st_mode) == 0o700
     # invoke_shutdown awaited the host: both are gone, the private directory too.
     assert host.exit_code == 0
     assert not alive(host_pid)

@@ -4,7 +4,9 @@
 //!
 //! cargo run --release -p tests --example render_bench -- [REPEATS]
 
-use datasette_litestream::rules::{Database, DatabaseEvidence, HealthInput, LogEntry, Request, Rules};
+use datasette_litestream::rules::{
+    Database, DatabaseEvidence, HealthInput, LogEntry, ProcessState, Request, Rules,
+};
 use std::time::Instant;
 
 fn request(n: usize) -> Request {
@@ -39,15 +41,13 @@ fn health_input(n: usize) -> HealthInput {
         .map(|text| LogEntry { age_seconds: 5.0, text })
         .collect();
     HealthInput {
-        state: "running".into(),
+        state: ProcessState::Running,
         uptime_seconds: 60.0,
         databases: (0..n)
             .map(|i| DatabaseEvidence {
                 name: format!("db{i}"),
                 path: format!("/srv/data/db{i}.db"),
                 file_exists: true,
-                seconds_since_sync: Some(0.5),
-                socket_asked: true,
             })
             .collect(),
         logs,
@@ -57,7 +57,7 @@ fn health_input(n: usize) -> HealthInput {
 
 fn native_health(h: &HealthInput) -> guest::model::HealthInput {
     guest::model::HealthInput {
-        state: h.state.clone(),
+        state: guest::model::ProcessState::Running,
         uptime_seconds: h.uptime_seconds,
         databases: h
             .databases
@@ -66,8 +66,6 @@ fn native_health(h: &HealthInput) -> guest::model::HealthInput {
                 name: d.name.clone(),
                 path: d.path.clone(),
                 file_exists: d.file_exists,
-                seconds_since_sync: d.seconds_since_sync,
-                socket_asked: d.socket_asked,
             })
             .collect(),
         logs: h.logs.iter().map(|l| (l.age_seconds, l.text.clone())).collect(),

@@ -20,7 +20,7 @@ pub use bindings::datasette::litestream::types::{
     LitestreamLine, Plan, Rendered, Request,
 };
 pub use bindings::exports::datasette::litestream::health::{
-    DatabaseEvidence, HealthInput, LogEntry, Startup, Verdict,
+    DatabaseEvidence, HealthInput, LogEntry, ProcessState, Startup, Verdict,
 };
 pub use bindings::exports::datasette::litestream::membership::{
     Admission, Change, InPlaceChange, Registration,
@@ -30,7 +30,8 @@ pub use bindings::exports::datasette::litestream::replication::{
     EvidencePaths, LagReport, LagState, LocalFiles, Observation, Position, ReplicationState, Tracked,
 };
 pub use bindings::exports::datasette::litestream::restore::{
-    Decision, LastVerification, Step, Target, VerifyEvidence, VerifyOutcome, VerifyVerdict,
+    Decision, EmptyReplicaOutcome, EmptyReplicaVerdict, LastVerification, RestoreOptions, Step, Target,
+    VerifyEvidence, VerifyOutcome, VerifyVerdict,
 };
 use bindings::{RulesComponent, RulesComponentPre};
 
@@ -190,19 +191,14 @@ impl Rules {
         &self,
         targets: &[Target],
         explicit: &[String],
-        force: bool,
-        only_missing: bool,
+        options: RestoreOptions,
     ) -> Result<Result<Vec<Decision>, String>, RulesError> {
         self.call("plan-restore", |r, s| {
-            r.datasette_litestream_restore().call_plan_restore(s, targets, explicit, force, only_missing)
+            r.datasette_litestream_restore().call_plan_restore(s, targets, explicit, options)
         })
     }
 
-    pub fn empty_replica(
-        &self,
-        database: &str,
-        explicit: bool,
-    ) -> Result<Result<String, String>, RulesError> {
+    pub fn empty_replica(&self, database: &str, explicit: bool) -> Result<EmptyReplicaVerdict, RulesError> {
         self.call("empty-replica", |r, s| {
             r.datasette_litestream_restore().call_empty_replica(s, database, explicit)
         })
@@ -227,6 +223,20 @@ impl Rules {
     pub fn startup_progress(&self, document: &str, output: &[String]) -> Result<Startup, RulesError> {
         self.call("startup-progress", |r, s| {
             r.datasette_litestream_health().call_startup_progress(s, document, output)
+        })
+    }
+
+    pub fn hint(&self, line: &str) -> Result<Option<String>, RulesError> {
+        self.call("hint", |r, s| r.datasette_litestream_health().call_hint(s, line))
+    }
+
+    pub fn explain_restore_failure(
+        &self,
+        output: &str,
+        timestamp: Option<&str>,
+    ) -> Result<String, RulesError> {
+        self.call("explain-restore-failure", |r, s| {
+            r.datasette_litestream_restore().call_explain_restore_failure(s, output, timestamp)
         })
     }
 
@@ -294,6 +304,22 @@ impl Rules {
         self.call("require-admitted", |r, s| {
             r.datasette_litestream_membership().call_require_admitted(s, refused)
         })
+    }
+}
+
+/// The supervisor's state as the rules' enum: the one place the two meet.
+impl From<crate::supervisor::ProcessState> for ProcessState {
+    fn from(s: crate::supervisor::ProcessState) -> Self {
+        use crate::supervisor::ProcessState as P;
+        match s {
+            P::Starting => ProcessState::Starting,
+            P::Running => ProcessState::Running,
+            P::Restarting => ProcessState::Restarting,
+            P::Stopping => ProcessState::Stopping,
+            P::Stopped => ProcessState::Stopped,
+            P::Failed => ProcessState::Failed,
+            P::NotStarted => ProcessState::NotStarted,
+        }
     }
 }
 

@@ -46,7 +46,7 @@ pub fn body(o: &mut String, r: &Report) {
         let mut row = |k: &str, v: String| {
             let _ = write!(o, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
         };
-        row("state", s.state.clone());
+        row("state", s.state.to_string());
         row("pid", s.pid.map_or("-".into(), |p| p.to_string()));
         row("uptime", r.litestream.uptime_seconds.map_or("-".into(), |u| format!("{u:.0} s")));
         row("replicating", if s.replicating { "confirmed".into() } else { "not confirmed".into() });

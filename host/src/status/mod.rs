@@ -8,7 +8,6 @@ mod scrape;
 pub mod server;
 
 use crate::clock::now;
-use crate::control_socket;
 use crate::logbuf::LogLine;
 use crate::rules::{ConfigError, Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
 use crate::supervisor::Shared;
@@ -18,7 +17,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// How long a scrape and a health verdict are reused, so page loads cannot hammer Litestream.
 const CACHE: Duration = Duration::from_secs(1);
@@ -63,22 +62,20 @@ pub struct Context {
 /// Everything a health verdict is judged from, but the clock.
 #[derive(PartialEq)]
 struct VerdictKey {
-    state: String,
+    state: crate::supervisor::ProcessState,
     pid: Option<u32>,
     restarts: u32,
     lines: u64,
     looks: u64,
     generation: u64,
-    live: usize,
     verified_within: Option<u64>,
     max_lag: Option<u64>,
 }
 
-/// The parts that ask Litestream (a scrape, the control socket): at most once per CACHE.
+/// The part that asks Litestream (a metrics scrape): at most once per CACHE.
 struct Live {
     metrics: Option<Digest>,
     metrics_note: Option<String>,
-    synced: Option<Vec<control_socket::DatabaseSummary>>,
 }
 
 #[derive(Serialize)]
@@ -234,7 +231,7 @@ impl Context {
     /// The report from Litestream's answers: file reads and wasm calls, so blocking.
     fn assemble(&self, live: &Live) -> Report {
         let lag = self.lag_reports();
-        let health = self.judge(live, &lag, None, None);
+        let health = self.judge(&lag, None, None);
         let status = self.shared.status.lock().expect("status lock").clone();
         let uptime_seconds = status.started_at.filter(|_| status.pid.is_some()).map(|s| now() - s);
         let members = self.members();
@@ -269,18 +266,16 @@ impl Context {
         verified_within: Option<f64>,
         max_lag: Option<f64>,
     ) -> HealthReport {
-        let live = self.live().await;
         let context = self.clone();
         crate::blocking::blocking(move || {
             let lag = context.lag_reports();
-            context.judge(&live, &lag, verified_within, max_lag)
+            context.judge(&lag, verified_within, max_lag)
         })
         .await
     }
 
     fn judge(
         &self,
-        live: &Live,
         (reports, looks): &(Arc<Vec<crate::rules::LagReport>>, u64),
         verified_within: Option<f64>,
         max_lag: Option<f64>,
@@ -293,7 +288,6 @@ impl Context {
             lines: self.shared.logs.pushed(),
             looks: *looks,
             generation: self.generation.load(std::sync::atomic::Ordering::Relaxed),
-            live: live as *const Live as usize,
             verified_within: verified_within.map(f64::to_bits),
             max_lag: max_lag.map(f64::to_bits),
         };
@@ -303,14 +297,13 @@ impl Context {
         {
             return report.clone();
         }
-        let report = self.judge_now(live, reports, verified_within, max_lag);
+        let report = self.judge_now(reports, verified_within, max_lag);
         *self.verdicts.lock().expect("verdict lock") = Some((key, Instant::now(), report.clone()));
         report
     }
 
     fn judge_now(
         &self,
-        live: &Live,
         reports: &[crate::rules::LagReport],
         verified_within: Option<f64>,
         max_lag: Option<f64>,
@@ -323,7 +316,7 @@ impl Context {
                 return HealthReport { ok: false, reason, behind: vec![] };
             }
         }
-        let v = self.verdict(live);
+        let v = self.verdict();
         if v.ok {
             let limit = max_lag.unwrap_or(self.health_window);
             let judged = self.rules.require_caught_up(reports, limit, now());
@@ -340,7 +333,7 @@ impl Context {
                     let r = crate::verify::last(std::path::Path::new(&d.path));
                     crate::rules::LastVerification {
                         database: d.name.clone(),
-                        outcome: r.as_ref().map(|r| r.outcome.clone()),
+                        outcome: r.as_ref().and_then(|r| crate::verify::outcome_of(&r.outcome)),
                         age_seconds: r.map(|r| t - r.at),
                     }
                 })
@@ -361,12 +354,7 @@ impl Context {
             return live.clone();
         }
         let (metrics, metrics_note) = self.metrics().await;
-        let running = self.shared.status.lock().expect("status lock").state == "running";
-        let synced = match &self.socket {
-            Some(socket) if running => control_socket::list(socket, Duration::from_secs(1)).await.ok(),
-            _ => None,
-        };
-        let live = Arc::new(Live { metrics, metrics_note, synced });
+        let live = Arc::new(Live { metrics, metrics_note });
         *self.cache.lock().expect("cache lock") = Some((Instant::now(), live.clone()));
         live
     }
@@ -390,22 +378,16 @@ impl Context {
         }
     }
 
-    fn verdict(&self, live: &Live) -> Verdict {
+    fn verdict(&self) -> Verdict {
         let status = self.shared.status.lock().expect("status lock").clone();
         let uptime = status.started_at.map_or(0.0, |s| now() - s);
-        let synced = &live.synced;
         let databases = self
             .replicated_databases()
             .iter()
-            .map(|d| {
-                let last = synced.as_ref().and_then(|list| list.iter().find(|s| s.path == d.path));
-                DatabaseEvidence {
-                    name: d.name.clone(),
-                    path: d.path.clone(),
-                    file_exists: std::path::Path::new(&d.path).exists(),
-                    seconds_since_sync: last.and_then(|s| s.last_sync_at.as_deref()).map(age_of),
-                    socket_asked: synced.is_some(),
-                }
+            .map(|d| DatabaseEvidence {
+                name: d.name.clone(),
+                path: d.path.clone(),
+                file_exists: std::path::Path::new(&d.path).exists(),
             })
             .collect();
         let t = now();
@@ -418,7 +400,7 @@ impl Context {
             .map(|l| LogEntry { age_seconds: t - l.at, text: l.text })
             .collect();
         let input = HealthInput {
-            state: status.state.clone(),
+            state: status.state.into(),
             uptime_seconds: uptime,
             databases,
             logs,
@@ -461,12 +443,4 @@ fn metrics_report(d: &Digest) -> MetricsReport {
             .map(|m| (m.database.clone(), m.values.iter().map(|v| (v.name.clone(), v.value)).collect()))
             .collect(),
     }
-}
-
-/// Seconds since an RFC 3339 time; a time we cannot read still proves a sync happened.
-fn age_of(rfc3339: &str) -> f64 {
-    humantime::parse_rfc3339_weak(rfc3339.trim_end_matches('Z').split(['+']).next().unwrap_or(rfc3339))
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -18,7 +18,12 @@ pub fn render(report: &Report) -> String {
     family(&mut out, "healthy", "gauge", "1 when /-/litestream-health answers 200.");
     sample(&mut out, "healthy", None, report.health.ok as u8 as f64);
     family(&mut out, "litestream_running", "gauge", "1 while Litestream runs.");
-    sample(&mut out, "litestream_running", None, (status.state == "running") as u8 as f64);
+    sample(
+        &mut out,
+        "litestream_running",
+        None,
+        (status.state == crate::supervisor::ProcessState::Running) as u8 as f64,
+    );
     family(&mut out, "restarts_total", "counter", "Litestream restarts after it exited.");
     sample(&mut out, "restarts_total", None, status.restarts as f64);
     family(&mut out, "credential_rotations_total", "counter", "Restarts with rotated credentials.");

@@ -65,11 +65,35 @@ impl Default for Policy {
     }
 }
 
+/// Where the supervised process is in its life; the status JSON spells it in
+/// kebab-case (`not-started`), as the rules' `process-state` does.
+#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProcessState {
+    /// Before a process was spawned (a restore may run first), and until its
+    /// replication is confirmed.
+    #[default]
+    Starting,
+    Running,
+    Restarting,
+    Stopping,
+    Stopped,
+    Failed,
+    NotStarted,
+}
+
+impl std::fmt::Display for ProcessState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The same words as in JSON.
+        let word = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned));
+        f.write_str(word.as_deref().unwrap_or("?"))
+    }
+}
+
 /// What the status view shows about the process.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Status {
-    /// `starting`, `running`, `restarting`, `stopping`, `stopped` or `failed`.
-    pub state: String,
+    pub state: ProcessState,
     pub pid: Option<u32>,
     /// Seconds since the epoch when the current process started.
     pub started_at: Option<f64>,
@@ -265,14 +289,14 @@ async fn supervise(
         }
         // Not running: wait out the backoff, unless told to stop.
         shared.update(|s| {
-            s.state = "restarting".into();
+            s.state = ProcessState::Restarting;
             s.pid = None;
         });
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
             control = rx.recv() => match control {
                 None | Some(Control::Stop) => {
-                    shared.update(|s| s.state = "stopped".into());
+                    shared.update(|s| s.state = ProcessState::Stopped);
                     return Ok(());
                 }
                 Some(Control::Rotate(next, why, reply)) => {
@@ -318,7 +342,7 @@ fn crashed(
     crashes.retain(|t| now.duration_since(*t) < policy.crash_window);
     crashes.push(now);
     if crashes.len() >= policy.crash_limit {
-        shared.update(|s| s.state = "failed".into());
+        shared.update(|s| s.state = ProcessState::Failed);
         return Err(SupervisorError::CrashLoop {
             crashes: crashes.len(),
             window: policy.crash_window,
@@ -346,7 +370,7 @@ pub(super) fn describe(status: std::io::Result<ExitStatus>) -> (String, Option<i
 
 /// SIGTERM, then SIGKILL after the grace period.
 async fn stop(running: &mut Running, launch: &Launch, policy: &Policy, shared: &Shared) {
-    shared.update(|s| s.state = "stopping".into());
+    shared.update(|s| s.state = ProcessState::Stopping);
     // Litestream 0.3 opens a database at its first sync and syncs on shutdown only
     // if it had opened it: stopped sooner, it exits having shipped nothing.
     if launch.line == LitestreamLine::V03 {
@@ -366,7 +390,7 @@ async fn stop(running: &mut Running, launch: &Launch, policy: &Policy, shared: &
     };
     let (text, code) = describe(status);
     shared.update(|s| {
-        s.state = "stopped".into();
+        s.state = ProcessState::Stopped;
         s.pid = None;
         s.replicating = false;
         s.last_exit = Some(text);

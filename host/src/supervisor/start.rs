@@ -53,7 +53,7 @@ pub(super) async fn start(
             Ok(())
         });
     }
-    shared.update(|s| s.state = "starting".into());
+    shared.update(|s| s.state = super::ProcessState::Starting);
     let mut child =
         cmd.spawn().map_err(|source| SupervisorError::Spawn { binary: launch.binary.clone(), source })?;
     let pid = child.id();
@@ -65,8 +65,8 @@ pub(super) async fn start(
     });
     shared.spawned.notify_one();
     let (lines_tx, mut lines) = mpsc::unbounded_channel();
-    forward(child.stdout.take().expect("piped"), "stdout", shared.clone(), lines_tx.clone());
-    forward(child.stderr.take().expect("piped"), "stderr", shared.clone(), lines_tx);
+    forward(child.stdout.take().expect("piped"), "stdout", shared.clone(), lines_tx.clone(), launch.rules);
+    forward(child.stderr.take().expect("piped"), "stderr", shared.clone(), lines_tx, launch.rules);
     let started = Instant::now();
     let ready = wait_ready(launch, &mut lines, policy.startup_timeout);
     let outcome = tokio::select! {
@@ -82,7 +82,7 @@ pub(super) async fn start(
     match outcome {
         Ok(confirmed) => {
             shared.update(|s| {
-                s.state = "running".into();
+                s.state = super::ProcessState::Running;
                 s.replicating = confirmed;
             });
             Ok(Running { child, started })
@@ -102,18 +102,16 @@ fn forward(
     name: &'static str,
     shared: Arc<Shared>,
     lines_tx: mpsc::UnboundedSender<String>,
+    rules: &'static crate::rules::Rules,
 ) {
     tokio::spawn(async move {
         let mut reader = BufReader::new(stream).lines();
         while let Ok(Some(line)) = reader.next_line().await {
             let clean = shared.logs.push(name, &line);
             eprintln!("litestream: {clean}");
-            if line.contains("unable to add custom RootCAs") {
-                // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set.
-                eprintln!(
-                    "datasette-litestream: hint: Litestream 0.5 cannot use the CA bundle named by AWS_CA_BUNDLE; \
-                     unset AWS_CA_BUNDLE for Datasette (or point it at a readable PEM file), or use Litestream 0.3.13"
-                );
+            // The rules know which lines show a misconfiguration (a wasm call: blocking).
+            if let Ok(Some(hint)) = crate::blocking::blocking(move || rules.hint(&clean)).await {
+                eprintln!("datasette-litestream: hint: {hint}");
             }
             let _ = lines_tx.send(line);
         }

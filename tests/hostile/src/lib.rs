@@ -83,6 +83,10 @@ impl wit::exports::datasette::litestream::health::Guest for Hostile {
         wit::exports::datasette::litestream::health::Verdict { ok: true, reason: "hostile".into(), behind: vec![] }
     }
 
+    fn hint(_line: String) -> Option<String> {
+        None
+    }
+
     fn startup_progress(
         _document: String,
         _output: Vec<String>,
@@ -95,14 +99,19 @@ impl wit::exports::datasette::litestream::restore::Guest for Hostile {
     fn plan_restore(
         _targets: Vec<wit::exports::datasette::litestream::restore::Target>,
         _explicit: Vec<String>,
-        _force: bool,
-        _only_missing: bool,
+        _options: wit::exports::datasette::litestream::restore::RestoreOptions,
     ) -> Result<Vec<wit::exports::datasette::litestream::restore::Decision>, String> {
         Err("hostile".into())
     }
 
-    fn empty_replica(_database: String, _explicit: bool) -> Result<String, String> {
-        Err("hostile".into())
+    fn empty_replica(
+        _database: String,
+        _explicit: bool,
+    ) -> wit::exports::datasette::litestream::restore::EmptyReplicaVerdict {
+        wit::exports::datasette::litestream::restore::EmptyReplicaVerdict {
+            outcome: wit::exports::datasette::litestream::restore::EmptyReplicaOutcome::Error,
+            message: "hostile".into(),
+        }
     }
 
     fn require_verified(
@@ -110,6 +119,10 @@ impl wit::exports::datasette::litestream::restore::Guest for Hostile {
         _within: f64,
     ) -> Result<(), String> {
         Ok(())
+    }
+
+    fn explain_restore_failure(_output: String, _timestamp: Option<String>) -> String {
+        "hostile".into()
     }
 
     fn judge_verification(

@@ -38,6 +38,12 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     let version = found.as_ref().map_or("v0.3.13".to_owned(), |l| l.version.clone());
     let dir = Arc::new(PrivateDir::create().context("cannot create the private directory")?);
     let socket = dir.path().join("litestream.sock");
+    // With --stdin the status socket is in the private directory unless placed
+    // elsewhere: the ready line tells the plugin where.
+    let channel = args.stdin.then(|| Channel {
+        status_socket: args.status_socket.clone().unwrap_or_else(|| dir.path().join("status.sock")),
+    });
+    let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status_socket.clone());
     let request = prepare::request(&inputs, &version, Some(&socket));
     let prepared = match super::prepared(rules, request).await {
         Ok(p) => p,
@@ -66,7 +72,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
             startup_timeout: args.startup_timeout,
             ..Policy::default()
         },
-        stdin_mode: args.stdin,
+        channel: channel.clone(),
         restore_if_missing: args.restore_if_missing,
         prepared,
         refused: vec![],
@@ -85,7 +91,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
             }
         }
     }
-    if let Some(path) = &args.status_socket {
+    if let Some(path) = &status_socket {
         serve_unix(context.clone(), path).await?;
     }
     if replication.prepared.plan.start_litestream {
@@ -94,8 +100,8 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         }
     } else {
         eprintln!("datasette-litestream: {NOTHING_TO_REPLICATE}; Litestream is not started");
-        shared.status.lock().expect("status lock").state = "not-started".into();
-        ready(args.stdin, false);
+        shared.status.lock().expect("status lock").state = crate::supervisor::ProcessState::NotStarted;
+        ready(channel.as_ref(), false);
     }
     loop {
         let event = tokio::select! {
@@ -159,7 +165,7 @@ async fn start(
     dir: &Arc<PrivateDir>,
     policy: Policy,
     shared: &Arc<Shared>,
-    stdin_mode: bool,
+    channel: Option<&Channel>,
 ) -> Result<Supervisor, crate::supervisor::SupervisorError> {
     let starting = Supervisor::start(first, dir.clone(), policy, shared.clone());
     tokio::pin!(starting);
@@ -168,21 +174,32 @@ async fn start(
         tokio::select! {
             result = &mut starting => break result,
             () = shared.spawned.notified(), if !told => {
-                ready(stdin_mode, true);
+                ready(channel, true);
                 told = true;
             }
         }
     };
     // Both may have been ready in the same poll, the start chosen first.
     if started.is_ok() && !told {
-        ready(stdin_mode, true);
+        ready(channel, true);
     }
     started
 }
 
-fn ready(stdin_mode: bool, litestream: bool) {
-    if stdin_mode {
-        println!("{}", serde_json::json!({"event": "ready", "litestream": litestream}));
+/// The --stdin channel's side of the host (README, "Databases added while Datasette
+/// runs"): where its status view listens.
+#[derive(Clone)]
+pub struct Channel {
+    pub status_socket: std::path::PathBuf,
+}
+
+fn ready(channel: Option<&Channel>, litestream: bool) {
+    if let Some(c) = channel {
+        let socket = c.status_socket.display().to_string();
+        println!(
+            "{}",
+            serde_json::json!({"event": "ready", "litestream": litestream, "status_socket": socket})
+        );
     }
 }
 

@@ -10,7 +10,7 @@ use crate::private_dir::PrivateDir;
 use crate::refresh::{self, Refresher};
 use crate::rules::{Change, ConfigError, InPlaceChange, LitestreamLine, Request, Rules};
 use crate::status::{Context, Members};
-use crate::supervisor::{Launch, Policy, Shared, Supervisor, Why};
+use crate::supervisor::{Launch, Policy, ProcessState, Shared, Supervisor, Why};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,7 +34,8 @@ pub struct Replication {
     pub context: Arc<Context>,
     pub shared: Arc<Shared>,
     pub policy: Policy,
-    pub stdin_mode: bool,
+    /// With --stdin: the plugin's channel (ready line, events).
+    pub channel: Option<super::Channel>,
     pub restore_if_missing: bool,
     /// The set Litestream runs with (or would, when it is not started).
     pub prepared: Prepared,
@@ -64,7 +65,7 @@ impl Replication {
         self.restore_missing(&litestream).await?;
         let launch = self.launch();
         let started = if first {
-            super::start(launch, &self.dir, self.policy.clone(), &self.shared, self.stdin_mode).await
+            super::start(launch, &self.dir, self.policy.clone(), &self.shared, self.channel.as_ref()).await
         } else {
             Supervisor::start(launch, self.dir.clone(), self.policy.clone(), self.shared.clone()).await
         };
@@ -147,7 +148,7 @@ impl Replication {
 
     /// One line of the plugin's channel (README, "Databases added while Datasette runs").
     fn tell(&self, event: serde_json::Value) {
-        if self.stdin_mode {
+        if self.channel.is_some() {
             println!("{event}");
         }
     }
@@ -223,7 +224,7 @@ impl Replication {
                     );
                     supervisor.stop().await.ok();
                 }
-                self.shared.status.lock().expect("status lock").state = "not-started".into();
+                self.shared.status.lock().expect("status lock").state = ProcessState::NotStarted;
                 "stop"
             }
             Change::InPlace(change) => self.in_place(change, &previous).await?,
