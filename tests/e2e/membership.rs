@@ -274,6 +274,9 @@ fn an_added_database_replicates_and_a_removed_one_gets_its_final_sync() {
         } else {
             assert_eq!(event["change"], "restart", "{version}: {event}");
             assert_eq!(after["reloads"], 1, "{version}: 0.3 reloads: {after}");
+            let (code, metrics) = get(&format!("{}/-/litestream-metrics", host.base), None);
+            assert_eq!(code, 200, "{metrics}");
+            assert!(metrics.contains("\ndatasette_litestream_reloads_total 1\n"), "{version}: {metrics}");
         }
         host.caught_up("added", &Value::Null);
 

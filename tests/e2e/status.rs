@@ -138,6 +138,32 @@ fn nothing_replicated_says_why_litestream_is_not_running() {
     assert!(body.contains("not running"), "{body}");
 }
 
+/// The README's exit-code table for the status view's listeners: an address that cannot
+/// be listened on is a runtime failure (1), for TCP and a Unix socket alike; a public
+/// address without a token is refused configuration (2, below).
+#[test]
+fn a_status_address_that_cannot_be_listened_on_exits_1() {
+    let (_keep, dir) = tempdir();
+    db::create(&dir.join("data.db"));
+    std::fs::write(dir.join("metadata.yaml"), file_replica(&dir, "    {}\n")).unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = ["--status-addr".to_owned(), taken.local_addr().unwrap().to_string()];
+    let unix =
+        ["--status-socket".to_owned(), dir.join("no-such-directory/status.sock").display().to_string()];
+    for args in [tcp, unix] {
+        let out = Command::new(binary())
+            .current_dir(&dir)
+            .args(["run", "data.db", "-m", "metadata.yaml", "--litestream"])
+            .arg(litestream("0.3.13"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.matches("cannot listen on").count(), 1, "{args:?}: said once: {stderr}");
+    }
+}
+
 #[test]
 fn a_public_address_needs_a_token_and_the_token_is_checked() {
     let (_keep, dir) = tempdir();

@@ -153,7 +153,7 @@ fn replication(o: &mut String, r: &Report) {
         Some(p) => format!("{}/{:08x}:{}", p.generation, p.index, p.offset),
     };
     for (d, rep) in rows {
-        let class = if rep.state == "caught-up" { "ok" } else { "bad" };
+        let class = if rep.state == super::LagState::CaughtUp { "ok" } else { "bad" };
         let _ = write!(
             o,
             "<tr><td>{}</td><td class=\"{class}\">{}</td><td>{:.1} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

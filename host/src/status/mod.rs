@@ -12,7 +12,7 @@ use crate::logbuf::LogLine;
 use crate::rules::{ConfigError, Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
 use crate::supervisor::Shared;
 use replication::replication_report;
-pub use replication::{PositionReport, ReplicationReport};
+pub use replication::{LagState, PositionReport, ReplicationReport};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

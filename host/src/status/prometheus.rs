@@ -3,7 +3,7 @@
 //! at its `metrics-addr`. This encodes one report as it stands; a registry crate's
 //! model of live counters has nothing to hold here.
 
-use super::Report;
+use super::{LagState, Report};
 use std::fmt::Write;
 
 /// The exposition format's content type.
@@ -28,6 +28,13 @@ pub fn render(report: &Report) -> String {
     sample(&mut out, "restarts_total", None, status.restarts as f64);
     family(&mut out, "credential_rotations_total", "counter", "Restarts with rotated credentials.");
     sample(&mut out, "credential_rotations_total", None, status.rotations as f64);
+    family(
+        &mut out,
+        "reloads_total",
+        "counter",
+        "Restarts to take databases added or removed (Litestream 0.3).",
+    );
+    sample(&mut out, "reloads_total", None, status.reloads as f64);
 
     let replicated: Vec<_> =
         report.databases.iter().filter_map(|d| Some((d.name.as_str(), d.replication.as_ref()?))).collect();
@@ -39,10 +46,10 @@ pub fn render(report: &Report) -> String {
             |r| Some(r.lag_seconds),
         ),
         ("caught_up", "gauge", "1 when every change seen locally is on the replica.", |r| {
-            Some((r.state == "caught-up") as u8 as f64)
+            Some((r.state == LagState::CaughtUp) as u8 as f64)
         }),
         ("replication_unknown", "gauge", "1 when the evidence of replication could not be read.", |r| {
-            Some((r.state == "unknown") as u8 as f64)
+            Some((r.state == LagState::Unknown) as u8 as f64)
         }),
         ("local_index", "gauge", "Litestream's local position: TXID (0.5) or WAL index (0.3).", |r| {
             r.local_position.as_ref().map(|p| p.index as f64)

@@ -3,10 +3,28 @@
 use serde::Serialize;
 use std::time::{Duration, SystemTime};
 
+/// The rules' `replication-state`, spelt in kebab-case in the JSON.
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "kebab-case")]
+pub enum LagState {
+    CaughtUp,
+    Behind,
+    Unknown,
+}
+
+impl std::fmt::Display for LagState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LagState::CaughtUp => "caught-up",
+            LagState::Behind => "behind",
+            LagState::Unknown => "unknown",
+        })
+    }
+}
+
 #[derive(Serialize)]
 pub struct ReplicationReport {
-    /// `caught-up`, `behind` or `unknown`.
-    pub state: &'static str,
+    pub state: LagState,
     /// Seconds the oldest change not on the replica had waited at the look; 0 when caught up.
     pub lag_seconds: f64,
     /// When that look was (Unix seconds): the figures are as of then, at most a second old.
@@ -40,9 +58,9 @@ pub fn replication_report(r: &crate::rules::LagReport) -> ReplicationReport {
     };
     ReplicationReport {
         state: match r.state {
-            S::CaughtUp => "caught-up",
-            S::Behind => "behind",
-            S::Unknown => "unknown",
+            S::CaughtUp => LagState::CaughtUp,
+            S::Behind => LagState::Behind,
+            S::Unknown => LagState::Unknown,
         },
         lag_seconds: (r.lag_seconds * 10.0).round() / 10.0,
         looked_at: r.observed_at,

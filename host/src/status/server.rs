@@ -24,6 +24,18 @@ pub enum ServeError {
     Bind { what: String, source: std::io::Error },
 }
 
+impl ServeError {
+    /// The README's table: a refused address is invalid configuration (2); an address
+    /// or path that cannot be listened on is a runtime failure (1), as for TCP and a
+    /// Unix socket alike.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServeError::NeedsToken { .. } => 2,
+            ServeError::Bind { .. } => 1,
+        }
+    }
+}
+
 struct App {
     context: Arc<Context>,
     token: Option<String>,

@@ -275,12 +275,13 @@ async fn supervise(
                             current = Some(r);
                         }
                         Err(e) => {
+                            // The caller reports the failed start; here it is only counted.
                             let _ = reply.send(Err(e.to_string()));
                             let (text, code) = match &e {
                                 SupervisorError::Exited { status, code, .. } => (status.clone(), *code),
                                 other => (other.to_string(), None),
                             };
-                            crashed(&shared, &mut crashes, &policy, text, code)?;
+                            count_crash(&shared, &mut crashes, &policy, text, code)?;
                         }
                     }
                 }
@@ -311,7 +312,8 @@ async fn supervise(
         match start(&launch, &dir, &policy, &shared).await {
             Ok(r) => {
                 shared.update(|s| s.restarts += 1);
-                tracing::warn!(pid = r.child.id(), "Litestream restarted");
+                let confirmed = shared.status.lock().expect("status lock").replicating;
+                tracing::warn!(pid = r.child.id(), confirmed, "Litestream restarted");
                 current = Some(r);
             }
             Err(SupervisorError::Exited { status, code, .. }) => {
@@ -323,7 +325,7 @@ async fn supervise(
     }
 }
 
-/// Records an unexpected exit; too many within the window ends supervision.
+/// Reports and records an unexpected exit; too many within the window ends supervision.
 fn crashed(
     shared: &Shared,
     crashes: &mut Vec<Instant>,
@@ -332,6 +334,17 @@ fn crashed(
     code: Option<i32>,
 ) -> Result<(), SupervisorError> {
     tracing::warn!(%status, "Litestream exited unexpectedly");
+    count_crash(shared, crashes, policy, status, code)
+}
+
+/// Records an unexpected exit without reporting it (its caller does).
+fn count_crash(
+    shared: &Shared,
+    crashes: &mut Vec<Instant>,
+    policy: &Policy,
+    status: String,
+    code: Option<i32>,
+) -> Result<(), SupervisorError> {
     shared.update(|s| {
         s.last_exit = Some(status.clone());
         s.last_exit_code = code;

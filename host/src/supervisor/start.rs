@@ -153,10 +153,8 @@ async fn wait_ready(
     };
     match tokio::time::timeout(limit, work).await {
         Ok(confirmed) => confirmed,
-        Err(_) => {
-            tracing::warn!("Litestream has not confirmed replication within {limit:?}; it keeps running");
-            Some(false)
-        }
+        // Said once, by the caller: `run` names the databases, a restart its pid.
+        Err(_) => Some(false),
     }
 }
 

@@ -87,12 +87,15 @@ pub async fn run(args: RunArgs) -> Result<u8> {
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                return Ok(2);
+                return Ok(e.exit_code());
             }
         }
     }
-    if let Some(path) = &status_socket {
-        serve_unix(context.clone(), path).await?;
+    if let Some(path) = &status_socket
+        && let Err(e) = serve_unix(context.clone(), path).await
+    {
+        eprintln!("error: {e}");
+        return Ok(e.exit_code());
     }
     if replication.prepared.plan.start_litestream {
         if let Err(End(code)) = replication.begin(true).await {

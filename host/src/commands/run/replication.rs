@@ -350,15 +350,7 @@ impl Replication {
     /// Stop (final sync) and start again with the whole new config.
     async fn restart(&mut self, why: &str) -> Result<(), End> {
         eprintln!("datasette-litestream: restarting Litestream for the new set of databases ({why})");
-        let launch = self.launch();
-        let Some(supervisor) = &self.supervisor else { return Ok(()) };
-        if let Err(e) = supervisor.rotate(launch, Why::Databases).await {
-            eprintln!("error: Litestream did not start again with the new set of databases: {e}");
-            if let Some(s) = self.supervisor.take() {
-                s.stop().await.ok();
-            }
-            return Err(End(1));
-        }
+        self.start_again(Why::Databases, "the new set of databases").await?;
         let names = self.prepared.plan.replicated.join(", ");
         eprintln!("datasette-litestream: replicating [{names}] (Litestream restarted)");
         Ok(())
@@ -377,19 +369,26 @@ impl Replication {
             "datasette-litestream: credentials changed ({}); restarting Litestream with them",
             change.fields.join(", ")
         );
-        let launch = self.launch();
         if let Err(e) = self.publish().await {
             eprintln!("error: {e:#}");
         }
+        self.start_again(Why::Credentials, "the new credentials").await?;
+        eprintln!("datasette-litestream: replicating with the new credentials");
+        Ok(())
+    }
+
+    /// Stops Litestream (final sync) and starts it with the current config; a start that
+    /// fails is reported here, once, and ends the run.
+    async fn start_again(&mut self, why: Why, with: &str) -> Result<(), End> {
+        let launch = self.launch();
         let Some(supervisor) = &self.supervisor else { return Ok(()) };
-        if let Err(e) = supervisor.rotate(launch, Why::Credentials).await {
-            eprintln!("error: Litestream did not start again with the new credentials: {e}");
+        if let Err(e) = supervisor.rotate(launch, why).await {
+            eprintln!("error: Litestream did not start again with {with}: {e}");
             if let Some(s) = self.supervisor.take() {
                 s.stop().await.ok();
             }
             return Err(End(1));
         }
-        eprintln!("datasette-litestream: replicating with the new credentials");
         Ok(())
     }
 }
