@@ -4,7 +4,7 @@
 
 use crate::keys::{self, Kind, REPLICA};
 use crate::model::Line;
-use crate::validate::Report;
+use crate::report::Report;
 use crate::value;
 use serde_json::{Map, Value};
 

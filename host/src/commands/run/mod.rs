@@ -22,15 +22,7 @@ use std::sync::Arc;
 use tokio::io::AsyncBufReadExt;
 
 pub async fn run(args: RunArgs) -> Result<u8> {
-    let mut stdin_lines = None;
-    let inputs: Inputs = if args.stdin {
-        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-        let first = lines.next_line().await?.context("stdin closed before the inputs JSON arrived")?;
-        stdin_lines = Some(lines);
-        serde_json::from_str(&first).context("cannot read the inputs JSON on stdin")?
-    } else {
-        super::inputs_from(&args.sources)?
-    };
+    let (inputs, stdin_lines) = read_inputs(&args).await?;
     let rules = Rules::builtin()?;
     let found = litestream::find(args.sources.litestream.as_deref()).await;
     // The config is checked even without a binary, so a missing Litestream is only an
@@ -43,14 +35,13 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     let channel = args.stdin.then(|| Channel {
         status_socket: args.status_socket.clone().unwrap_or_else(|| dir.path().join("status.sock")),
     });
-    let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status_socket.clone());
     let request = prepare::request(&inputs, &version, Some(&socket));
     let prepared = match super::prepared(rules, request).await {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
     let shared = Arc::new(Shared::default());
-    let mut outside = Signals::new(stdin_lines)?;
+    let outside = Signals::new(stdin_lines)?;
     let context = Arc::new(status::Context::new(
         rules,
         shared.clone(),
@@ -80,22 +71,9 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         refresher: None,
     };
     replication.publish().await?;
-    if let Some(addr) = args.status_addr {
-        match serve_tcp(context.clone(), addr, args.status_token.clone()).await {
-            Ok(bound) => {
-                eprintln!("datasette-litestream: status view at http://{bound}/-/litestream-status")
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(e.exit_code());
-            }
-        }
-    }
-    if let Some(path) = &status_socket
-        && let Err(e) = serve_unix(context.clone(), path).await
-    {
-        eprintln!("error: {e}");
-        return Ok(e.exit_code());
+    let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status_socket.clone());
+    if let Err(code) = serve(&args, &context, status_socket.as_deref()).await {
+        return Ok(code);
     }
     if replication.prepared.plan.start_litestream {
         if let Err(End(code)) = replication.begin(true).await {
@@ -106,6 +84,55 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         shared.status.lock().expect("status lock").state = crate::supervisor::ProcessState::NotStarted;
         ready(channel.as_ref(), false);
     }
+    until_stopped(replication, outside, args.grace_period).await
+}
+
+/// The inputs: the first line on stdin (--stdin, which also keeps the rest for
+/// updates), or Datasette-style arguments.
+async fn read_inputs(args: &RunArgs) -> Result<(Inputs, Option<StdinLines>)> {
+    if !args.stdin {
+        return Ok((super::inputs_from(&args.sources)?, None));
+    }
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let first = lines.next_line().await?.context("stdin closed before the inputs JSON arrived")?;
+    let inputs = serde_json::from_str(&first).context("cannot read the inputs JSON on stdin")?;
+    Ok((inputs, Some(lines)))
+}
+
+type StdinLines = tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>;
+
+/// The status view on TCP and on a Unix socket; a listener that cannot start ends the
+/// run with the README's exit code, said once.
+async fn serve(
+    args: &RunArgs,
+    context: &Arc<status::Context>,
+    socket: Option<&std::path::Path>,
+) -> Result<(), u8> {
+    if let Some(addr) = args.status_addr {
+        match serve_tcp(context.clone(), addr, args.status_token.clone()).await {
+            Ok(bound) => eprintln!("datasette-litestream: status view at http://{bound}/-/litestream-status"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(e.exit_code());
+            }
+        }
+    }
+    if let Some(path) = socket
+        && let Err(e) = serve_unix(context.clone(), path).await
+    {
+        eprintln!("error: {e}");
+        return Err(e.exit_code());
+    }
+    Ok(())
+}
+
+/// Applies updates and rotations until a stop, the supervisor's end or a failure.
+async fn until_stopped(
+    mut replication: Replication,
+    mut outside: Signals,
+    grace: std::time::Duration,
+) -> Result<u8> {
+    let rules = replication.rules;
     loop {
         let event = tokio::select! {
             o = outside.next() => match o {
@@ -124,8 +151,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
                 }
                 if let Some(supervisor) = replication.supervisor.take() {
                     eprintln!(
-                        "datasette-litestream: {why}; stopping Litestream (final sync, up to {:?})",
-                        args.grace_period
+                        "datasette-litestream: {why}; stopping Litestream (final sync, up to {grace:?})"
                     );
                     supervisor.stop().await?;
                     eprintln!("datasette-litestream: stopped");
