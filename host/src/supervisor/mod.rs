@@ -255,6 +255,7 @@ async fn supervise(
                         backoff = policy.backoff_start;
                     }
                     let (text, code) = describe(status);
+                    tracing::warn!(status = %text, "Litestream exited unexpectedly");
                     crashed(&shared, &mut crashes, &policy, text, code)?;
                 }
                 Ok(None | Some(Control::Stop)) => {
@@ -281,7 +282,7 @@ async fn supervise(
                                 SupervisorError::Exited { status, code, .. } => (status.clone(), *code),
                                 other => (other.to_string(), None),
                             };
-                            count_crash(&shared, &mut crashes, &policy, text, code)?;
+                            crashed(&shared, &mut crashes, &policy, text, code)?;
                         }
                     }
                 }
@@ -318,6 +319,7 @@ async fn supervise(
             }
             Err(SupervisorError::Exited { status, code, .. }) => {
                 shared.update(|s| s.restarts += 1);
+                tracing::warn!(%status, "Litestream exited unexpectedly");
                 crashed(&shared, &mut crashes, &policy, status, code)?;
             }
             Err(other) => return Err(other),
@@ -325,20 +327,9 @@ async fn supervise(
     }
 }
 
-/// Reports and records an unexpected exit; too many within the window ends supervision.
+/// Records an unexpected exit (its caller reports it); too many within the window ends
+/// supervision.
 fn crashed(
-    shared: &Shared,
-    crashes: &mut Vec<Instant>,
-    policy: &Policy,
-    status: String,
-    code: Option<i32>,
-) -> Result<(), SupervisorError> {
-    tracing::warn!(%status, "Litestream exited unexpectedly");
-    count_crash(shared, crashes, policy, status, code)
-}
-
-/// Records an unexpected exit without reporting it (its caller does).
-fn count_crash(
     shared: &Shared,
     crashes: &mut Vec<Instant>,
     policy: &Policy,
