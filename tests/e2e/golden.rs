@@ -162,7 +162,7 @@ fn native_agrees(p: &Prepared, name: &str) -> Result<(), String> {
     let request = prepare::request(&inputs, &p.version, None);
     let rules = Rules::builtin().unwrap();
     let wasm = rules.check(&request).unwrap();
-    let here = tests::native_request(&request);
+    let here = tests::native::request(&request);
     let local = guest::plan::plan(&here);
     let plan = match (wasm, local) {
         (Err(a), Err(b)) => {
@@ -194,11 +194,7 @@ fn compare_render(
     here: &native::Request,
     creds: Option<rules::Credentials>,
 ) -> Result<(), String> {
-    let native_creds = creds.as_ref().map(|c| native::Credentials {
-        access_key_id: c.access_key_id.clone(),
-        secret_access_key: c.secret_access_key.clone(),
-        session_token: c.session_token.clone(),
-    });
+    let native_creds = creds.as_ref().map(tests::native::credentials);
     let wasm = rules.render(request, creds.as_ref()).unwrap();
     let local = guest::plan::render(here, native_creds.as_ref());
     match (wasm, local) {
@@ -238,17 +234,7 @@ fn errors(list: &[rules::ConfigError]) -> Vec<String> {
 }
 
 fn native_errors(list: &[native::ConfigError]) -> Vec<String> {
-    list.iter()
-        .map(|e| {
-            rules::ConfigError {
-                database: e.database.clone(),
-                key: e.key.clone(),
-                problem: e.problem.clone(),
-                hint: e.hint.clone(),
-            }
-            .to_string()
-        })
-        .collect()
+    list.iter().map(|e| tests::native::config_error(e).to_string()).collect()
 }
 
 fn parse_case(case: &Path) -> Result<(), String> {
@@ -271,19 +257,10 @@ fn parse_case(case: &Path) -> Result<(), String> {
             c.secret_access_key,
             c.session_token.as_deref().unwrap_or("(none)")
         ),
-        Err(e) => format!("error: {}\n", rules::credentials_problem(&to_wit_error(e))),
+        Err(e) => format!("error: {}\n", rules::credentials_problem(&tests::native::credentials_error(e))),
     };
     equal("parsed credentials", &got, &native)?;
     equal("expected-credentials.txt", &want.trim_end().to_owned(), &got.trim_end().to_owned())
-}
-
-fn to_wit_error(e: native::CredentialsError) -> rules::CredentialsError {
-    match e {
-        native::CredentialsError::NotJson(at) => rules::CredentialsError::NotJson(at),
-        native::CredentialsError::NotAnObject => rules::CredentialsError::NotAnObject,
-        native::CredentialsError::MissingKey(k) => rules::CredentialsError::MissingKey(k),
-        native::CredentialsError::WrongType(k) => rules::CredentialsError::WrongType(k),
-    }
 }
 
 fn compare_case(case: &Path) -> Result<(), String> {

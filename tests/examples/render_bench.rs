@@ -100,7 +100,7 @@ fn main() {
     for n in [1usize, 100, 1000] {
         let req = request(n);
         // (1,000 is timed again below with its cost; this is the component/native pair.)
-        let here = tests::native_request(&req);
+        let here = tests::native::request(&req);
         let wasm = median_us(repeats, || {
             rules.render(&req, None).unwrap().unwrap();
         });

@@ -4,6 +4,7 @@
 pub mod db;
 pub mod host;
 pub mod moto;
+pub mod native;
 pub mod process;
 
 use std::path::PathBuf;
@@ -62,25 +63,5 @@ pub fn eventually(limit: std::time::Duration, what: &str, mut check: impl FnMut(
     while !check() {
         assert!(start.elapsed() < limit, "not within {limit:?}: {what}");
         std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
-/// The same request as the rules' plain Rust model, to call the rules natively.
-pub fn native_request(r: &datasette_litestream::rules::Request) -> guest::model::Request {
-    guest::model::Request {
-        top_level: r.top_level.clone(),
-        databases: r
-            .databases
-            .iter()
-            .map(|d| guest::model::Database {
-                name: d.name.clone(),
-                path: d.path.clone(),
-                directory: d.directory.clone(),
-                plugin_config: d.plugin_config.clone(),
-            })
-            .collect(),
-        working_directory: r.working_directory.clone(),
-        litestream_version: r.litestream_version.clone(),
-        control_socket: r.control_socket.clone(),
     }
 }
