@@ -314,6 +314,11 @@ fn a_database_with_invalid_config_is_refused_alone() {
         assert_eq!(event["refused"][0]["key"], "replicas[0].url", "{version}: {event}");
         let status = host.status();
         assert_eq!(status["refused"][0]["database"], "bad", "{version}: {status}");
+        let (_, page) = get(&format!("{}/-/litestream-status", host.base), None);
+        assert!(
+            page.contains("<td>bad</td><td>replicas[0].url</td>"),
+            "{version}: the page shows it: {page}"
+        );
         let (code, body) = get(&format!("{}/-/litestream-health", host.base), None);
         assert_eq!(code, 503, "{version}: {body}");
         assert!(body.contains("bad") && body.contains("replicas[0].url"), "{version}: {body}");

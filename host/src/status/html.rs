@@ -24,7 +24,30 @@ pub fn page(r: &Report) -> String {
     o
 }
 
-/// The page's content, also embedded by the Datasette plugin inside Datasette's chrome.
+/// Databases whose own config was refused: not replicated until fixed or removed.
+fn refused(o: &mut String, r: &Report) {
+    if r.refused.is_empty() {
+        return;
+    }
+    o.push_str(
+        "<h2 id=\"refused\" class=\"bad\">Not replicated: configuration refused</h2>\
+         <table><tr><th>database</th><th>key</th><th>problem</th><th>fix</th></tr>",
+    );
+    for e in &r.refused {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(e.database.as_deref().unwrap_or("-")),
+            esc(&e.key),
+            esc(&e.problem),
+            esc(e.hint.as_deref().unwrap_or("-"))
+        );
+    }
+    o.push_str("</table>");
+}
+
+/// The page's content. (The Datasette plugin renders its own page from the same JSON,
+/// in Datasette's chrome; one renderer for both is still to come.)
 pub fn body(o: &mut String, r: &Report) {
     let s = &r.litestream.status;
     let _ = write!(o, "<h1>Litestream status</h1>");
@@ -38,6 +61,7 @@ pub fn body(o: &mut String, r: &Report) {
         }
         o.push_str("</ul>");
     }
+    refused(o, r);
     o.push_str("<h2 id=\"process\">Process</h2>");
     if let Some(reason) = &r.reason {
         let _ = write!(o, "<p>Litestream is not running: {}</p>", esc(reason));
@@ -51,6 +75,7 @@ pub fn body(o: &mut String, r: &Report) {
         row("uptime", r.litestream.uptime_seconds.map_or("-".into(), |u| format!("{u:.0} s")));
         row("replicating", if s.replicating { "confirmed".into() } else { "not confirmed".into() });
         row("restarts", s.restarts.to_string());
+        row("reloads", s.reloads.to_string());
         row("credential rotations", s.rotations.to_string());
         row("last exit", s.last_exit.clone().unwrap_or_else(|| "-".into()));
         row("version", format!("{} ({})", s.version, s.binary));
