@@ -16,8 +16,10 @@ fn main() {
     // here while it packs one), so a user building from it needs neither the
     // wasm32-wasip2 target nor wit-bindgen. A checkout has no such file: it builds the guest.
     let prebuilt = host.join("prebuilt").join("rules.wasm");
-    println!("cargo:rerun-if-changed={}", prebuilt.display());
     let wasm = if prebuilt.is_file() {
+        // Watched only when present: cargo takes a watched file that does not exist for
+        // a change, and would rerun this script and rebuild the host on every build.
+        println!("cargo:rerun-if-changed={}", prebuilt.display());
         println!("cargo:warning=using the prebuilt rules component {}", prebuilt.display());
         prebuilt
     } else {
