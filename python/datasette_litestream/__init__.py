@@ -79,24 +79,6 @@ def register_actions(datasette):
     ]
 
 
-def configured_anywhere(datasette, inputs: dict) -> bool:
-    """True when there is datasette-litestream config at the top level or for any
-    database name in Datasette's config, attached now or not: a database
-    attached later must find the host running. (Datasette has already moved
-    metadata's `plugins` blocks into its config.) The presence of a block is
-    enough; unattached databases' $env/$file values are not resolved here."""
-    if inputs["top_level"] is not None or any(d["plugin_config"] is not None for d in inputs["databases"]):
-        return True
-    databases = (datasette.config or {}).get("databases") or {}
-    if not isinstance(databases, dict):
-        return False
-    for db_config in databases.values():
-        plugins = db_config.get("plugins") if isinstance(db_config, dict) else None
-        if isinstance(plugins, dict) and plugins.get(PLUGIN) is not None:
-            return True
-    return False
-
-
 @hookimpl
 async def startup(datasette):
     state = new_state(datasette)
@@ -104,8 +86,9 @@ async def startup(datasette):
     # comparison is against exactly what the host was given.
     seen = database_list(datasette)
     inputs = inputs_for(datasette)
-    if not configured_anywhere(datasette, inputs):
-        return  # not configured anywhere: no host, no Litestream
+    # Started whether or not anything is configured: the host decides what is to be
+    # replicated (and says so on its status page), and a database attached later
+    # with config finds it running.
     host = Host()
     host.on_failure = lambda code: _host_failed(state, code)
     try:

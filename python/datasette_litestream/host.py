@@ -410,6 +410,12 @@ class Host:
         response.raise_for_status()
         return response.json()
 
+    async def page_body(self) -> str:
+        """The host's status page body (HTML), for Datasette's page chrome."""
+        response = await self._status_client().get("/-/litestream-status.body")
+        response.raise_for_status()
+        return response.text
+
     async def metrics(self) -> tuple[int, str]:
         """The host's Prometheus text (status code, body)."""
         response = await self._status_client().get("/-/litestream-metrics")

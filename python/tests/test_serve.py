@@ -175,3 +175,33 @@ def test_readme_usage_replicates_with_metadata(tmp_path, serve):
     replicated = {entry["name"]: entry.get("replicated") for entry in status["databases"]}
     assert replicated == {"my_database": True}
     wait_for(lambda: replica.exists() and any(replica.rglob("*")), 15, "files in the replica")
+
+
+@pytest.mark.host
+def test_a_real_browser_renders_the_hosts_body_inside_datasette(tmp_path, serve):
+    """One renderer, both pages: Chromium shows, inside Datasette's chrome, every
+    section the host's standalone page has (tests/e2e/status.rs renders that one)."""
+    import shutil
+
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is installed by scripts/setup"
+    db = make_db(tmp_path / "x.db", rows=1)
+    meta = replicated_metadata("x", tmp_path / "replica")
+    meta["permissions"] = {"litestream-view-status": True}
+    d = serve([db, "-c", write_yaml(tmp_path / "datasette.yaml", meta)], env=real_host_env("0.5.17"))
+    d.wait_ready()
+    wait_for(
+        lambda: d.get_json("/-/litestream-status.json")["databases"][0].get("replication"), 30, "the first lag look"
+    )
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom",
+         f"http://127.0.0.1:{d.port}/-/litestream-status"],
+        capture_output=True, text=True, timeout=120,
+    ).stdout
+    assert '<header class="hd">' in dom and '<footer class="ft">' in dom, dom
+    assert '<div class="litestream-status">' in dom
+    for section in ("health", "process", "databases", "replication", "metrics", "config", "logs"):
+        assert f'id="{section}"' in dom, f"{section} missing from the rendered DOM:\n{dom}"
+    assert '<span class="ok">healthy</span>' in dom and str(tmp_path / "replica") in dom

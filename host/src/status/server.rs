@@ -48,6 +48,7 @@ fn router(context: Arc<Context>, token: Option<String>) -> Router {
     Router::new()
         .route("/-/litestream-status", get(page))
         .route("/-/litestream-status.json", get(json))
+        .route("/-/litestream-status.body", get(body))
         .route("/-/litestream-health", get(health))
         .route("/-/litestream-metrics", get(metrics))
         .layer(middleware::from_fn_with_state(app.clone(), authorize))
@@ -105,6 +106,11 @@ async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) ->
 
 async fn page(State(app): State<Arc<App>>) -> Html<String> {
     Html(html::page(&app.context.report().await))
+}
+
+/// The page's body alone, for the Datasette plugin to show inside Datasette's chrome.
+async fn body(State(app): State<Arc<App>>) -> Html<String> {
+    Html(html::fragment(&app.context.report().await))
 }
 
 async fn json(State(app): State<Arc<App>>) -> Json<super::Report> {
