@@ -26,54 +26,12 @@ pub fn render(
     let mut environment = Vec::new();
     let mut secrets = Vec::new();
     if let Some(c) = credentials {
-        secrets.push(c.secret_access_key.clone());
-        match &c.session_token {
-            // Litestream takes no session token in its file and prefers file keys over
-            // the environment, so with a token all three travel in AWS_* variables.
-            Some(token) => {
-                secrets.push(token.clone());
-                environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
-                environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
-                environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
-            }
-            None => {
-                doc.insert("access-key-id".into(), Value::String(c.access_key_id.clone()));
-                doc.insert("secret-access-key".into(), Value::String(c.secret_access_key.clone()));
-                // 0.5 makes the replica of a database registered while it runs from a
-                // URL, and such a replica reads its keys from the environment only.
-                if valid.line == Line::V05 {
-                    environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
-                    environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
-                }
-            }
-        }
+        keys_into(c, valid.line, &mut doc, &mut environment, &mut secrets);
     }
     if let Some(addr) = &valid.top.metrics_addr {
         doc.insert("addr".into(), Value::String(addr.clone()));
     }
-    let mut dbs = Vec::with_capacity(valid.databases.len());
-    for r in &valid.databases {
-        let mut db = Map::new();
-        db.insert("path".into(), Value::String(r.database.path.clone()));
-        for (k, v) in &r.options {
-            db.insert(k.clone(), v.clone());
-        }
-        for replica in &r.replicas {
-            collect_secrets(replica, &mut secrets);
-        }
-        match valid.line {
-            Line::V03 => {
-                let list = r.replicas.iter().cloned().map(Value::Object).collect();
-                db.insert("replicas".into(), Value::Array(list));
-            }
-            Line::V05 => {
-                if let Some(one) = r.replicas.first() {
-                    db.insert("replica".into(), Value::Object(one.clone()));
-                }
-            }
-        }
-        dbs.push(Value::Object(db));
-    }
+    let dbs = valid.databases.iter().map(|r| database_entry(r, valid.line, &mut secrets)).collect();
     doc.insert("dbs".into(), Value::Array(dbs));
     if let (Line::V05, Some(path)) = (valid.line, &request.control_socket) {
         let mut socket = Map::new();
@@ -90,6 +48,61 @@ pub fn render(
     secrets.sort();
     secrets.dedup();
     Ok(Rendered { document, environment, secrets })
+}
+
+/// Where the S3 keys go: Litestream's file, its environment, or both.
+fn keys_into(
+    c: &Credentials,
+    line: Line,
+    doc: &mut Map<String, Value>,
+    environment: &mut Vec<(String, String)>,
+    secrets: &mut Vec<String>,
+) {
+    secrets.push(c.secret_access_key.clone());
+    match &c.session_token {
+        // Litestream takes no session token in its file and prefers file keys over
+        // the environment, so with a token all three travel in AWS_* variables.
+        Some(token) => {
+            secrets.push(token.clone());
+            environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
+            environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
+            environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
+        }
+        None => {
+            doc.insert("access-key-id".into(), Value::String(c.access_key_id.clone()));
+            doc.insert("secret-access-key".into(), Value::String(c.secret_access_key.clone()));
+            // 0.5 makes the replica of a database registered while it runs from a
+            // URL, and such a replica reads its keys from the environment only.
+            if line == Line::V05 {
+                environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
+                environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
+            }
+        }
+    }
+}
+
+/// One `dbs:` entry: 0.3 takes a list of replicas, 0.5 exactly one.
+fn database_entry(r: &crate::validate::Replicated<'_>, line: Line, secrets: &mut Vec<String>) -> Value {
+    let mut db = Map::new();
+    db.insert("path".into(), Value::String(r.database.path.clone()));
+    for (k, v) in &r.options {
+        db.insert(k.clone(), v.clone());
+    }
+    for replica in &r.replicas {
+        collect_secrets(replica, secrets);
+    }
+    match line {
+        Line::V03 => {
+            let list = r.replicas.iter().cloned().map(Value::Object).collect();
+            db.insert("replicas".into(), Value::Array(list));
+        }
+        Line::V05 => {
+            if let Some(one) = r.replicas.first() {
+                db.insert("replica".into(), Value::Object(one.clone()));
+            }
+        }
+    }
+    Value::Object(db)
 }
 
 fn collect_secrets(replica: &Map<String, Value>, secrets: &mut Vec<String>) {

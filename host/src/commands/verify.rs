@@ -11,16 +11,15 @@ pub async fn verify(args: VerifyArgs) -> Result<u8> {
     };
     let verdicts =
         crate::verify::verify(o.rules, &o.prepared, &o.litestream.path, &o.dir, args.timeout).await?;
-    let word = crate::verify::word;
     if args.json {
         let list: Vec<_> = verdicts
             .iter()
-            .map(|(db, v)| serde_json::json!({"database": db, "outcome": word(&v.outcome), "reason": v.reason}))
+            .map(|(db, v)| serde_json::json!({"database": db, "outcome": v.outcome.to_string(), "reason": v.reason}))
             .collect();
         println!("{}", serde_json::Value::Array(list));
     } else {
         for (db, v) in &verdicts {
-            println!("{} {db}: {}", word(&v.outcome), v.reason);
+            println!("{} {db}: {}", v.outcome, v.reason);
         }
     }
     let all_verified = verdicts.iter().all(|(_, v)| v.outcome == VerifyOutcome::Verified);

@@ -1,5 +1,6 @@
-//! The only place that sees the component: the single `bindgen!`, the sandbox for
-//! each call, and plain functions for the rest of the host.
+//! The only place that sees the component: the sandbox for each call, and plain
+//! functions on the host's own types (`model`) for the rest of the host. The
+//! generated types stay in `adapter`, the one `bindgen!`.
 
 mod engine;
 
@@ -9,31 +10,12 @@ use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-mod bindings {
-    // host/wit is a link to the workspace's wit/, so that an sdist (which packs only
-    // the host crate) carries the contract too.
-    wasmtime::component::bindgen!({ world: "rules-component", path: "wit" });
-}
+mod adapter;
+pub mod model;
 
-pub use bindings::datasette::litestream::types::{
-    ConfigError, Credentials, CredentialsChange, CredentialsError, CredentialsSource, Database, EnvVar,
-    LitestreamLine, Plan, Rendered, Request,
-};
-pub use bindings::exports::datasette::litestream::health::{
-    DatabaseEvidence, HealthInput, LogEntry, ProcessState, Startup, Verdict,
-};
-pub use bindings::exports::datasette::litestream::membership::{
-    Admission, Change, InPlaceChange, Registration,
-};
-pub use bindings::exports::datasette::litestream::metrics::{DatabaseMetrics, Digest, NamedValue, Operation};
-pub use bindings::exports::datasette::litestream::replication::{
-    EvidencePaths, LagReport, LagState, LocalFiles, Observation, Position, ReplicationState, Tracked,
-};
-pub use bindings::exports::datasette::litestream::restore::{
-    Decision, EmptyReplicaOutcome, EmptyReplicaVerdict, LastVerification, RestoreOptions, Step, Target,
-    VerifyEvidence, VerifyOutcome, VerifyVerdict,
-};
-use bindings::{RulesComponent, RulesComponentPre};
+use adapter::Convert;
+use adapter::bindings::{RulesComponent, RulesComponentPre};
+pub use model::*;
 
 /// The rules component as built into this binary.
 pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.wasm"));
@@ -139,7 +121,9 @@ impl Rules {
     }
 
     pub fn check(&self, request: &Request) -> Result<Result<Plan, Vec<ConfigError>>, RulesError> {
-        self.call("check", |r, s| r.datasette_litestream_rules().call_check(s, request))
+        let request = request.clone().convert();
+        self.call("check", |r, s| r.datasette_litestream_rules().call_check(s, &request))
+            .map(Convert::convert)
     }
 
     pub fn render(
@@ -147,13 +131,19 @@ impl Rules {
         request: &Request,
         credentials: Option<&Credentials>,
     ) -> Result<Result<Rendered, Vec<ConfigError>>, RulesError> {
-        self.call("render", |r, s| r.datasette_litestream_rules().call_render(s, request, credentials))
+        let request = request.clone().convert();
+        let credentials: Option<_> = credentials.cloned().convert();
+        self.call("render", |r, s| {
+            r.datasette_litestream_rules().call_render(s, &request, credentials.as_ref())
+        })
+        .map(Convert::convert)
     }
 
     /// The instructions one `render` of `request` costs (of FUEL_PER_CALL): what the
     /// benchmark reports as a large site's headroom, and a limit test checks.
     pub fn render_cost(&self, request: &Request) -> Result<u64, RulesError> {
-        self.metered("render", |r, s| r.datasette_litestream_rules().call_render(s, request, None))
+        let request = request.clone().convert();
+        self.metered("render", |r, s| r.datasette_litestream_rules().call_render(s, &request, None))
             .map(|(_, fuel)| fuel)
     }
 
@@ -163,6 +153,7 @@ impl Rules {
 
     pub fn parse_credentials(&self, text: &str) -> Result<Result<Credentials, CredentialsError>, RulesError> {
         self.call("parse-credentials", |r, s| r.datasette_litestream_rules().call_parse_credentials(s, text))
+            .map(Convert::convert)
     }
 
     pub fn compare_credentials(
@@ -170,9 +161,11 @@ impl Rules {
         current: &Credentials,
         fresh: &Credentials,
     ) -> Result<CredentialsChange, RulesError> {
+        let (current, fresh) = (current.clone().convert(), fresh.clone().convert());
         self.call("compare-credentials", |r, s| {
-            r.datasette_litestream_rules().call_compare_credentials(s, current, fresh)
+            r.datasette_litestream_rules().call_compare_credentials(s, &current, &fresh)
         })
+        .map(Convert::convert)
     }
 }
 
@@ -182,9 +175,11 @@ impl Rules {
         text: &str,
         databases: &[Database],
     ) -> Result<Result<Digest, String>, RulesError> {
+        let databases: Vec<_> = databases.to_vec().convert();
         self.call("digest-metrics", |r, s| {
-            r.datasette_litestream_metrics().call_digest_metrics(s, text, databases)
+            r.datasette_litestream_metrics().call_digest_metrics(s, text, &databases)
         })
+        .map(Convert::convert)
     }
 
     pub fn plan_restore(
@@ -193,15 +188,18 @@ impl Rules {
         explicit: &[String],
         options: RestoreOptions,
     ) -> Result<Result<Vec<Decision>, String>, RulesError> {
+        let targets: Vec<_> = targets.to_vec().convert();
         self.call("plan-restore", |r, s| {
-            r.datasette_litestream_restore().call_plan_restore(s, targets, explicit, options)
+            r.datasette_litestream_restore().call_plan_restore(s, &targets, explicit, options.convert())
         })
+        .map(Convert::convert)
     }
 
     pub fn empty_replica(&self, database: &str, explicit: bool) -> Result<EmptyReplicaVerdict, RulesError> {
         self.call("empty-replica", |r, s| {
             r.datasette_litestream_restore().call_empty_replica(s, database, explicit)
         })
+        .map(Convert::convert)
     }
 
     pub fn require_verified(
@@ -209,21 +207,25 @@ impl Rules {
         last: &[LastVerification],
         within: f64,
     ) -> Result<Result<(), String>, RulesError> {
+        let last: Vec<_> = last.to_vec().convert();
         self.call("require-verified", |r, s| {
-            r.datasette_litestream_restore().call_require_verified(s, last, within)
+            r.datasette_litestream_restore().call_require_verified(s, &last, within)
         })
     }
 
     pub fn judge_verification(&self, evidence: &VerifyEvidence) -> Result<VerifyVerdict, RulesError> {
+        let evidence = evidence.clone().convert();
         self.call("judge-verification", |r, s| {
-            r.datasette_litestream_restore().call_judge_verification(s, evidence)
+            r.datasette_litestream_restore().call_judge_verification(s, &evidence)
         })
+        .map(Convert::convert)
     }
 
     pub fn startup_progress(&self, document: &str, output: &[String]) -> Result<Startup, RulesError> {
         self.call("startup-progress", |r, s| {
             r.datasette_litestream_health().call_startup_progress(s, document, output)
         })
+        .map(Convert::convert)
     }
 
     pub fn hint(&self, line: &str) -> Result<Option<String>, RulesError> {
@@ -241,13 +243,16 @@ impl Rules {
     }
 
     pub fn assess_health(&self, input: &HealthInput) -> Result<Verdict, RulesError> {
-        self.call("assess-health", |r, s| r.datasette_litestream_health().call_assess_health(s, input))
+        let input = input.clone().convert();
+        self.call("assess-health", |r, s| r.datasette_litestream_health().call_assess_health(s, &input))
+            .map(Convert::convert)
     }
 
     pub fn where_to_look(&self, line: LitestreamLine, path: &str) -> Result<EvidencePaths, RulesError> {
         self.call("where-to-look", |r, s| {
-            r.datasette_litestream_replication().call_where_to_look(s, line, path)
+            r.datasette_litestream_replication().call_where_to_look(s, line.convert(), path)
         })
+        .map(Convert::convert)
     }
 
     /// One look at every database; one answer per observation, in order.
@@ -258,9 +263,12 @@ impl Rules {
         output: &[String],
         observations: &[Observation],
     ) -> Result<Vec<Tracked>, RulesError> {
-        let tracked = self.call("track", |r, s| {
-            r.datasette_litestream_replication().call_track(s, line, now, output, observations)
-        })?;
+        let observed: Vec<_> = observations.to_vec().convert();
+        let tracked: Vec<Tracked> = self
+            .call("track", |r, s| {
+                r.datasette_litestream_replication().call_track(s, line.convert(), now, output, &observed)
+            })?
+            .convert();
         if tracked.len() != observations.len() {
             let reason = format!("it answered for {} of {} databases", tracked.len(), observations.len());
             return Err(RulesError { call: "track", reason });
@@ -278,15 +286,18 @@ impl Rules {
         max_lag: f64,
         now: f64,
     ) -> Result<Result<(), String>, RulesError> {
+        let reports: Vec<_> = reports.to_vec().convert();
         self.call("require-caught-up", |r, s| {
-            r.datasette_litestream_replication().call_require_caught_up(s, reports, max_lag, now)
+            r.datasette_litestream_replication().call_require_caught_up(s, &reports, max_lag, now)
         })
     }
 }
 
 impl Rules {
     pub fn admit(&self, request: &Request) -> Result<Result<Admission, Vec<ConfigError>>, RulesError> {
-        self.call("admit", |r, s| r.datasette_litestream_membership().call_admit(s, request))
+        let request = request.clone().convert();
+        self.call("admit", |r, s| r.datasette_litestream_membership().call_admit(s, &request))
+            .map(Convert::convert)
     }
 
     pub fn plan_change(
@@ -296,30 +307,16 @@ impl Rules {
         next: Option<&str>,
     ) -> Result<Change, RulesError> {
         self.call("plan-change", |r, s| {
-            r.datasette_litestream_membership().call_plan_change(s, line, running, next)
+            r.datasette_litestream_membership().call_plan_change(s, line.convert(), running, next)
         })
+        .map(Convert::convert)
     }
 
     pub fn require_admitted(&self, refused: &[ConfigError]) -> Result<Result<(), String>, RulesError> {
+        let refused: Vec<_> = refused.to_vec().convert();
         self.call("require-admitted", |r, s| {
-            r.datasette_litestream_membership().call_require_admitted(s, refused)
+            r.datasette_litestream_membership().call_require_admitted(s, &refused)
         })
-    }
-}
-
-/// The supervisor's state as the rules' enum: the one place the two meet.
-impl From<crate::supervisor::ProcessState> for ProcessState {
-    fn from(s: crate::supervisor::ProcessState) -> Self {
-        use crate::supervisor::ProcessState as P;
-        match s {
-            P::Starting => ProcessState::Starting,
-            P::Running => ProcessState::Running,
-            P::Restarting => ProcessState::Restarting,
-            P::Stopping => ProcessState::Stopping,
-            P::Stopped => ProcessState::Stopped,
-            P::Failed => ProcessState::Failed,
-            P::NotStarted => ProcessState::NotStarted,
-        }
     }
 }
 

@@ -140,13 +140,13 @@ fn replication(o: &mut String, r: &Report) {
         return;
     }
     o.push_str("<h2 id=\"replication\">Replication</h2><table><tr><th>name</th><th>state</th><th>lag</th><th>local position</th><th>replica position</th><th>behind by</th><th>last replicated</th><th>why</th></tr>");
-    let position = |p: &Option<super::PositionReport>| match p {
+    let position = |p: &Option<crate::rules::Position>| match p {
         None => "-".to_owned(),
         Some(p) if p.generation.is_empty() => format!("txid {}", p.index),
         Some(p) => format!("{}/{:08x}:{}", p.generation, p.index, p.offset),
     };
     for (d, rep) in rows {
-        let class = if rep.state == super::LagState::CaughtUp { "ok" } else { "bad" };
+        let class = if rep.state == crate::rules::ReplicationState::CaughtUp { "ok" } else { "bad" };
         let _ = write!(
             o,
             "<tr><td>{}</td><td class=\"{class}\">{}</td><td>{:.1} s</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -3,7 +3,8 @@
 //! at its `metrics-addr`. This encodes one report as it stands; a registry crate's
 //! model of live counters has nothing to hold here.
 
-use super::{LagState, Report};
+use super::Report;
+use crate::rules::ReplicationState;
 use std::fmt::Write;
 
 /// The exposition format's content type.
@@ -46,10 +47,10 @@ pub fn render(report: &Report) -> String {
             |r| Some(r.lag_seconds),
         ),
         ("caught_up", "gauge", "1 when every change seen locally is on the replica.", |r| {
-            Some((r.state == LagState::CaughtUp) as u8 as f64)
+            Some((r.state == ReplicationState::CaughtUp) as u8 as f64)
         }),
         ("replication_unknown", "gauge", "1 when the evidence of replication could not be read.", |r| {
-            Some((r.state == LagState::Unknown) as u8 as f64)
+            Some((r.state == ReplicationState::Unknown) as u8 as f64)
         }),
         ("local_index", "gauge", "Litestream's local position: TXID (0.5) or WAL index (0.3).", |r| {
             r.local_position.as_ref().map(|p| p.index as f64)

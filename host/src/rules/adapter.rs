@@ -1,0 +1,165 @@
+//! The adapter for contract `datasette:litestream@0.2.0`: the only place that sees
+//! the generated types. It converts the host's own types (`model.rs`) to and from
+//! them; a conversion that misses a field or a case does not compile.
+
+use super::model as m;
+
+pub mod bindings {
+    // host/wit is a link to the workspace's wit/, so that an sdist (which packs only
+    // the host crate) carries the contract too.
+    wasmtime::component::bindgen!({ world: "rules-component", path: "wit" });
+}
+
+use bindings::datasette::litestream::types;
+use bindings::exports::datasette::litestream::{health, membership, metrics, replication, restore};
+
+/// A value of one side of the contract as the other side's type.
+pub trait Convert<T> {
+    fn convert(self) -> T;
+}
+
+macro_rules! same {
+    ($($t:ty),*) => { $(impl Convert<$t> for $t { fn convert(self) -> $t { self } })* };
+}
+same!(String, bool, f64, u64, u8, u32, ());
+
+impl<A: Convert<B>, B> Convert<Vec<B>> for Vec<A> {
+    fn convert(self) -> Vec<B> {
+        self.into_iter().map(Convert::convert).collect()
+    }
+}
+
+impl<A: Convert<B>, B> Convert<Option<B>> for Option<A> {
+    fn convert(self) -> Option<B> {
+        self.map(Convert::convert)
+    }
+}
+
+impl<A: Convert<B>, B, E: Convert<F>, F> Convert<Result<B, F>> for Result<A, E> {
+    fn convert(self) -> Result<B, F> {
+        self.map(Convert::convert).map_err(Convert::convert)
+    }
+}
+
+impl<A: Convert<B>, B, C: Convert<D>, D> Convert<(B, D)> for (A, C) {
+    fn convert(self) -> (B, D) {
+        (self.0.convert(), self.1.convert())
+    }
+}
+
+/// A record, field by field, both ways.
+macro_rules! record {
+    ($name:ident = $wm:ident :: $wt:ident { $($field:ident),* $(,)? }) => {
+        impl Convert<m::$name> for $wm::$wt {
+            fn convert(self) -> m::$name {
+                m::$name { $($field: self.$field.convert()),* }
+            }
+        }
+        impl Convert<$wm::$wt> for m::$name {
+            fn convert(self) -> $wm::$wt {
+                $wm::$wt { $($field: self.$field.convert()),* }
+            }
+        }
+    };
+}
+
+/// An enum or a variant, case by case (with its payload, if any), both ways.
+macro_rules! variant {
+    ($name:ident = $wm:ident :: $wt:ident { $($case:ident $(($p:ident))?),* $(,)? }) => {
+        impl Convert<m::$name> for $wm::$wt {
+            fn convert(self) -> m::$name {
+                match self { $($wm::$wt::$case $(($p))? => m::$name::$case $(($p.convert()))?),* }
+            }
+        }
+        impl Convert<$wm::$wt> for m::$name {
+            fn convert(self) -> $wm::$wt {
+                match self { $(m::$name::$case $(($p))? => $wm::$wt::$case $(($p.convert()))?),* }
+            }
+        }
+    };
+}
+
+record!(Database = types::Database { name, path, directory, plugin_config });
+record!(Credentials = types::Credentials { access_key_id, secret_access_key, session_token });
+record!(
+    Request = types::Request { top_level, databases, working_directory, litestream_version, control_socket }
+);
+variant!(LitestreamLine = types::LitestreamLine { V03, V05 });
+variant!(CredentialsSource = types::CredentialsSource { None, File(x), Command(x) });
+record!(
+    Plan = types::Plan {
+        replicated,
+        start_litestream,
+        credentials_source,
+        refresh_interval_seconds,
+        metrics_addr,
+        line,
+        warnings,
+        first_sync_seconds,
+        health_window_seconds
+    }
+);
+record!(ConfigError = types::ConfigError { database, key, problem, hint });
+record!(EnvVar = types::EnvVar { name, value });
+record!(Rendered = types::Rendered { document, environment, secrets });
+variant!(CredentialsError = types::CredentialsError { NotJson(x), NotAnObject, MissingKey(x), WrongType(x) });
+record!(CredentialsChange = types::CredentialsChange { changed, fields });
+record!(Operation = metrics::Operation { replica_type, operation, value });
+record!(NamedValue = metrics::NamedValue { name, value });
+record!(DatabaseMetrics = metrics::DatabaseMetrics { database, values });
+record!(Digest = metrics::Digest { goroutines, threads, operation_bytes, operation_counts, databases });
+record!(LogEntry = health::LogEntry { age_seconds, text });
+record!(DatabaseEvidence = health::DatabaseEvidence { name, path, file_exists });
+variant!(
+    ProcessState =
+        health::ProcessState { Starting, Running, Restarting, Stopping, Stopped, Failed, NotStarted }
+);
+record!(HealthInput = health::HealthInput { state, uptime_seconds, databases, logs, window_seconds });
+record!(Verdict = health::Verdict { ok, reason, behind });
+variant!(Startup = health::Startup { Waiting, Replicating, SocketListening });
+record!(EvidencePaths = replication::EvidencePaths { position_source, shadow_directory, wal_index });
+record!(Position = replication::Position { generation, index, offset });
+record!(PendingChange = replication::PendingChange { position, since });
+record!(LagState = replication::LagState { pending, replica, replicated_at, unknown_since });
+record!(LocalFiles = replication::LocalFiles { newest_file, newest_size, generation, wal_index });
+record!(Observation = replication::Observation { name, path, state, files, socket });
+variant!(ReplicationState = replication::ReplicationState { CaughtUp, Behind, Unknown });
+record!(
+    LagReport = replication::LagReport {
+        name,
+        state,
+        lag_seconds,
+        local,
+        replica,
+        behind_by,
+        replicated_at,
+        unknown_since,
+        observed_at,
+        reason
+    }
+);
+record!(Tracked = replication::Tracked { report, state });
+record!(Admission = membership::Admission { databases, plan, refused });
+record!(Registration = membership::Registration { path, replica_url });
+record!(InPlaceChange = membership::InPlaceChange { unregister, register });
+variant!(Change = membership::Change { Unchanged, Start, Stop, InPlace(x), Restart(x) });
+record!(Target = restore::Target { name, exists });
+variant!(Step = restore::Step { Restore, Skip(x) });
+record!(Decision = restore::Decision { database, step });
+record!(RestoreOptions = restore::RestoreOptions { force, only_missing });
+variant!(EmptyReplicaOutcome = restore::EmptyReplicaOutcome { FreshStart, Error });
+record!(EmptyReplicaVerdict = restore::EmptyReplicaVerdict { outcome, message });
+record!(
+    VerifyEvidence = restore::VerifyEvidence {
+        sentinel_error,
+        restored,
+        restore_error,
+        integrity_ok,
+        sentinel_found,
+        timed_out,
+        waited_seconds
+    }
+);
+variant!(VerifyOutcome = restore::VerifyOutcome { Verified, Failed, Inconclusive, Pending });
+record!(VerifyVerdict = restore::VerifyVerdict { outcome, reason });
+record!(LastVerification = restore::LastVerification { database, outcome, age_seconds });

@@ -1,0 +1,160 @@
+//! The supervising task: restarts Litestream with backoff after an unexpected exit,
+//! ends after too many exits in the window, and takes the host's control messages.
+
+use super::{Control, Launch, Policy, ProcessState, Running, Shared, SupervisorError, describe, start, stop};
+use crate::private_dir::PrivateDir;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// The supervising task's state between events.
+struct Loop {
+    launch: Launch,
+    rx: mpsc::Receiver<Control>,
+    dir: Arc<PrivateDir>,
+    policy: Policy,
+    shared: Arc<Shared>,
+    backoff: Duration,
+    crashes: Vec<Instant>,
+}
+
+/// Where supervision goes next.
+enum After {
+    Running(Running),
+    Down,
+    Stopped,
+}
+
+pub(super) async fn supervise(
+    first: Running,
+    launch: Launch,
+    rx: mpsc::Receiver<Control>,
+    dir: Arc<PrivateDir>,
+    policy: Policy,
+    shared: Arc<Shared>,
+) -> Result<(), SupervisorError> {
+    let backoff = policy.backoff_start;
+    let mut l = Loop { launch, rx, dir, policy, shared, backoff, crashes: Vec::new() };
+    let mut after = After::Running(first);
+    loop {
+        after = match after {
+            After::Running(running) => l.while_running(running).await?,
+            After::Down => l.while_down().await?,
+            After::Stopped => return Ok(()),
+        };
+    }
+}
+
+impl Loop {
+    /// Until the process exits or a control message changes it.
+    async fn while_running(&mut self, mut running: Running) -> Result<After, SupervisorError> {
+        let event = tokio::select! {
+            status = running.child.wait() => Err(status),
+            control = self.rx.recv() => Ok(control),
+        };
+        match event {
+            Err(status) => {
+                if running.started.elapsed() >= self.policy.healthy_after {
+                    self.backoff = self.policy.backoff_start;
+                }
+                let (text, code) = describe(status);
+                tracing::warn!(status = %text, "Litestream exited unexpectedly");
+                self.crashed(text, code)?;
+                Ok(After::Down)
+            }
+            Ok(None | Some(Control::Stop)) => {
+                stop(&mut running, &self.launch, &self.policy, &self.shared).await;
+                Ok(After::Stopped)
+            }
+            Ok(Some(Control::Replace(next))) => {
+                self.launch = *next;
+                Ok(After::Running(running))
+            }
+            Ok(Some(Control::Rotate(next, why, reply))) => {
+                stop(&mut running, &self.launch, &self.policy, &self.shared).await;
+                self.launch = *next;
+                match start(&self.launch, &self.dir, &self.policy, &self.shared).await {
+                    Ok(r) => {
+                        self.shared.update(|s| why.count(s));
+                        let _ = reply.send(Ok(()));
+                        Ok(After::Running(r))
+                    }
+                    Err(e) => {
+                        // The caller reports the failed start; here it is only counted.
+                        let _ = reply.send(Err(e.to_string()));
+                        let (text, code) = match &e {
+                            SupervisorError::Exited { status, code, .. } => (status.clone(), *code),
+                            other => (other.to_string(), None),
+                        };
+                        self.crashed(text, code)?;
+                        Ok(After::Down)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Not running: wait out the backoff (unless told to stop), then start again.
+    async fn while_down(&mut self) -> Result<After, SupervisorError> {
+        self.shared.update(|s| {
+            s.state = ProcessState::Restarting;
+            s.pid = None;
+        });
+        tokio::select! {
+            _ = tokio::time::sleep(self.backoff) => {}
+            control = self.rx.recv() => match control {
+                None | Some(Control::Stop) => {
+                    self.shared.update(|s| s.state = ProcessState::Stopped);
+                    return Ok(After::Stopped);
+                }
+                Some(Control::Rotate(next, why, reply)) => {
+                    self.launch = *next;
+                    let _ = reply.send(Ok(()));
+                    self.shared.update(|s| why.count(s));
+                }
+                Some(Control::Replace(next)) => self.launch = *next,
+            },
+        }
+        self.backoff = (self.backoff * 2).min(self.policy.backoff_max);
+        match start(&self.launch, &self.dir, &self.policy, &self.shared).await {
+            Ok(r) => {
+                self.shared.update(|s| s.restarts += 1);
+                let confirmed = self.shared.status.lock().expect("status lock").replicating;
+                tracing::warn!(pid = r.child.id(), confirmed, "Litestream restarted");
+                Ok(After::Running(r))
+            }
+            Err(SupervisorError::Exited { status, code, .. }) => {
+                self.shared.update(|s| s.restarts += 1);
+                tracing::warn!(%status, "Litestream exited unexpectedly");
+                self.crashed(status, code)?;
+                Ok(After::Down)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Records an unexpected exit (its caller reports it); too many within the window
+    /// ends supervision.
+    fn crashed(&mut self, status: String, code: Option<i32>) -> Result<(), SupervisorError> {
+        let (shared, policy, crashes) = (&self.shared, &self.policy, &mut self.crashes);
+        shared.update(|s| {
+            s.last_exit = Some(status.clone());
+            s.last_exit_code = code;
+            s.pid = None;
+            s.replicating = false;
+        });
+        let now = Instant::now();
+        crashes.retain(|t| now.duration_since(*t) < policy.crash_window);
+        crashes.push(now);
+        if crashes.len() >= policy.crash_limit {
+            shared.update(|s| s.state = ProcessState::Failed);
+            return Err(SupervisorError::CrashLoop {
+                crashes: crashes.len(),
+                window: policy.crash_window,
+                status,
+                tail: shared.tail(),
+            });
+        }
+        Ok(())
+    }
+}
