@@ -21,6 +21,8 @@ pub enum Command {
     Render(RenderArgs),
     /// Keep the databases replicated with Litestream until stopped.
     Run(RunArgs),
+    /// Keep read-only copies of the databases following their replicas (Litestream 0.5).
+    Follow(FollowArgs),
     /// Restore replicated databases from their replicas with `litestream restore`.
     Restore(RestoreArgs),
     /// Prove each replica restores intact and up to date (a sentinel row round trip).
@@ -90,6 +92,44 @@ pub struct RunArgs {
     /// How long start-up may wait for Litestream to be replicating.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub startup_timeout: Duration,
+}
+
+#[derive(Args)]
+pub struct FollowArgs {
+    #[command(flatten)]
+    pub sources: Sources,
+    /// Read the plugin config and databases as JSON on stdin, and stop when stdin closes
+    /// (how the Datasette plugin runs a follower).
+    #[arg(long, conflicts_with_all = ["files", "metadata", "config"])]
+    pub stdin: bool,
+    /// Restore each database once (making its path the follower's symlink) and exit:
+    /// the first command on a fresh follower node, before Datasette starts.
+    #[arg(long, conflicts_with = "stdin")]
+    pub init: bool,
+    /// How often `restore -f` asks the replica for new transactions.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub follow_interval: Duration,
+    /// How often the replica's newest transaction is compared with the follower's:
+    /// the resolution of the staleness, one replica listing per database each time.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub look_interval: Duration,
+    /// How long a follower may stay behind a moving replica before it is restored
+    /// again from scratch (history compacted away, or starved of its lock).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub stuck_after: Duration,
+    /// How long `restore -f` may take to stop after SIGTERM before SIGKILL.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub grace_period: Duration,
+    /// Serve the status view (/-/litestream-status, .json, /-/litestream-health) on HOST:PORT.
+    #[arg(long)]
+    pub status_addr: Option<std::net::SocketAddr>,
+    /// Bearer token the status view requires (needed to bind a non-loopback address).
+    #[arg(long, env = "LITESTREAM_STATUS_TOKEN", hide_env_values = true)]
+    pub status_token: Option<String>,
+    /// Also serve the status view on this Unix socket (with --stdin: in the private
+    /// directory unless given; the ready line names it).
+    #[arg(long)]
+    pub status_socket: Option<PathBuf>,
 }
 
 #[derive(Args)]

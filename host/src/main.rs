@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Render(args) => commands::render::render(args).await,
             Command::Run(args) => commands::run::run(args).await,
+            Command::Follow(args) => commands::follow::follow(args).await,
             Command::Restore(args) => commands::restore::restore(args).await,
             Command::Verify(args) => commands::verify::verify(args).await,
             Command::Component { out } => commands::component(&out),

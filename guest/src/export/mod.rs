@@ -258,4 +258,5 @@ wit::export!(Component with_types_in wit);
 
 mod replication;
 
+mod follow;
 mod membership;

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns the process exit code.
 
+pub mod follow;
 pub mod render;
 pub mod restore;
 pub mod run;

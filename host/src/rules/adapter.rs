@@ -11,7 +11,7 @@ pub mod bindings {
 }
 
 use bindings::datasette::litestream::types;
-use bindings::exports::datasette::litestream::{health, membership, metrics, replication, restore};
+use bindings::exports::datasette::litestream::{follow, health, membership, metrics, replication, restore};
 
 /// A value of one side of the contract as the other side's type.
 pub trait Convert<T> {
@@ -163,3 +163,24 @@ record!(
 variant!(VerifyOutcome = restore::VerifyOutcome { Verified, Failed, Inconclusive, Pending });
 record!(VerifyVerdict = restore::VerifyVerdict { outcome, reason });
 record!(LastVerification = restore::LastVerification { database, outcome, age_seconds });
+record!(FollowTarget = follow::FollowTarget { name, path, replica });
+variant!(FollowEvent = follow::FollowEvent { Following(x), Applied(x), Failed(x), Stopped, Other });
+record!(FollowerMemory = follow::FollowerMemory { confirmed_at, txid, since });
+record!(
+    FollowerLook =
+        follow::FollowerLook { name, now, listed_at, replica, follower, memory, stuck_after_seconds }
+);
+variant!(FollowerState = follow::FollowerState { CaughtUp, Behind, Unknown });
+record!(
+    FollowerReport = follow::FollowerReport {
+        name,
+        state,
+        staleness_seconds,
+        follower_txid,
+        replica_txid,
+        confirmed_at,
+        reason,
+        restore_again,
+        memory
+    }
+);

@@ -14,21 +14,26 @@ section.content{padding:1rem 1.5rem;max-width:70rem}h1{font-size:2rem;margin:0.5
 th{background:#f7f7f7}";
 
 /// The body's own rules, scoped to it, so they hold on either page.
-const BODY_STYLE: &str = ".litestream-status table{border-collapse:collapse;margin-bottom:1em}\
+pub(crate) const BODY_STYLE: &str = ".litestream-status table{border-collapse:collapse;margin-bottom:1em}\
 .litestream-status td,.litestream-status th{border-bottom:1px solid #ddd;padding:0.3rem 0.8rem;text-align:left;vertical-align:top}\
 .litestream-status pre{background:#f5f5f5;padding:0.8rem;overflow:auto;font-size:0.85rem;white-space:pre-wrap}\
 .litestream-status .ok{color:#1a7f37;font-weight:bold}.litestream-status .bad{color:#b3261e;font-weight:bold}\
 .litestream-status .note{color:#555}";
 
 pub fn page(r: &Report) -> String {
-    let mut o = String::with_capacity(16 * 1024);
+    in_chrome(&fragment(r))
+}
+
+/// A status body as a page of its own.
+pub fn in_chrome(body: &str) -> String {
+    let mut o = String::with_capacity(body.len() + 1024);
     let _ = write!(
         o,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Litestream status</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{PAGE_STYLE}</style></head>\
          <body><header class=\"hd\"><a href=\"/\">home</a></header><section class=\"content\">"
     );
-    o.push_str(&fragment(r));
+    o.push_str(body);
     o.push_str("<p><a href=\"/-/litestream-status.json\">This page as JSON</a></p></section></body></html>");
     o
 }
@@ -214,10 +219,14 @@ fn config(o: &mut String, r: &Report) {
     }
 }
 
-/// Litestream's recent output, with when (UTC) and on which stream.
 fn logs(o: &mut String, r: &Report) {
+    log_lines(o, &r.logs);
+}
+
+/// Litestream's recent output, with when (UTC) and on which stream.
+pub(crate) fn log_lines(o: &mut String, lines: &[crate::logbuf::LogLine]) {
     o.push_str("<h2 id=\"logs\">Recent Litestream output</h2><pre>");
-    for l in &r.logs {
+    for l in lines {
         let _ = writeln!(o, "{} {} {}", utc(l.at), l.stream, esc(&l.text));
     }
     o.push_str("</pre>");
@@ -229,7 +238,7 @@ fn utc(at: f64) -> String {
     humantime::format_rfc3339_millis(when).to_string()
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

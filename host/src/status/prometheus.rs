@@ -88,12 +88,12 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP datasette_litestream_{name} {help}");
     let _ = writeln!(out, "# TYPE datasette_litestream_{name} {kind}");
 }
 
-fn sample(out: &mut String, name: &str, database: Option<&str>, value: f64) {
+pub(crate) fn sample(out: &mut String, name: &str, database: Option<&str>, value: f64) {
     let labels = database.map_or_else(String::new, |db| format!("{{database=\"{}\"}}", escape(db)));
     let _ = writeln!(out, "datasette_litestream_{name}{labels} {value}");
 }

@@ -36,15 +36,22 @@ impl ServeError {
     }
 }
 
+/// What the endpoints show: a replicating node (`run`) or a follower (`follow`).
+#[derive(Clone)]
+pub enum View {
+    Run(Arc<Context>),
+    Follow(Arc<crate::follow::view::FollowView>),
+}
+
 struct App {
-    context: Arc<Context>,
+    view: View,
     token: Option<String>,
     /// The last `max-lag` text and what the rules made of it: probes repeat one query.
     max_lag: std::sync::Mutex<Option<(String, Result<f64, String>)>>,
 }
 
-fn router(context: Arc<Context>, token: Option<String>) -> Router {
-    let app = Arc::new(App { context, token, max_lag: std::sync::Mutex::new(None) });
+fn router(view: View, token: Option<String>) -> Router {
+    let app = Arc::new(App { view, token, max_lag: std::sync::Mutex::new(None) });
     Router::new()
         .route("/-/litestream-status", get(page))
         .route("/-/litestream-status.json", get(json))
@@ -55,9 +62,35 @@ fn router(context: Arc<Context>, token: Option<String>) -> Router {
         .with_state(app)
 }
 
+/// The status view on TCP and/or a Unix socket; a listener that cannot start ends
+/// the command with the README's exit code, said once.
+pub async fn serve_all(
+    view: View,
+    addr: Option<SocketAddr>,
+    token: Option<String>,
+    socket: Option<&Path>,
+) -> Result<(), u8> {
+    if let Some(addr) = addr {
+        match serve_tcp(view.clone(), addr, token).await {
+            Ok(bound) => eprintln!("datasette-litestream: status view at http://{bound}/-/litestream-status"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(e.exit_code());
+            }
+        }
+    }
+    if let Some(path) = socket
+        && let Err(e) = serve_unix(view, path).await
+    {
+        eprintln!("error: {e}");
+        return Err(e.exit_code());
+    }
+    Ok(())
+}
+
 /// Binds `addr` (refusing a non-loopback one without a token) and serves in the background.
 pub async fn serve_tcp(
-    context: Arc<Context>,
+    view: View,
     addr: SocketAddr,
     token: Option<String>,
 ) -> Result<SocketAddr, ServeError> {
@@ -69,17 +102,17 @@ pub async fn serve_tcp(
         .map_err(|source| ServeError::Bind { what: addr.to_string(), source })?;
     let bound =
         listener.local_addr().map_err(|source| ServeError::Bind { what: addr.to_string(), source })?;
-    let app = router(context, token);
+    let app = router(view, token);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(bound)
 }
 
 /// Serves on a Unix socket (the private directory keeps others out).
-pub async fn serve_unix(context: Arc<Context>, path: &Path) -> Result<(), ServeError> {
+pub async fn serve_unix(view: View, path: &Path) -> Result<(), ServeError> {
     let _ = std::fs::remove_file(path);
     let listener = tokio::net::UnixListener::bind(path)
         .map_err(|source| ServeError::Bind { what: path.display().to_string(), source })?;
-    let app = router(context, None);
+    let app = router(view, None);
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(())
 }
@@ -105,16 +138,25 @@ async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) ->
 }
 
 async fn page(State(app): State<Arc<App>>) -> Html<String> {
-    Html(html::page(&app.context.report().await))
+    match &app.view {
+        View::Run(c) => Html(html::page(&c.report().await)),
+        View::Follow(f) => Html(html::in_chrome(&f.body().await)),
+    }
 }
 
 /// The page's body alone, for the Datasette plugin to show inside Datasette's chrome.
 async fn body(State(app): State<Arc<App>>) -> Html<String> {
-    Html(html::fragment(&app.context.report().await))
+    match &app.view {
+        View::Run(c) => Html(html::fragment(&c.report().await)),
+        View::Follow(f) => Html(f.body().await),
+    }
 }
 
-async fn json(State(app): State<Arc<App>>) -> Json<super::Report> {
-    Json(app.context.report().await)
+async fn json(State(app): State<Arc<App>>) -> Response {
+    match &app.view {
+        View::Run(c) => Json(c.report().await).into_response(),
+        View::Follow(f) => Json(f.report().await).into_response(),
+    }
 }
 
 /// `?verified-within=SECONDS` also requires a recent successful `verify` of every
@@ -136,7 +178,10 @@ async fn health(State(app): State<Arc<App>>, Query(q): Query<HealthQuery>) -> Re
             Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
         },
     };
-    let h = app.context.health(q.verified_within, max_lag).await;
+    let h = match &app.view {
+        View::Run(c) => c.health(q.verified_within, max_lag).await,
+        View::Follow(f) => f.health(max_lag.unwrap_or(crate::follow::view::DEFAULT_MAX_LAG)).await,
+    };
     let code = if h.ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, format!("{}\n", h.reason)).into_response()
 }
@@ -148,7 +193,10 @@ async fn max_lag(app: &App, text: String) -> Result<Result<f64, String>, crate::
     {
         return Ok(parsed.clone());
     }
-    let rules = app.context.rules;
+    let rules = match &app.view {
+        View::Run(c) => c.rules,
+        View::Follow(f) => f.rules,
+    };
     let asked = text.clone();
     let parsed = crate::blocking::blocking(move || rules.parse_max_lag(&asked)).await?;
     *app.max_lag.lock().expect("max-lag lock") = Some((text, parsed.clone()));
@@ -156,6 +204,9 @@ async fn max_lag(app: &App, text: String) -> Result<Result<f64, String>, crate::
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let text = super::prometheus::render(&app.context.report().await);
+    let text = match &app.view {
+        View::Run(c) => super::prometheus::render(&c.report().await),
+        View::Follow(f) => f.metrics().await,
+    };
     ([(header::CONTENT_TYPE, super::prometheus::CONTENT_TYPE)], text).into_response()
 }

@@ -5,8 +5,6 @@ use super::{Launch, Policy, Running, Shared, SupervisorError, describe};
 use crate::control_socket;
 use crate::private_dir::PrivateDir;
 use crate::rules::Startup;
-use nix::sys::signal::Signal;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -74,32 +72,12 @@ pub(super) async fn start(
 /// `litestream replicate` for this launch: its own process group, its environment,
 /// piped output, and SIGTERM when the host dies.
 fn command(launch: &Launch, config: &std::path::Path) -> Command {
-    let mut cmd = Command::new(&launch.binary);
+    let mut cmd = crate::litestream::child(&launch.binary);
     // -no-expand-env: values reach Litestream exactly as Datasette resolved them; a
     // secret or URL containing `$` is not mangled by Litestream's own expansion.
     cmd.args(["replicate", "-no-expand-env", "-config"])
         .arg(config)
-        .envs(launch.environment.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own process group: a terminal's Ctrl-C reaches the host, which then
-        // stops Litestream in order, instead of both racing.
-        .process_group(0)
-        .kill_on_drop(true);
-    let parent = nix::unistd::getpid();
-    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            // If the host dies, even by SIGKILL, Litestream gets SIGTERM and makes
-            // its final sync instead of running on as an orphan.
-            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
-            if nix::unistd::getppid() != parent {
-                return Err(std::io::Error::other("the host exited while starting Litestream"));
-            }
-            Ok(())
-        });
-    }
+        .envs(launch.environment.iter().map(|(k, v)| (k, v)));
     cmd
 }
 

@@ -192,4 +192,48 @@ impl wit::exports::datasette::litestream::membership::Guest for Hostile {
     }
 }
 
+impl wit::exports::datasette::litestream::follow::Guest for Hostile {
+    fn plan_follow(
+        _request: Request,
+    ) -> Result<Vec<wit::exports::datasette::litestream::follow::FollowTarget>, Vec<ConfigError>> {
+        Err(vec![])
+    }
+
+    fn follow_progress(_line: String) -> wit::exports::datasette::litestream::follow::FollowEvent {
+        wit::exports::datasette::litestream::follow::FollowEvent::Other
+    }
+
+    fn replica_newest(_ltx_json: String) -> Result<Option<u64>, String> {
+        Ok(None)
+    }
+
+    fn parse_sidecar(_text: String) -> Result<u64, String> {
+        Ok(0)
+    }
+
+    fn judge_follower(
+        look: wit::exports::datasette::litestream::follow::FollowerLook,
+    ) -> wit::exports::datasette::litestream::follow::FollowerReport {
+        wit::exports::datasette::litestream::follow::FollowerReport {
+            name: look.name,
+            state: wit::exports::datasette::litestream::follow::FollowerState::Unknown,
+            staleness_seconds: None,
+            follower_txid: None,
+            replica_txid: None,
+            confirmed_at: None,
+            reason: "hostile".into(),
+            restore_again: false,
+            memory: look.memory,
+        }
+    }
+
+    fn require_fresh(
+        _reports: Vec<wit::exports::datasette::litestream::follow::FollowerReport>,
+        _max_lag: f64,
+        _now: f64,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 wit::export!(Hostile with_types_in wit);

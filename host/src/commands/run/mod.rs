@@ -1,7 +1,7 @@
 //! `run`: keep the databases replicated until stopped.
 
 mod replication;
-mod signals;
+pub mod signals;
 mod update;
 
 use crate::cli::RunArgs;
@@ -13,7 +13,7 @@ use crate::refresh::{Change, Refresher};
 use crate::rules::{LitestreamLine, Rendered, Rules};
 use crate::status::{
     self, Members,
-    server::{serve_tcp, serve_unix},
+    server::{View, serve_all},
 };
 use crate::supervisor::{Launch, Policy, Shared, Supervisor};
 use anyhow::{Context, Result};
@@ -23,7 +23,7 @@ use std::sync::Arc;
 use tokio::io::AsyncBufReadExt;
 
 pub async fn run(args: RunArgs) -> Result<u8> {
-    let (inputs, stdin_lines) = read_inputs(&args).await?;
+    let (inputs, stdin_lines) = read_inputs(args.stdin, &args.sources).await?;
     let rules = Rules::builtin()?;
     let found = litestream::find(args.sources.litestream.as_deref()).await;
     // The config is checked even without a binary, so a missing Litestream is only an
@@ -73,7 +73,10 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     };
     replication.publish().await?;
     let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status_socket.clone());
-    if let Err(code) = serve(&args, &context, status_socket.as_deref()).await {
+    let view = View::Run(context.clone());
+    if let Err(code) =
+        serve_all(view, args.status_addr, args.status_token.clone(), status_socket.as_deref()).await
+    {
         return Ok(code);
     }
     if replication.prepared.plan.start_litestream {
@@ -90,9 +93,9 @@ pub async fn run(args: RunArgs) -> Result<u8> {
 
 /// The inputs: the first line on stdin (--stdin, which also keeps the rest for
 /// updates), or Datasette-style arguments.
-async fn read_inputs(args: &RunArgs) -> Result<(Inputs, Option<StdinLines>)> {
-    if !args.stdin {
-        return Ok((super::inputs_from(&args.sources)?, None));
+pub async fn read_inputs(stdin: bool, sources: &crate::cli::Sources) -> Result<(Inputs, Option<StdinLines>)> {
+    if !stdin {
+        return Ok((super::inputs_from(sources)?, None));
     }
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let first = lines.next_line().await?.context("stdin closed before the inputs JSON arrived")?;
@@ -100,32 +103,7 @@ async fn read_inputs(args: &RunArgs) -> Result<(Inputs, Option<StdinLines>)> {
     Ok((inputs, Some(lines)))
 }
 
-type StdinLines = tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>;
-
-/// The status view on TCP and on a Unix socket; a listener that cannot start ends the
-/// run with the README's exit code, said once.
-async fn serve(
-    args: &RunArgs,
-    context: &Arc<status::Context>,
-    socket: Option<&std::path::Path>,
-) -> Result<(), u8> {
-    if let Some(addr) = args.status_addr {
-        match serve_tcp(context.clone(), addr, args.status_token.clone()).await {
-            Ok(bound) => eprintln!("datasette-litestream: status view at http://{bound}/-/litestream-status"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Err(e.exit_code());
-            }
-        }
-    }
-    if let Some(path) = socket
-        && let Err(e) = serve_unix(context.clone(), path).await
-    {
-        eprintln!("error: {e}");
-        return Err(e.exit_code());
-    }
-    Ok(())
-}
+pub type StdinLines = tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>;
 
 /// Applies updates and rotations until a stop, the supervisor's end or a failure.
 async fn until_stopped(mut replication: Replication, mut outside: Signals) -> Result<u8> {

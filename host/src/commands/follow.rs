@@ -1,0 +1,188 @@
+//! `follow`: keep read-only copies of the databases following their replicas
+//! (README, "Read replicas: follower nodes").
+
+use super::run::read_inputs;
+use super::run::signals::{Outside, Signals};
+use crate::cli::FollowArgs;
+use crate::follow::follower::{Control, CrashLoop, Follower, Swapped};
+use crate::follow::layout::Layout;
+use crate::follow::view::FollowView;
+use crate::follow::{Followers, Setup, looks};
+use crate::private_dir::PrivateDir;
+use crate::rules::{FollowTarget, Rules};
+use crate::status::server::{View, serve_all};
+use anyhow::{Context, Result};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+pub async fn follow(args: FollowArgs) -> Result<u8> {
+    let (inputs, stdin_lines) = read_inputs(args.stdin, &args.sources).await?;
+    let rules = Rules::builtin()?;
+    let litestream = crate::litestream::find(args.sources.litestream.as_deref()).await?;
+    let request = crate::prepare::request(&inputs, &litestream.version, None);
+    let targets = match targets(rules, &request).await? {
+        Ok(t) => t,
+        Err(code) => return Ok(code),
+    };
+    let prepared = match super::prepared(rules, request).await {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let rendered = prepared.rendered.context("a followed configuration has a rendering")?;
+    let dir = PrivateDir::create().context("cannot create the private directory")?;
+    let followers = Arc::new(Followers::new(&targets));
+    followers.logs.set_secrets(&rendered.secrets);
+    let setup = Arc::new(Setup {
+        rules,
+        binary: litestream.path.clone(),
+        config: dir.write("litestream.yml", &rendered.document)?,
+        environment: rendered.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
+        secrets: rendered.secrets.clone(),
+        follow_interval: args.follow_interval,
+        look_interval: args.look_interval,
+        stuck_after: args.stuck_after,
+        policy: crate::supervisor::Policy { grace: args.grace_period, ..Default::default() },
+    });
+    let document = rendered.document.clone();
+    let config =
+        crate::blocking::blocking(move || rules.redact(&document)).await?.map_err(anyhow::Error::msg)?;
+    let view = View::Follow(Arc::new(FollowView { rules, followers: followers.clone(), config }));
+    let status_socket =
+        args.status_socket.clone().or_else(|| args.stdin.then(|| dir.path().join("status.sock")));
+    if let Err(code) =
+        serve_all(view, args.status_addr, args.status_token.clone(), status_socket.as_deref()).await
+    {
+        return Ok(code);
+    }
+    let mut outside = Signals::new(stdin_lines)?;
+    let (swapped_tx, mut swapped) = mpsc::unbounded_channel();
+    let mut node = Node { tasks: JoinSet::new(), controls: Vec::new() };
+    for (index, (t, layout)) in targets.iter().enumerate() {
+        let (tx, rx) = mpsc::channel(4);
+        node.controls.push(tx);
+        let follower = Follower {
+            index,
+            name: t.name.clone(),
+            key: t.path.clone(),
+            layout: layout.clone(),
+            setup: setup.clone(),
+            followers: followers.clone(),
+            swapped: swapped_tx.clone(),
+        };
+        eprintln!(
+            "datasette-litestream: following {} from {} into {}",
+            t.name,
+            t.replica,
+            layout.path.display()
+        );
+        node.tasks.spawn(follower.run(rx));
+    }
+    // Ready once every database has a complete first generation in place.
+    let mut pending: Vec<&str> = targets.iter().map(|(t, _)| t.name.as_str()).collect();
+    while !pending.is_empty() {
+        tokio::select! {
+            s = swapped.recv() => if let Some(s) = s { pending.retain(|n| *n != s.name) },
+            ended = node.tasks.join_next() => return Ok(node.failed(ended).await),
+            o = outside.next() => if let Outside::Stop(why) = o { return Ok(node.stop(why).await) },
+        }
+    }
+    if args.init {
+        return Ok(node.stop("each database is restored and in place (--init)").await);
+    }
+    ready(args.stdin, status_socket.as_deref(), &targets);
+    tokio::spawn(looks::watch(setup, followers, node.controls.clone()));
+    loop {
+        tokio::select! {
+            s = swapped.recv() => if let Some(s) = s { replaced(args.stdin, &s) },
+            ended = node.tasks.join_next() => return Ok(node.failed(ended).await),
+            o = outside.next() => match o {
+                Outside::Stop(why) => return Ok(node.stop(why).await),
+                Outside::Update(_) => eprintln!(
+                    "datasette-litestream: a follower follows the databases it started with; a new set is ignored"
+                ),
+            },
+        }
+    }
+}
+
+/// The rules' plan: the same key-level errors as `run`, and 0.3 refused in one line;
+/// a path that is not the follower's own is refused before anything starts.
+async fn targets(
+    rules: &'static Rules,
+    request: &crate::rules::Request,
+) -> Result<Result<Vec<(FollowTarget, Layout)>, u8>> {
+    let r = request.clone();
+    let planned = crate::blocking::blocking(move || rules.plan_follow(&r)).await?;
+    let targets = match planned {
+        Ok(t) => t,
+        Err(errors) => {
+            eprintln!("error: the datasette-litestream configuration cannot be followed:");
+            for e in &errors {
+                eprintln!("  - {e}");
+            }
+            return Ok(Err(2));
+        }
+    };
+    let mut followed = Vec::new();
+    for t in targets {
+        let layout = Layout::for_database(std::path::Path::new(&t.path));
+        if let Err(e) = layout.check() {
+            eprintln!("error: {e}");
+            return Ok(Err(2));
+        }
+        followed.push((t, layout));
+    }
+    Ok(Ok(followed))
+}
+
+/// The followers' tasks and how to reach them.
+struct Node {
+    tasks: JoinSet<Result<(), CrashLoop>>,
+    controls: Vec<mpsc::Sender<Control>>,
+}
+
+impl Node {
+    async fn stop(mut self, why: &str) -> u8 {
+        eprintln!("datasette-litestream: {why}; stopping the followers");
+        for c in &self.controls {
+            let _ = c.send(Control::Stop).await;
+        }
+        while self.tasks.join_next().await.is_some() {}
+        eprintln!("datasette-litestream: stopped");
+        0
+    }
+
+    /// A follower ended by itself: a crash loop. The others stop; the node exits 1.
+    async fn failed(self, ended: Option<Result<Result<(), CrashLoop>, tokio::task::JoinError>>) -> u8 {
+        match ended {
+            Some(Ok(Err(e))) => eprintln!("error: {e}"),
+            Some(Err(e)) => eprintln!("error: a follower task failed: {e}"),
+            Some(Ok(Ok(()))) | None => eprintln!("error: a follower stopped by itself"),
+        }
+        self.stop("a follower failed").await;
+        1
+    }
+}
+
+/// With --stdin, the plugin waits for this line: every database is in place.
+fn ready(stdin: bool, socket: Option<&std::path::Path>, targets: &[(FollowTarget, Layout)]) {
+    let following: Vec<_> =
+        targets.iter().map(|(t, l)| serde_json::json!({"name": t.name, "path": l.path})).collect();
+    if stdin {
+        let socket = socket.map(|s| s.display().to_string());
+        println!(
+            "{}",
+            serde_json::json!({"event": "ready", "litestream": true, "status_socket": socket, "following": following})
+        );
+    }
+    let names: Vec<&str> = targets.iter().map(|(t, _)| t.name.as_str()).collect();
+    eprintln!("datasette-litestream: following [{}]", names.join(", "));
+}
+
+/// A database now opens a new generation: the plugin re-opens it in Datasette.
+fn replaced(stdin: bool, s: &Swapped) {
+    if stdin {
+        println!("{}", serde_json::json!({"event": "replaced", "name": s.name, "path": s.path}));
+    }
+}

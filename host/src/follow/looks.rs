@@ -1,0 +1,108 @@
+//! Looking at each follower: the replica's newest TXID (`litestream ltx`), then the
+//! follower's own (its `-txid` sidecar), judged by the rules. The replica is listed
+//! first, so a follower holding that TXID afterwards held everything the replica had
+//! when it was listed.
+
+use super::follower::Control;
+use super::layout::side;
+use super::{Followers, Setup};
+use crate::clock::now;
+use crate::rules::{FollowerLook, FollowerMemory};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How long one listing of the replica may take: a silent S3 endpoint must not stop
+/// the looks (its staleness grows meanwhile).
+const LIST_LIMIT: Duration = Duration::from_secs(10);
+
+pub async fn watch(setup: Arc<Setup>, followers: Arc<Followers>, controls: Vec<mpsc::Sender<Control>>) {
+    let mut tick = tokio::time::interval(setup.look_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let mut set = tokio::task::JoinSet::new();
+        for (index, status) in followers.snapshot().into_iter().enumerate() {
+            let Some(generation) = status.generation.clone() else { continue };
+            let (setup, memory) = (setup.clone(), status.report.map(|r| r.memory).unwrap_or_default());
+            set.spawn(
+                async move { (index, look(&setup, &status.name, &status.key, &generation, memory).await) },
+            );
+        }
+        while let Some(Ok((index, judged))) = set.join_next().await {
+            let report = match judged {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!("cannot judge a follower: {e}");
+                    continue;
+                }
+            };
+            if report.restore_again
+                && let Some(control) = controls.get(index)
+            {
+                let _ = control.try_send(Control::RestoreAgain(report.reason.clone()));
+            }
+            followers.update(index, |f| {
+                f.report = Some(report);
+                f.looked_at = Some(now());
+            });
+        }
+    }
+}
+
+async fn look(
+    setup: &Setup,
+    name: &str,
+    path: &str,
+    generation: &str,
+    memory: FollowerMemory,
+) -> Result<crate::rules::FollowerReport, crate::rules::RulesError> {
+    let listed_at = now();
+    let listing = list(setup, path).await;
+    let sidecar = std::fs::read_to_string(side(Path::new(generation), "-txid"))
+        .map_err(|e| format!("cannot read the follower's -txid file: {e}"));
+    let (rules, name, stuck) = (setup.rules, name.to_owned(), setup.stuck_after.as_secs_f64());
+    crate::blocking::blocking(move || {
+        let replica = match listing {
+            Ok(json) => rules.replica_newest(&json)?,
+            Err(e) => Err(e),
+        };
+        let follower = match sidecar {
+            Ok(text) => rules.parse_sidecar(&text)?,
+            Err(e) => Err(e),
+        };
+        let look = FollowerLook {
+            name,
+            now: now(),
+            listed_at,
+            replica,
+            follower,
+            memory,
+            stuck_after_seconds: stuck,
+        };
+        rules.judge_follower(&look)
+    })
+    .await
+}
+
+/// `litestream ltx -level all -json` of the database's replica, as configured.
+async fn list(setup: &Setup, path: &str) -> Result<String, String> {
+    let mut cmd = tokio::process::Command::new(&setup.binary);
+    cmd.args(["ltx", "-no-expand-env", "-config"])
+        .arg(&setup.config)
+        .args(["-level", "all", "-json", path])
+        .envs(setup.environment.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let out = match tokio::time::timeout(LIST_LIMIT, cmd.output()).await {
+        Err(_) => return Err(format!("litestream ltx did not answer within {LIST_LIMIT:?}")),
+        Ok(Err(e)) => return Err(format!("cannot run litestream ltx: {e}")),
+        Ok(Ok(out)) => out,
+    };
+    if !out.status.success() {
+        let said = crate::logbuf::scrub(String::from_utf8_lossy(&out.stderr).trim(), &setup.secrets);
+        return Err(format!("litestream ltx exited with {}: {said}", out.status));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

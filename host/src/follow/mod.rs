@@ -1,0 +1,90 @@
+//! Read-only followers: each replicated database kept following its replica with
+//! Litestream 0.5's `restore -f`, looked at to know how stale it may be.
+
+pub mod follower;
+pub mod layout;
+pub mod looks;
+pub mod view;
+
+use crate::logbuf::LogBuffer;
+use crate::rules::{FollowTarget, FollowerReport, Rules};
+use follower::FollowState;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// What every follower of one node shares: the binary, the private config, the
+/// credentials environment, the intervals.
+pub struct Setup {
+    pub rules: &'static Rules,
+    pub binary: PathBuf,
+    /// The private Litestream config (0600 in the private directory).
+    pub config: PathBuf,
+    pub environment: Vec<(String, String)>,
+    /// Scrubbed from anything Litestream says.
+    pub secrets: Vec<String>,
+    pub follow_interval: Duration,
+    pub look_interval: Duration,
+    /// How long a follower may stay behind a moving replica before it is restored again.
+    pub stuck_after: Duration,
+    pub policy: crate::supervisor::Policy,
+}
+
+/// One follower as the status view shows it.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FollowerStatus {
+    pub name: String,
+    /// The path readers open (the follower's symlink).
+    pub path: String,
+    /// The database's path as the Litestream config names it.
+    #[serde(skip)]
+    pub key: String,
+    /// The replica followed (no secrets).
+    pub replica: String,
+    pub state: FollowState,
+    pub pid: Option<u32>,
+    /// The generation file readers open now.
+    pub generation: Option<String>,
+    /// Restarts after `restore -f` exited, and restores from scratch of a stuck follower.
+    pub restarts: u32,
+    pub restores: u32,
+    pub last_exit: Option<String>,
+    /// The last look: positions on both sides and how stale the follower may be.
+    #[serde(skip)]
+    pub report: Option<FollowerReport>,
+    pub looked_at: Option<f64>,
+}
+
+/// The followers of this node, and `restore -f`'s recent output.
+#[derive(Default)]
+pub struct Followers {
+    pub list: Mutex<Vec<FollowerStatus>>,
+    pub logs: LogBuffer,
+}
+
+impl Followers {
+    pub fn new(targets: &[(FollowTarget, layout::Layout)]) -> Followers {
+        let list = targets
+            .iter()
+            .map(|(t, layout)| FollowerStatus {
+                name: t.name.clone(),
+                path: layout.path.display().to_string(),
+                key: t.path.clone(),
+                replica: t.replica.clone(),
+                ..Default::default()
+            })
+            .collect();
+        Followers { list: Mutex::new(list), logs: LogBuffer::default() }
+    }
+
+    pub fn update(&self, index: usize, f: impl FnOnce(&mut FollowerStatus)) {
+        if let Some(s) = self.list.lock().expect("followers lock").get_mut(index) {
+            f(s);
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<FollowerStatus> {
+        self.list.lock().expect("followers lock").clone()
+    }
+}
