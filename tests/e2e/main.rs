@@ -9,10 +9,12 @@
 //! - `status`: the status view, health check, token rule and redaction;
 //! - `lag`: replication lag with Litestream or the S3 server frozen, idle and busy;
 //! - `membership`: databases added and removed while `run --stdin` runs;
+//! - `follow`: read-only followers with `restore -f`, against moto and file:// replicas;
 //! - `s3`, `restore_s3`: credentials and disaster recovery against moto (a real S3 server);
 //! - `restore`, `refresh`: disaster recovery and credential refresh with file:// replicas.
 
 mod cross_runtime;
+mod follow;
 mod golden;
 mod lag;
 mod malformed;

@@ -17,6 +17,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 use tokio::sync::mpsc;
 
+/// How long a follower being restored again may take to stop.
+const AGAIN_GRACE: Duration = Duration::from_secs(2);
+
 /// What the host may ask of a follower.
 #[derive(Debug)]
 pub enum Control {
@@ -166,7 +169,14 @@ impl Follower {
                         Some(Control::RestoreAgain(why)) => Ended::Again(why),
                         None | Some(Control::Stop) => Ended::Stopped,
                     };
-                    stop(&mut child, self.setup.policy.grace).await;
+                    // A follower stuck on its lock does not answer SIGTERM; it has
+                    // written nothing while it waits, so it need not be waited for long.
+                    let grace = match ended {
+                        Ended::Again(_) => self.setup.policy.grace.min(AGAIN_GRACE),
+                        _ => self.setup.policy.grace,
+                    };
+                    self.followers.update(self.index, |f| f.state = FollowState::Restoring);
+                    stop(&mut child, grace).await;
                     if matches!(ended, Ended::Again(_)) {
                         remove_generation(&generation, &self.layout);
                     }
@@ -226,6 +236,12 @@ impl Follower {
         self.followers.update(self.index, |f| {
             f.state = FollowState::Following;
             f.generation = Some(generation.display().to_string());
+            // A new file: how long it has stayed put starts now; what it confirmed stays.
+            if let Some(r) = &mut f.report {
+                r.memory.txid = None;
+                r.memory.since = crate::clock::now();
+                r.restore_again = false;
+            }
         });
         eprintln!(
             "datasette-litestream: following {} (restored to txid {txid}; {} now opens {})",

@@ -3,7 +3,7 @@
 //! first, so a follower holding that TXID afterwards held everything the replica had
 //! when it was listed.
 
-use super::follower::Control;
+use super::follower::{Control, FollowState};
 use super::layout::side;
 use super::{Followers, Setup};
 use crate::clock::now;
@@ -26,11 +26,12 @@ pub async fn watch(setup: Arc<Setup>, followers: Arc<Followers>, controls: Vec<m
         for (index, status) in followers.snapshot().into_iter().enumerate() {
             let Some(generation) = status.generation.clone() else { continue };
             let (setup, memory) = (setup.clone(), status.report.map(|r| r.memory).unwrap_or_default());
-            set.spawn(
-                async move { (index, look(&setup, &status.name, &status.key, &generation, memory).await) },
-            );
+            set.spawn(async move {
+                let judged = look(&setup, &status.name, &status.key, &generation, memory).await;
+                (index, generation, judged)
+            });
         }
-        while let Some(Ok((index, judged))) = set.join_next().await {
+        while let Some(Ok((index, generation, judged))) = set.join_next().await {
             let report = match judged {
                 Ok(r) => r,
                 Err(e) => {
@@ -38,6 +39,14 @@ pub async fn watch(setup: Arc<Setup>, followers: Arc<Followers>, controls: Vec<m
                     continue;
                 }
             };
+            // A look at a generation that has since been replaced, or one being
+            // replaced now, says nothing about the follower that serves now.
+            let current = followers.snapshot().get(index).is_some_and(|f| {
+                f.state == FollowState::Following && f.generation.as_deref() == Some(generation.as_str())
+            });
+            if !current {
+                continue;
+            }
             if report.restore_again
                 && let Some(control) = controls.get(index)
             {
