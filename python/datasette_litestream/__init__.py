@@ -3,7 +3,9 @@
 The work is done by the native `datasette-litestream` host program. This plugin
 hands it Datasette's resolved plugin configuration and database list (again
 whenever databases are added or removed while Datasette runs), stops it with
-Datasette, and shows its status page inside Datasette.
+Datasette, and shows its status page inside Datasette. With
+DATASETTE_LITESTREAM_FOLLOW=1 the host keeps read-only followers instead
+(follower.py says what the plugin does for them).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datasette import hookimpl
 from datasette.permissions import Action
 from datasette.utils import StartupError
 
+from . import follower
 from .host import Host, HostError
 from .state import State, new_state, state_for
 from .views import VIEW_STATUS, health_view, metrics_view, status_json_view, status_page_view
@@ -35,6 +38,11 @@ SERVER_WAIT = 5.0
 POLL_INTERVAL = 0.25
 
 
+def follow_mode() -> bool:
+    """An operator's switch, like DATASETTE_LITESTREAM_RESTORE_IF_MISSING."""
+    return os.environ.get("DATASETTE_LITESTREAM_FOLLOW") == "1"
+
+
 def _file_backed(db) -> bool:
     """Only databases with a file of their own can be replicated."""
     return not (db.is_memory or getattr(db, "is_temp_disk", False) or not db.path)
@@ -47,9 +55,12 @@ def database_list(datasette) -> tuple:
     return tuple((name, db.path) for name, db in datasette.databases.items() if _file_backed(db))
 
 
-def inputs_for(datasette) -> dict:
+def inputs_for(datasette, follow: bool = False) -> dict:
     """What the host needs, exactly as Datasette sees it: names as Datasette
-    named the databases, config after Datasette's $env/$file resolution."""
+    named the databases, config after Datasette's $env/$file resolution. A
+    follower's path is the host's symlink, so it is made absolute without
+    resolving symlinks (resolving would name the current generation file)."""
+    absolute = os.path.abspath if follow else (lambda p: str(Path(p).resolve()))
     try:
         top_level = datasette.plugin_config(PLUGIN)
         databases = []
@@ -59,7 +70,7 @@ def inputs_for(datasette) -> dict:
             databases.append(
                 {
                     "name": name,
-                    "path": str(Path(db.path).resolve()),
+                    "path": absolute(db.path),
                     "plugin_config": datasette.plugin_config(PLUGIN, database=name, fallback=False),
                 }
             )
@@ -85,22 +96,42 @@ async def startup(datasette):
     # Taken with the inputs, with no await in between: the watcher's first
     # comparison is against exactly what the host was given.
     seen = database_list(datasette)
-    inputs = inputs_for(datasette)
+    follow = follow_mode()
+    inputs = inputs_for(datasette, follow)
     # Started whether or not anything is configured: the host decides what is to be
     # replicated (and says so on its status page), and a database attached later
     # with config finds it running.
-    host = Host()
+    host = Host(follow=follow)
     host.on_failure = lambda code: _host_failed(state, code)
+    host.on_replaced = lambda name, path: follower.readd(datasette, state.followed, name, path)
     try:
         await host.start(inputs)
     except HostError as e:
         raise StartupError(str(e)) from e
     state.host = host
+    if follow:
+        try:
+            _serve_followers(datasette, state, host)
+        except StartupError:
+            await host.stop()
+            raise
+        # No watcher: a follower's databases are the host's, fixed at start.
+        return
     # `datasette serve` runs the startup hooks and uvicorn on one event loop (as
     # do ASGI lifespan and the first-request fallback), so this task lives as
     # long as the server, with no request needed to start it.
     state.watcher = asyncio.create_task(_watch_databases(datasette, host, seen))
     state.watcher.add_done_callback(_watcher_ended)
+
+
+def _serve_followers(datasette, state: State, host: Host) -> None:
+    """Datasette may have opened the followed files before the host put its
+    symlinks in place: every followed database gets a new Database object."""
+    for entry in host.following:
+        try:
+            follower.readd(datasette, state.followed, entry["name"], entry["path"])
+        except (KeyError, TypeError, OSError) as e:
+            raise StartupError(f"datasette-litestream: cannot serve the follower {entry!r}: {e}") from e
 
 
 async def _watch_databases(datasette, host: Host, seen: tuple) -> None:
@@ -190,6 +221,31 @@ def _stop_datasette(state: State, deadline: float) -> None:
 def _exit_now(code: int) -> None:
     sys.stderr.flush()
     os._exit(code)
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    """A follower's pages change under the connection without SQLite noticing
+    (Litestream bumps the change counter only when it writes page 1), so a page
+    cache serves stale rows: measured up to 17 s+ old. No cache, no staleness."""
+    state = state_for(datasette)
+    if state is not None and database in state.followed:
+        conn.execute("PRAGMA cache_size=0")
+
+
+@hookimpl
+def permission_resources_sql(datasette, actor, action):
+    state = state_for(datasette)
+    return follower.permission_sql(state.followed if state else (), action)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    def followed():
+        state = state_for(datasette)
+        return state.followed if state else {}
+
+    return lambda app: follower.explain_refusals(app, datasette, followed)
 
 
 @hookimpl

@@ -51,7 +51,15 @@ async def _readline(stream: asyncio.StreamReader) -> bytes:
 class Host:
     """One running host process, owned by one Datasette instance."""
 
-    def __init__(self):
+    def __init__(self, follow: bool = False):
+        # Follower mode: `follow --stdin`, which keeps read-only copies up to date
+        # instead of replicating, and takes no further lines of inputs.
+        self.follow = follow
+        # Follower mode: what the ready line says is followed, [{"name", "path"}].
+        self.following: list[dict] = []
+        # Called with each "replaced" event (follower mode: a database's symlink
+        # now names a new generation file).
+        self.on_replaced = None
         self.process: asyncio.subprocess.Process | None = None
         # The status socket, in the host's own private directory: its ready line names it.
         self.socket: str | None = None
@@ -77,13 +85,9 @@ class Host:
         timeout = READY_TIMEOUT if timeout is None else timeout
         binary = find_binary()
         try:
-            # Restore on boot is an operator's switch, like the host's own flag.
-            restore = ["--restore-if-missing"] if os.environ.get("DATASETTE_LITESTREAM_RESTORE_IF_MISSING") == "1" else []
             self.process = await asyncio.create_subprocess_exec(
                 binary,
-                "run",
-                "--stdin",
-                *restore,
+                *self._arguments(),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
@@ -118,9 +122,17 @@ class Host:
             raise HostError(self._failure_text(code))
         self.litestream = bool(ready.get("litestream"))
         self.socket = ready.get("status_socket")
+        self.following = [f for f in ready.get("following") or [] if isinstance(f, dict)]
         self._start_forwarding()
         self._tasks.append(asyncio.create_task(self._pump_events(self.process.stdout)))
         self._tasks.append(asyncio.create_task(self._watch()))
+
+    def _arguments(self) -> list[str]:
+        if self.follow:
+            return ["follow", "--stdin"]
+        # Restore on boot is an operator's switch, like the host's own flag.
+        restore = ["--restore-if-missing"] if os.environ.get("DATASETTE_LITESTREAM_RESTORE_IF_MISSING") == "1" else []
+        return ["run", "--stdin", *restore]
 
     async def update(self, inputs: dict) -> asyncio.Future | None:
         """Hand the host a complete new set of inputs (same shape as at start); it
@@ -180,6 +192,9 @@ class Host:
             self._drop_answers()
 
     def _on_event(self, message: dict) -> None:
+        if message.get("event") == "replaced":
+            self._replaced(message)
+            return
         if message.get("event") not in ("applied", "refused"):
             return
         self.last_event = message
@@ -188,6 +203,15 @@ class Host:
             if not answer.done():
                 answer.set_result(message)
                 return
+
+    def _replaced(self, message: dict) -> None:
+        name, path = message.get("name"), message.get("path")
+        if not isinstance(name, str) or not isinstance(path, str) or self.on_replaced is None:
+            return
+        try:
+            self.on_replaced(name, path)
+        except Exception as e:  # noqa: BLE001 - the event reader must outlive one bad re-add
+            print(f"datasette-litestream: error: cannot serve the new copy of {name!r}: {e!r}", file=sys.stderr, flush=True)
 
     def _drop_answers(self) -> None:
         """No answer will come any more: nobody should wait for one."""

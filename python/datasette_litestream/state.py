@@ -16,6 +16,9 @@ class State:
         # Set when the host failed while Datasette ran and the plugin asked the
         # server to stop: the exit status the process must end with.
         self.fatal_code: int | None = None
+        # Follower mode: followed database name -> its path (the host's symlink).
+        # Only these get cache_size=0, the gate and refused writes.
+        self.followed: dict[str, str] = {}
 
 
 # Keyed by Datasette instance: tests and embedders may run several in one process.

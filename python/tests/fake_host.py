@@ -6,9 +6,16 @@ of inputs, the status socket its ready line names, stopping on stdin EOF, reacti
 host) be tested on its own. FAKE_HOST_RECORD names a JSON file to write (each
 later line of inputs is recorded under "updates" and answered with an
 "applied" event); FAKE_HOST_MODE picks a behaviour: "ready" (default),
-"bad-config", "crash", "fail-later", "silent"; FAKE_HOST_STATUS names a JSON
+"bad-config", "crash", "fail-later", "silent", "follow"; FAKE_HOST_STATUS names a JSON
 file to serve as the status document on the status socket, FAKE_HOST_BODY an HTML
 file to serve as the status page's body.
+
+"follow" answers like `follow --stdin`: its ready line lists as `following` the
+databases that have config (or all, with all-replicate), with the paths it was
+given; later lines are recorded but not answered. With FAKE_HOST_REPLACE_AFTER
+(seconds) it then prints a "replaced" event for the first followed database (or
+FAKE_HOST_REPLACE_NAME), after FAKE_HOST_REPLACE_WHEN names an existing file if
+that is set too, and records when it did.
 """
 
 import http.server
@@ -94,8 +101,29 @@ if socket_path and os.environ.get("FAKE_HOST_STATUS"):
     server = socketserver.UnixStreamServer(socket_path, StatusHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
+def configured(inputs):
+    top_level = inputs["top_level"] or {}
+    return [d for d in inputs["databases"] if d["plugin_config"] is not None or top_level.get("all-replicate")]
+
+
+def replace_later(following):
+    time.sleep(float(os.environ["FAKE_HOST_REPLACE_AFTER"]))
+    trigger = os.environ.get("FAKE_HOST_REPLACE_WHEN")
+    while trigger and not os.path.exists(trigger):
+        time.sleep(0.02)
+    name = os.environ.get("FAKE_HOST_REPLACE_NAME") or following[0]["name"]
+    path = next(f["path"] for f in following if f["name"] == name)
+    print(json.dumps({"event": "replaced", "name": name, "path": path}), flush=True)
+    record(replaced_at=time.time())
+
+
+ready = {"event": "ready", "litestream": True, "status_socket": socket_path}
+if mode == "follow":
+    ready["following"] = [{"name": d["name"], "path": d["path"]} for d in configured(json.loads(line))]
+    if os.environ.get("FAKE_HOST_REPLACE_AFTER"):
+        threading.Thread(target=replace_later, args=(ready["following"],), daemon=True).start()
 print("fake host: starting", file=sys.stderr, flush=True)
-print(json.dumps({"event": "ready", "litestream": True, "status_socket": socket_path}), flush=True)
+print(json.dumps(ready), flush=True)
 
 if mode == "fail-later":
     time.sleep(float(os.environ.get("FAKE_HOST_FAIL_AFTER", "1")))
@@ -109,8 +137,9 @@ for line in sys.stdin:
     inputs = json.loads(line)
     updates.append(inputs)
     record(updates=updates)
-    top_level = inputs["top_level"] or {}
-    names = [d["name"] for d in inputs["databases"] if d["plugin_config"] is not None or top_level.get("all-replicate")]
+    if mode == "follow":
+        continue  # like the real host: lines after the first are ignored
+    names = [d["name"] for d in configured(inputs)]
     print(f"fake host: replicating {', '.join(names) or 'nothing'}", file=sys.stderr, flush=True)
     print(json.dumps({"event": "applied", "replicated": names, "refused": [], "change": "in-place"}), flush=True)
 record(stopped_on="stdin-eof")
