@@ -107,15 +107,15 @@ pub struct FollowArgs {
     #[arg(long, conflicts_with = "stdin")]
     pub init: bool,
     /// How often `restore -f` asks the replica for new transactions.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, env = "DATASETTE_LITESTREAM_FOLLOW_INTERVAL", default_value = "1s", value_parser = parse_duration)]
     pub follow_interval: Duration,
     /// How often the replica's newest transaction is compared with the follower's:
     /// the resolution of the staleness, one replica listing per database each time.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, env = "DATASETTE_LITESTREAM_LOOK_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub look_interval: Duration,
     /// How long a follower may stay behind a moving replica before it is restored
     /// again from scratch (history compacted away, or starved of its lock).
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, env = "DATASETTE_LITESTREAM_STUCK_AFTER", default_value = "60s", value_parser = parse_duration)]
     pub stuck_after: Duration,
     /// How long `restore -f` may take to stop after SIGTERM before SIGKILL.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]

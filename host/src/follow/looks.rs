@@ -68,15 +68,12 @@ async fn look(
     memory: FollowerMemory,
 ) -> Result<crate::rules::FollowerReport, crate::rules::RulesError> {
     let listed_at = now();
-    let listing = list(setup, path).await;
-    let sidecar = std::fs::read_to_string(side(Path::new(generation), "-txid"))
-        .map_err(|e| format!("cannot read the follower's -txid file: {e}"));
+    let replica = newest(setup, path).await?;
     let (rules, name, stuck) = (setup.rules, name.to_owned(), setup.stuck_after.as_secs_f64());
+    let sidecar_path = side(Path::new(generation), "-txid");
     crate::blocking::blocking(move || {
-        let replica = match listing {
-            Ok(json) => rules.replica_newest(&json)?,
-            Err(e) => Err(e),
-        };
+        let sidecar = std::fs::read_to_string(&sidecar_path)
+            .map_err(|e| format!("cannot read the follower's -txid file: {e}"));
         let follower = match sidecar {
             Ok(text) => rules.parse_sidecar(&text)?,
             Err(e) => Err(e),
@@ -95,12 +92,30 @@ async fn look(
     .await
 }
 
-/// `litestream ltx -level all -json` of the database's replica, as configured.
-async fn list(setup: &Setup, path: &str) -> Result<String, String> {
+/// `litestream ltx -level LEVEL -json` of the database's replica, as configured.
+/// The replica's newest TXID from level 0 (one listing request), where every new
+/// transaction lands first; from every level only when the rules find level 0
+/// empty (retention compacted it away while the primary was idle).
+async fn newest(setup: &Setup, path: &str) -> Result<Result<Option<u64>, String>, crate::rules::RulesError> {
+    let rules = setup.rules;
+    for level in ["0", "all"] {
+        let listing = match list_level(setup, path, level).await {
+            Ok(json) => json,
+            Err(e) => return Ok(Err(e)),
+        };
+        let newest = crate::blocking::blocking(move || rules.replica_newest(&listing)).await?;
+        if !matches!(newest, Ok(None)) || level == "all" {
+            return Ok(newest);
+        }
+    }
+    Ok(Ok(None))
+}
+
+async fn list_level(setup: &Setup, path: &str, level: &str) -> Result<String, String> {
     let mut cmd = tokio::process::Command::new(&setup.binary);
     cmd.args(["ltx", "-no-expand-env", "-config"])
         .arg(&setup.config)
-        .args(["-level", "all", "-json", path])
+        .args(["-level", level, "-json", path])
         .envs(setup.environment.iter().map(|(k, v)| (k, v)))
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
