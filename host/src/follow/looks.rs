@@ -116,7 +116,7 @@ async fn list_level(setup: &Setup, path: &str, level: &str) -> Result<String, St
     cmd.args(["ltx", "-no-expand-env", "-config"])
         .arg(&setup.config)
         .args(["-level", level, "-json", path])
-        .envs(setup.environment.iter().map(|(k, v)| (k, v)))
+        .envs(setup.keys().environment)
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     let out = match tokio::time::timeout(LIST_LIMIT, cmd.output()).await {
@@ -125,7 +125,7 @@ async fn list_level(setup: &Setup, path: &str, level: &str) -> Result<String, St
         Ok(Ok(out)) => out,
     };
     if !out.status.success() {
-        let said = crate::logbuf::scrub(String::from_utf8_lossy(&out.stderr).trim(), &setup.secrets);
+        let said = crate::logbuf::scrub(String::from_utf8_lossy(&out.stderr).trim(), &setup.keys().secrets);
         return Err(format!("litestream ltx exited with {}: {said}", out.status));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())

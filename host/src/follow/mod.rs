@@ -19,16 +19,29 @@ use std::time::Duration;
 pub struct Setup {
     pub rules: &'static Rules,
     pub binary: PathBuf,
-    /// The private Litestream config (0600 in the private directory).
+    /// The private Litestream config (0600 in the private directory), rewritten in
+    /// place when the credentials rotate.
     pub config: PathBuf,
-    pub environment: Vec<(String, String)>,
-    /// Scrubbed from anything Litestream says.
-    pub secrets: Vec<String>,
+    /// Litestream's environment (credentials) and the secrets scrubbed from what it
+    /// says: replaced when the credentials rotate, read at each start.
+    pub keys: std::sync::RwLock<Keys>,
     pub follow_interval: Duration,
     pub look_interval: Duration,
     /// How long a follower may stay behind a moving replica before it is restored again.
     pub stuck_after: Duration,
     pub policy: crate::supervisor::Policy,
+}
+
+#[derive(Clone, Default)]
+pub struct Keys {
+    pub environment: Vec<(String, String)>,
+    pub secrets: Vec<String>,
+}
+
+impl Setup {
+    pub fn keys(&self) -> Keys {
+        self.keys.read().expect("keys lock").clone()
+    }
 }
 
 /// One follower as the status view shows it.
