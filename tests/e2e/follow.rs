@@ -146,7 +146,7 @@ fn a_follower_keeps_up_through_s3_stays_healthy_while_idle_and_fails_while_s3_is
 }
 
 #[test]
-fn rotated_credentials_keep_a_follower_following() {
+fn rotated_credentials_keep_a_follower_following_and_a_revoked_key_fails_its_health() {
     let (_keep, root) = tempdir();
     let moto = Moto::start();
     let p = s3_pair(&root, &moto);
@@ -169,9 +169,23 @@ fn rotated_credentials_keep_a_follower_following() {
     db::write_rows(&p.primary_dir.join("data.db"), 11, 10);
     eventually(Duration::from_secs(30), "20 rows with the new key", || follower_rows(&p.follower_dir) == 20);
     eventually(Duration::from_secs(10), "healthy", || health(&base, 5).0 == 200);
+    // The key in use revoked: the last data is still served, the health check fails
+    // once max-lag has passed, and a new key brings the follower back by itself.
+    moto.delete_key(&second);
+    eventually(Duration::from_secs(30), "503 with the key revoked", || health(&base, 3).0 == 503);
+    assert_eq!(follower_rows(&p.follower_dir), 20, "the follower keeps serving its last data");
+    let third = moto.new_key();
+    std::fs::write(p.follower_dir.join("creds.json"), third.to_string()).unwrap();
+    db::write_rows(&p.primary_dir.join("data.db"), 21, 5);
+    eventually(Duration::from_secs(30), "25 rows with the third key", || {
+        follower_rows(&p.follower_dir) == 25
+    });
+    eventually(Duration::from_secs(10), "healthy again", || health(&base, 3).0 == 200);
     let text = follower.output();
-    let secret = second["secret-access-key"].as_str().unwrap();
-    assert!(!text.contains(secret) && !status(&base).to_string().contains(secret), "a secret was shown");
+    for key in [&second, &third] {
+        let secret = key["secret-access-key"].as_str().unwrap();
+        assert!(!text.contains(secret) && !status(&base).to_string().contains(secret), "a secret was shown");
+    }
     follower.signal(Signal::SIGTERM);
     assert!(follower.wait_exit(Duration::from_secs(30)).success());
 }
