@@ -87,7 +87,7 @@ fn an_idle_primary_is_not_staleness() {
     let later = judge(look(200.0, 7, 7, first.memory));
     assert_eq!(later.state, State::CaughtUp);
     assert!(later.staleness.unwrap() < 0.2, "{later:?}");
-    assert!(require_fresh(&[later.clone()], 5.0, 200.0).is_ok());
+    assert!(require_fresh(std::slice::from_ref(&later), 5.0, 200.0).is_ok());
     assert!(require_fresh(&[later], 5.0, 206.0).is_err(), "no look for 6 s is 6 s of staleness");
 }
 
@@ -99,7 +99,7 @@ fn an_unreachable_replica_is_staleness() {
     let r = judge(down);
     assert_eq!(r.state, State::Unknown);
     assert!((r.staleness.unwrap() - 40.1).abs() < 1e-9, "{r:?}");
-    let e = require_fresh(&[r.clone()], 30.0, 140.0).unwrap_err();
+    let e = require_fresh(std::slice::from_ref(&r), 30.0, 140.0).unwrap_err();
     assert!(e.contains("x: 40 s since") && e.contains("connection refused"), "{e}");
     assert!(require_fresh(&[r], 60.0, 140.0).is_ok());
 }

@@ -112,6 +112,31 @@ fn cache_path(binary: &Path, dir: &Path) -> Option<PathBuf> {
     Some(dir.join(format!("litestream-version-{:016x}", h.finish())))
 }
 
+/// A supervised Litestream process: no stdin, output piped, its own process group (a
+/// terminal's Ctrl-C reaches the host, which then stops Litestream in order instead of
+/// both racing), killed if dropped, and SIGTERM if the host dies, even by SIGKILL, so
+/// it makes its final sync or stops following instead of running on as an orphan.
+pub fn child(binary: &Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(binary);
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let parent = nix::unistd::getpid();
+    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)?;
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("the host exited while starting Litestream"));
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,29 +169,4 @@ mod tests {
         assert_eq!(asked(), 3, "without a cache it asks every time");
         std::fs::remove_dir_all(&dir).unwrap();
     }
-}
-
-/// A supervised Litestream process: no stdin, output piped, its own process group (a
-/// terminal's Ctrl-C reaches the host, which then stops Litestream in order instead of
-/// both racing), killed if dropped, and SIGTERM if the host dies, even by SIGKILL, so
-/// it makes its final sync or stops following instead of running on as an orphan.
-pub fn child(binary: &Path) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(binary);
-    cmd.stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let parent = nix::unistd::getpid();
-    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)?;
-            if nix::unistd::getppid() != parent {
-                return Err(std::io::Error::other("the host exited while starting Litestream"));
-            }
-            Ok(())
-        });
-    }
-    cmd
 }
