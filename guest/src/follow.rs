@@ -6,6 +6,8 @@
 //! staleness (each look confirms again); an unreachable replica is (nothing confirms).
 
 use crate::model::{ConfigError, Line, Request};
+/// The same three states as a primary's replication lag.
+pub use crate::replication::State;
 use crate::{redact, validate};
 use serde_json::Value;
 
@@ -142,13 +144,6 @@ pub struct Look {
     /// How long a follower may stay put while the replica is ahead before it is
     /// restored again from scratch (history compacted away, or starved of its lock).
     pub stuck_after: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum State {
-    CaughtUp,
-    Behind,
-    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -74,17 +74,8 @@ pub struct RunArgs {
     /// How long Litestream may take for its final sync after SIGTERM before SIGKILL.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub grace_period: Duration,
-    /// Serve the status view (/-/litestream-status, .json, /-/litestream-health) on HOST:PORT.
-    #[arg(long)]
-    pub status_addr: Option<std::net::SocketAddr>,
-    /// Bearer token the status view requires (needed to bind a non-loopback address).
-    #[arg(long, env = "LITESTREAM_STATUS_TOKEN", hide_env_values = true)]
-    pub status_token: Option<String>,
-    /// Also serve the status view on this Unix socket. With --stdin it is served
-    /// anyway, in the host's private directory unless given here; the ready line
-    /// names it (how the Datasette plugin reads it).
-    #[arg(long)]
-    pub status_socket: Option<PathBuf>,
+    #[command(flatten)]
+    pub status: StatusArgs,
     /// Before replicating, restore every configured database whose file is missing
     /// (an empty replica is a fresh start; an unreachable one stops start-up).
     #[arg(long)]
@@ -120,16 +111,24 @@ pub struct FollowArgs {
     /// How long `restore -f` may take to stop after SIGTERM before SIGKILL.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub grace_period: Duration,
+    #[command(flatten)]
+    pub status: StatusArgs,
+}
+
+/// Where the status view is served (`run` and `follow`).
+#[derive(Args)]
+pub struct StatusArgs {
     /// Serve the status view (/-/litestream-status, .json, /-/litestream-health) on HOST:PORT.
-    #[arg(long)]
-    pub status_addr: Option<std::net::SocketAddr>,
+    #[arg(long = "status-addr", value_name = "HOST:PORT")]
+    pub addr: Option<std::net::SocketAddr>,
     /// Bearer token the status view requires (needed to bind a non-loopback address).
-    #[arg(long, env = "LITESTREAM_STATUS_TOKEN", hide_env_values = true)]
-    pub status_token: Option<String>,
-    /// Also serve the status view on this Unix socket (with --stdin: in the private
-    /// directory unless given; the ready line names it).
-    #[arg(long)]
-    pub status_socket: Option<PathBuf>,
+    #[arg(long = "status-token", env = "LITESTREAM_STATUS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Also serve the status view on this Unix socket. With --stdin it is served
+    /// anyway, in the host's private directory unless given here; the ready line
+    /// names it (how the Datasette plugin reads it).
+    #[arg(long = "status-socket", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
 }
 
 #[derive(Args)]

@@ -59,3 +59,14 @@ impl Refresher {
         Ok(Some(Change { credentials: fresh, fields: change.fields }))
     }
 }
+
+/// The next refresh, or never when there is no dynamic source.
+pub async fn next(
+    refresher: &mut Option<Refresher>,
+    rules: &'static Rules,
+) -> Result<Option<Change>, PrepareError> {
+    match refresher {
+        Some(r) => r.next(rules).await,
+        None => std::future::pending().await,
+    }
+}

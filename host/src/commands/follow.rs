@@ -49,9 +49,9 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
         crate::blocking::blocking(move || rules.redact(&document)).await?.map_err(anyhow::Error::msg)?;
     let view = View::Follow(Arc::new(FollowView { rules, followers: followers.clone(), config }));
     let status_socket =
-        args.status_socket.clone().or_else(|| args.stdin.then(|| dir.path().join("status.sock")));
+        args.status.socket.clone().or_else(|| args.stdin.then(|| dir.path().join("status.sock")));
     if let Err(code) =
-        serve_all(view, args.status_addr, args.status_token.clone(), status_socket.as_deref()).await
+        serve_all(view, args.status.addr, args.status.token.clone(), status_socket.as_deref()).await
     {
         return Ok(code);
     }
@@ -102,7 +102,7 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
     );
     loop {
         tokio::select! {
-            change = refresh(&mut refresher, rules) => match change {
+            change = crate::refresh::next(&mut refresher, rules) => match change {
                 Ok(None) => {}
                 Ok(Some(change)) => {
                     if let Err(e) = rotate(&setup, &followers, &dir, &prepared.request, change, &node).await {
@@ -162,17 +162,6 @@ fn keys(rendered: &crate::rules::Rendered) -> Keys {
     Keys {
         environment: rendered.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
         secrets: rendered.secrets.clone(),
-    }
-}
-
-/// The next refresh of a credentials source, or never without one.
-async fn refresh(
-    refresher: &mut Option<Refresher>,
-    rules: &'static Rules,
-) -> Result<Option<Change>, crate::prepare::PrepareError> {
-    match refresher {
-        Some(r) => r.next(rules).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::inputs::Inputs;
 use crate::litestream::{self, Litestream};
 use crate::prepare::{self, Prepared};
 use crate::private_dir::PrivateDir;
-use crate::refresh::{Change, Refresher};
+use crate::refresh::Change;
 use crate::rules::{LitestreamLine, Rendered, Rules};
 use crate::status::{
     self, Members,
@@ -34,7 +34,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     // With --stdin the status socket is in the private directory unless placed
     // elsewhere: the ready line tells the plugin where.
     let channel = args.stdin.then(|| Channel {
-        status_socket: args.status_socket.clone().unwrap_or_else(|| dir.path().join("status.sock")),
+        status_socket: args.status.socket.clone().unwrap_or_else(|| dir.path().join("status.sock")),
     });
     let request = prepare::request(&inputs, &version, Some(&socket));
     let prepared = match super::prepared(rules, request).await {
@@ -72,10 +72,10 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         refresher: None,
     };
     replication.publish().await?;
-    let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status_socket.clone());
+    let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status.socket.clone());
     let view = View::Run(context.clone());
     if let Err(code) =
-        serve_all(view, args.status_addr, args.status_token.clone(), status_socket.as_deref()).await
+        serve_all(view, args.status.addr, args.status.token.clone(), status_socket.as_deref()).await
     {
         return Ok(code);
     }
@@ -115,7 +115,7 @@ async fn until_stopped(mut replication: Replication, mut outside: Signals) -> Re
                 Outside::Update(text) => Event::Update(text),
             },
             ended = finished(&mut replication.supervisor) => Event::Ended(ended),
-            change = refresh(&mut replication.refresher, rules) => Event::Refreshed(change),
+            change = crate::refresh::next(&mut replication.refresher, rules) => Event::Refreshed(change),
         };
         let step = match event {
             Event::Stop(why) => {
@@ -210,17 +210,6 @@ enum Event {
 async fn finished(supervisor: &mut Option<Supervisor>) -> Result<(), crate::supervisor::SupervisorError> {
     match supervisor {
         Some(s) => s.finished().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The next refresh, or never when there is no dynamic source.
-async fn refresh(
-    refresher: &mut Option<Refresher>,
-    rules: &'static Rules,
-) -> Result<Option<Change>, crate::prepare::PrepareError> {
-    match refresher {
-        Some(r) => r.next(rules).await,
         None => std::future::pending().await,
     }
 }
