@@ -44,40 +44,13 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
         stuck_after: args.stuck_after,
         policy: crate::supervisor::Policy { grace: args.grace_period, ..Default::default() },
     });
-    let document = rendered.document.clone();
-    let config =
-        crate::blocking::blocking(move || rules.redact(&document)).await?.map_err(anyhow::Error::msg)?;
-    let view = View::Follow(Arc::new(FollowView { rules, followers: followers.clone(), config }));
     let status_socket =
         args.status.socket.clone().or_else(|| args.stdin.then(|| dir.path().join("status.sock")));
-    if let Err(code) =
-        serve_all(view, args.status.addr, args.status.token.clone(), status_socket.as_deref()).await
-    {
+    if let Err(code) = serve(&args, &setup, &followers, &rendered, status_socket.as_deref()).await? {
         return Ok(code);
     }
     let mut outside = Signals::new(stdin_lines)?;
-    let (swapped_tx, mut swapped) = mpsc::unbounded_channel();
-    let mut node = Node { tasks: JoinSet::new(), controls: Vec::new() };
-    for (index, (t, layout)) in targets.iter().enumerate() {
-        let (tx, rx) = mpsc::channel(4);
-        node.controls.push(tx);
-        let follower = Follower {
-            index,
-            name: t.name.clone(),
-            key: t.path.clone(),
-            layout: layout.clone(),
-            setup: setup.clone(),
-            followers: followers.clone(),
-            swapped: swapped_tx.clone(),
-        };
-        eprintln!(
-            "datasette-litestream: following {} from {} into {}",
-            t.name,
-            t.replica,
-            layout.path.display()
-        );
-        node.tasks.spawn(follower.run(rx));
-    }
+    let (mut node, mut swapped) = start(&targets, &setup, &followers);
     // Ready once every database has a complete first generation in place.
     let mut pending: Vec<&str> = targets.iter().map(|(t, _)| t.name.as_str()).collect();
     while !pending.is_empty() {
@@ -92,20 +65,79 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
     }
     ready(args.stdin, status_socket.as_deref(), &targets);
     tokio::spawn(looks::watch(setup.clone(), followers.clone(), node.controls.clone()));
-    let cwd = std::path::PathBuf::from(&prepared.request.working_directory);
     let plan = &prepared.plan;
-    let mut refresher = Refresher::new(
-        &plan.credentials_source,
-        plan.refresh_interval_seconds,
-        cwd,
-        prepared.credentials.as_ref(),
-    );
+    let cwd = std::path::PathBuf::from(&prepared.request.working_directory);
+    let credentials = prepared.credentials.as_ref();
+    let refresher = Refresher::new(&plan.credentials_source, plan.refresh_interval_seconds, cwd, credentials);
+    let rotation = Rotation { setup, followers, dir, request: prepared.request.clone(), refresher };
+    until_stopped(node, swapped, outside, rotation, args.stdin).await
+}
+
+/// The status view of a follower node, on TCP and/or a Unix socket.
+async fn serve(
+    args: &FollowArgs,
+    setup: &Setup,
+    followers: &Arc<Followers>,
+    rendered: &crate::rules::Rendered,
+    socket: Option<&std::path::Path>,
+) -> Result<Result<(), u8>> {
+    let (rules, document) = (setup.rules, rendered.document.clone());
+    let config =
+        crate::blocking::blocking(move || rules.redact(&document)).await?.map_err(anyhow::Error::msg)?;
+    let view = View::Follow(Arc::new(FollowView { rules, followers: followers.clone(), config }));
+    Ok(serve_all(view, args.status.addr, args.status.token.clone(), socket).await)
+}
+
+/// One task per followed database; their swaps come on the receiver.
+fn start(
+    targets: &[(FollowTarget, Layout)],
+    setup: &Arc<Setup>,
+    followers: &Arc<Followers>,
+) -> (Node, mpsc::UnboundedReceiver<Swapped>) {
+    let (swapped_tx, swapped) = mpsc::unbounded_channel();
+    let mut node = Node { tasks: JoinSet::new(), controls: Vec::new() };
+    for (index, (t, layout)) in targets.iter().enumerate() {
+        let (tx, rx) = mpsc::channel(4);
+        node.controls.push(tx);
+        let follower = Follower {
+            index,
+            name: t.name.clone(),
+            key: t.path.clone(),
+            layout: layout.clone(),
+            setup: setup.clone(),
+            followers: followers.clone(),
+            swapped: swapped_tx.clone(),
+        };
+        let into = layout.path.display();
+        eprintln!("datasette-litestream: following {} from {} into {into}", t.name, t.replica);
+        node.tasks.spawn(follower.run(rx));
+    }
+    (node, swapped)
+}
+
+/// What a credentials rotation needs.
+struct Rotation {
+    setup: Arc<Setup>,
+    followers: Arc<Followers>,
+    dir: PrivateDir,
+    request: crate::rules::Request,
+    refresher: Option<Refresher>,
+}
+
+/// Serves swaps and rotations until a stop, a failed refresh or a failed follower.
+async fn until_stopped(
+    mut node: Node,
+    mut swapped: mpsc::UnboundedReceiver<Swapped>,
+    mut outside: Signals,
+    mut r: Rotation,
+    stdin: bool,
+) -> Result<u8> {
     loop {
         tokio::select! {
-            change = crate::refresh::next(&mut refresher, rules) => match change {
+            change = crate::refresh::next(&mut r.refresher, r.setup.rules) => match change {
                 Ok(None) => {}
                 Ok(Some(change)) => {
-                    if let Err(e) = rotate(&setup, &followers, &dir, &prepared.request, change, &node).await {
+                    if let Err(e) = rotate(&r.setup, &r.followers, &r.dir, &r.request, change, &node).await {
                         eprintln!("error: {e}");
                         return Ok(node.stop("the new credentials could not be used").await.max(1));
                     }
@@ -116,7 +148,7 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
                     return Ok(node.stop("the credentials refresh failed").await.max(1));
                 }
             },
-            s = swapped.recv() => if let Some(s) = s { replaced(args.stdin, &s) },
+            s = swapped.recv() => if let Some(s) = s { replaced(stdin, &s) },
             ended = node.tasks.join_next() => return Ok(node.failed(ended).await),
             o = outside.next() => match o {
                 Outside::Stop(why) => return Ok(node.stop(why).await),
