@@ -130,7 +130,14 @@ pub struct Memory {
     /// The follower's TXID at the last look, and since when it has been that.
     pub txid: Option<u64>,
     pub since: f64,
+    /// Recent listings of the replica not yet confirmed: (when, its newest TXID).
+    /// Under steady writes the follower is never at the newest TXID of the moment,
+    /// but it soon holds what an earlier listing saw, which confirms that moment.
+    pub listings: Vec<(f64, u64)>,
 }
+
+/// Listings kept for later confirmation: a minute of looks at one a second.
+const LISTINGS_KEPT: usize = 64;
 
 /// One look: the replica listed first, then the follower's sidecar read.
 #[derive(Debug, Clone, PartialEq)]
@@ -170,9 +177,22 @@ pub fn judge(look: Look) -> Report {
         memory.txid = Some(txid);
         memory.since = look.now;
     }
+    if let Ok(Some(replica)) = look.replica {
+        memory.listings.push((look.listed_at, replica));
+    }
+    if let Ok(follower) = look.follower {
+        // The latest listing whose newest TXID the follower now holds: it had
+        // everything the replica had then.
+        let held = memory.listings.iter().filter(|(_, txid)| *txid <= follower).map(|(at, _)| *at);
+        if let Some(at) = held.fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b)))) {
+            memory.confirmed_at = Some(memory.confirmed_at.map_or(at, |c| c.max(at)));
+            memory.listings.retain(|(t, _)| *t > at);
+        }
+    }
+    let excess = memory.listings.len().saturating_sub(LISTINGS_KEPT);
+    memory.listings.drain(..excess);
     let (state, reason, restore_again) = match (&look.replica, &look.follower) {
         (Ok(Some(replica)), Ok(follower)) if follower >= replica => {
-            memory.confirmed_at = Some(look.listed_at);
             (State::CaughtUp, format!("holds the replica's newest transaction (txid {replica})"), false)
         }
         (Ok(Some(replica)), Ok(follower)) => {

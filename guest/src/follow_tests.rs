@@ -124,3 +124,22 @@ fn never_confirmed_is_not_fresh() {
     assert_eq!(r.staleness, None);
     assert!(require_fresh(&[r], 1000.0, 100.0).unwrap_err().contains("not confirmed up to date yet"));
 }
+
+#[test]
+fn steady_writes_confirm_earlier_listings_so_the_staleness_stays_small() {
+    // A commit every look: the follower is always one TXID behind the replica of the
+    // moment, but holds what the previous listing saw.
+    let mut memory = Memory::default();
+    for i in 0..100u64 {
+        let now = 100.0 + i as f64;
+        let r = judge(look(now, 10 + i + 1, 10 + i, memory));
+        assert_eq!(r.state, State::Behind);
+        if i > 0 {
+            assert!(r.staleness.unwrap() <= 1.2, "look {i}: {r:?}");
+            assert!(require_fresh(std::slice::from_ref(&r), 5.0, now).is_ok());
+        }
+        assert!(!r.restore_again, "a follower that moves is never stuck");
+        memory = r.memory;
+    }
+    assert!(memory.listings.len() <= 2, "confirmed listings are dropped: {}", memory.listings.len());
+}

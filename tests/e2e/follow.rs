@@ -202,6 +202,29 @@ fn a_killed_follower_starts_again_and_catches_up() {
     let (mut second, base) = follow(&p.follower_dir, &[]);
     eventually(Duration::from_secs(20), "25 rows", || follower_rows(&p.follower_dir) == 25);
     eventually(Duration::from_secs(10), "healthy", || health(&base, 5).0 == 200);
+    // Steady writes: the follower is never at the replica's newest TXID of the moment,
+    // yet it confirms each earlier listing, so the health check stays 200.
+    let primary = p.primary_dir.join("data.db");
+    let writer = std::thread::spawn(move || {
+        for id in 26..86 {
+            db::write_rows(&primary, id, 1);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let mut answers = Vec::new();
+    while !writer.is_finished() {
+        answers.push(health(&base, 3));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    writer.join().unwrap();
+    let refused: Vec<_> = answers.iter().filter(|(code, _)| *code != 200).collect();
+    assert!(
+        answers.len() >= 10 && refused.is_empty(),
+        "{} of {} probes refused: {refused:?}",
+        refused.len(),
+        answers.len()
+    );
+    eventually(Duration::from_secs(20), "85 rows", || follower_rows(&p.follower_dir) == 85);
     let generations = std::fs::read_dir(p.follower_dir.join(".data.db-follow")).unwrap().count();
     assert!(generations <= 2, "old generations are swept: {generations} files");
     second.signal(Signal::SIGTERM);

@@ -51,11 +51,11 @@ impl fx::Guest for super::Component {
 }
 
 fn memory(m: fx::FollowerMemory) -> f::Memory {
-    f::Memory { confirmed_at: m.confirmed_at, txid: m.txid, since: m.since }
+    f::Memory { confirmed_at: m.confirmed_at, txid: m.txid, since: m.since, listings: m.listings }
 }
 
 fn wit_memory(m: f::Memory) -> fx::FollowerMemory {
-    fx::FollowerMemory { confirmed_at: m.confirmed_at, txid: m.txid, since: m.since }
+    fx::FollowerMemory { confirmed_at: m.confirmed_at, txid: m.txid, since: m.since, listings: m.listings }
 }
 
 fn report(r: f::Report) -> fx::FollowerReport {

@@ -165,7 +165,7 @@ record!(VerifyVerdict = restore::VerifyVerdict { outcome, reason });
 record!(LastVerification = restore::LastVerification { database, outcome, age_seconds });
 record!(FollowTarget = follow::FollowTarget { name, path, replica });
 variant!(FollowEvent = follow::FollowEvent { Following(x), Applied(x), Failed(x), Stopped, Other });
-record!(FollowerMemory = follow::FollowerMemory { confirmed_at, txid, since });
+record!(FollowerMemory = follow::FollowerMemory { confirmed_at, txid, since, listings });
 record!(
     FollowerLook =
         follow::FollowerLook { name, now, listed_at, replica, follower, memory, stuck_after_seconds }

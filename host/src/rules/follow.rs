@@ -25,6 +25,7 @@ pub struct FollowerMemory {
     pub confirmed_at: Option<f64>,
     pub txid: Option<u64>,
     pub since: f64,
+    pub listings: Vec<(f64, u64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
