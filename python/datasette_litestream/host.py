@@ -12,17 +12,21 @@ import collections
 import json
 import os
 import sys
+import urllib.parse
 
 from .program import HostError, die_with_parent, find_binary, host_environment
 
-__all__ = ["Host", "HostError", "find_binary", "host_environment"]
+__all__ = ["Host", "HostError", "HostUnreachable", "find_binary", "host_environment"]
 
 # Start-up waits for the host's ready line; the host itself gives Litestream 30 s
 # to confirm replication, so this only catches a host that hangs.
 READY_TIMEOUT = float(os.environ.get("DATASETTE_LITESTREAM_READY_TIMEOUT", "60"))
 # The host gives Litestream 10 s for its final sync after SIGTERM, then kills it.
 STOP_TIMEOUT = 20.0
+# One answer from the host's status socket; it answers from memory in milliseconds.
 STATUS_TIMEOUT = 5.0
+# Largest answer read from the status socket (the page with 500 log lines is ~100 KB).
+BODY_LIMIT = 64 * 1024 * 1024
 # Longest line read from the host; Litestream's own lines are far shorter.
 LINE_LIMIT = 1024 * 1024
 # Lines of the host's start-up output kept for an error message.
@@ -76,8 +80,6 @@ class Host:
         self._answers: collections.deque[asyncio.Future] = collections.deque()
         # Update lines are whole JSON documents: two writers must not interleave.
         self._write_lock = asyncio.Lock()
-        # The status socket's HTTP client, made on the first page view (see status()).
-        self._client = None
 
     async def start(self, inputs: dict, timeout: float | None = None) -> None:
         """Start the host, hand it the inputs and wait for its ready line.
@@ -304,42 +306,130 @@ class Host:
             await asyncio.wait(pending, timeout=1)
         for t in pending:
             t.cancel()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
-    def _status_client(self):
-        # One client for the host's life: a new transport builds an SSL context each
-        # time (about 18 ms), which dominated the page's cost.
-        if self._client is None:
-            # Imported on the first page view: at import it cost Datasette's start-up ~12 ms.
-            import httpx
+    async def _get(self, path: str, params: dict | None = None) -> tuple[int, bytes]:
+        """One GET on the host's status socket: (status code, body). Any failure to
+        get a well-formed answer in time is a HostUnreachable naming the cause."""
+        if not self.socket:
+            raise HostUnreachable("the host's ready line named no status socket")
+        target = path + ("?" + urllib.parse.urlencode(params) if params else "")
+        timeout = STATUS_TIMEOUT
+        try:
+            return await asyncio.wait_for(_http_get(self.socket, target), timeout)
+        except asyncio.TimeoutError:
+            raise HostUnreachable(f"no answer from {self.socket} within {timeout:g} s") from None
+        except HostUnreachable:
+            raise
+        except Exception as e:  # noqa: BLE001 - whatever went wrong, the views answer 503 naming it
+            raise HostUnreachable(f"{self.socket}: {e or type(e).__name__}") from e
 
-            self._client = httpx.AsyncClient(
-                transport=httpx.AsyncHTTPTransport(uds=self.socket),
-                base_url="http://datasette-litestream",
-                timeout=STATUS_TIMEOUT,
-            )
-        return self._client
+    async def _get_ok(self, path: str) -> bytes:
+        code, body = await self._get(path)
+        if code != 200:
+            raise HostUnreachable(f"the host answered {code} for {path}: {_first_line(body)}")
+        return body
 
     async def status(self) -> dict:
         """The host's status document, fetched over its private Unix socket."""
-        response = await self._status_client().get("/-/litestream-status.json")
-        response.raise_for_status()
-        return response.json()
+        body = await self._get_ok("/-/litestream-status.json")
+        try:
+            document = json.loads(body)
+        except ValueError as e:
+            raise HostUnreachable(f"the host's status document is not JSON: {e}") from None
+        if not isinstance(document, dict):
+            raise HostUnreachable("the host's status document is not a JSON object")
+        return document
 
     async def page_body(self) -> str:
         """The host's status page body (HTML), for Datasette's page chrome."""
-        response = await self._status_client().get("/-/litestream-status.body")
-        response.raise_for_status()
-        return response.text
+        return (await self._get_ok("/-/litestream-status.body")).decode("utf-8", "replace")
 
     async def metrics(self) -> tuple[int, str]:
         """The host's Prometheus text (status code, body)."""
-        response = await self._status_client().get("/-/litestream-metrics")
-        return response.status_code, response.text
+        code, body = await self._get("/-/litestream-metrics")
+        return code, body.decode("utf-8", "replace")
 
     async def health(self, params: dict) -> tuple[int, str]:
         """The host's health answer (status code, one line): its verdict, not ours."""
-        response = await self._status_client().get("/-/litestream-health", params=params)
-        return response.status_code, response.text
+        code, body = await self._get("/-/litestream-health", params)
+        return code, body.decode("utf-8", "replace")
+
+
+class HostUnreachable(Exception):
+    """The host's status socket gave no well-formed answer (missing, refused, closed,
+    too slow, malformed); the text names the cause, for a 503."""
+
+    def __str__(self) -> str:
+        return f"cannot reach the datasette-litestream host: {super().__str__()}"
+
+
+def _first_line(body: bytes) -> str:
+    lines = body.decode("utf-8", "replace").strip().splitlines()
+    return lines[0][:200] if lines else "(no body)"
+
+
+async def _http_get(socket_path: str, target: str) -> tuple[int, bytes]:
+    """A minimal HTTP/1.1 GET over a Unix socket, one request per connection
+    (the host's server is axum/hyper: it answers with Content-Length, or chunked,
+    and closes after `Connection: close`). No third-party client: an HTTP library
+    whose next release drops an API would turn every status view into a 500."""
+    reader, writer = await asyncio.open_unix_connection(socket_path, limit=LINE_LIMIT)
+    try:
+        request = f"GET {target} HTTP/1.1\r\nHost: datasette-litestream\r\nConnection: close\r\n\r\n"
+        writer.write(request.encode("ascii"))
+        await writer.drain()
+        status_line = await reader.readline()
+        if not status_line:
+            raise HostUnreachable(f"{socket_path} closed the connection without an answer")
+        parts = status_line.decode("latin-1").split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise HostUnreachable(f"malformed status line from {socket_path}: {status_line[:100]!r}")
+        code = int(parts[1])
+        headers = {}
+        while True:
+            line = await reader.readline()
+            if not line.endswith(b"\n"):
+                raise HostUnreachable(f"the answer from {socket_path} ended inside its headers")
+            if line in (b"\r\n", b"\n"):
+                break
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon:
+                raise HostUnreachable(f"malformed header line from {socket_path}: {line[:100]!r}")
+            headers[name.strip().lower()] = value.strip()
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = await _read_chunked(reader)
+        elif "content-length" in headers:
+            length = headers["content-length"]
+            if not length.isdigit() or int(length) > BODY_LIMIT:
+                raise HostUnreachable(f"bad Content-Length from {socket_path}: {length[:40]!r}")
+            body = await reader.readexactly(int(length))
+        else:
+            body = await reader.read(BODY_LIMIT + 1)
+            if len(body) > BODY_LIMIT:
+                raise HostUnreachable(f"the answer from {socket_path} is over {BODY_LIMIT} bytes")
+        return code, body
+    finally:
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except Exception:  # noqa: BLE001 - the answer, if any, is already read
+            pass
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    body = bytearray()
+    while True:
+        size_line = (await reader.readline()).split(b";", 1)[0].strip()
+        try:
+            size = int(size_line, 16)
+        except ValueError:
+            raise HostUnreachable(f"malformed chunk size {size_line[:40]!r}") from None
+        if size == 0:
+            # Trailers, if any, end with an empty line.
+            while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+                pass
+            return bytes(body)
+        if len(body) + size > BODY_LIMIT:
+            raise HostUnreachable(f"the answer is over {BODY_LIMIT} bytes")
+        body += await reader.readexactly(size)
+        await reader.readexactly(2)  # the chunk's CRLF

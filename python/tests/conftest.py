@@ -195,14 +195,16 @@ def alive(pid: int) -> bool:
 
 
 class Serve:
-    """A real `datasette serve` process with this plugin registered."""
+    """A real `datasette serve` process with this plugin registered (by default this
+    venv's Datasette through run_datasette.py; `command` names another `datasette`)."""
 
-    def __init__(self, args, cwd: Path, env: dict, log_dir: Path):
+    def __init__(self, args, cwd: Path, env: dict, log_dir: Path, command=None):
         self.port = free_port()
         self.log = log_dir / f"datasette-{self.port}.log"
+        command = command or [sys.executable, str(TESTS / "run_datasette.py")]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, str(TESTS / "run_datasette.py"), "serve", *map(str, args)]
+                [*map(str, command), "serve", *map(str, args)]
                 + ["--host", "127.0.0.1", "-p", str(self.port)],
                 cwd=cwd,
                 env=env,
@@ -270,11 +272,11 @@ def serve(tmp_path):
     """Starts `datasette serve` processes; any still running at the end are killed."""
     started_processes = []
 
-    def start(args, cwd=None, env=None):
+    def start(args, cwd=None, env=None, command=None):
         merged = {**os.environ, **(env or {})}
         # None removes a variable.
         merged = {k: v for k, v in merged.items() if v is not None}
-        s = Serve(args, cwd or tmp_path, merged, tmp_path)
+        s = Serve(args, cwd or tmp_path, merged, tmp_path, command)
         started_processes.append(s)
         return s
 
