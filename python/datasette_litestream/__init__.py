@@ -20,8 +20,8 @@ from datasette import hookimpl
 from datasette.permissions import Action
 from datasette.utils import StartupError
 
-from . import follower
-from .host import Host, HostError
+from . import command, follower
+from .host import FINAL_SYNC_UNCONFIRMED, Host, HostError
 from .state import State, new_state, state_for
 from .views import VIEW_STATUS, health_view, metrics_view, status_json_view, status_page_view
 
@@ -93,6 +93,7 @@ def register_actions(datasette):
 @hookimpl
 async def startup(datasette):
     state = new_state(datasette)
+    state.owns_process = command.serving_cli()
     # Taken with the inputs, with no await in between: the watcher's first
     # comparison is against exactly what the host was given.
     seen = database_list(datasette)
@@ -181,6 +182,17 @@ async def shutdown(datasette):
         await asyncio.wait([state.watcher])
     if state.host is not None:
         await state.host.stop()
+        if state.host.exit_code == FINAL_SYNC_UNCONFIRMED:
+            # The host named the databases on its stderr, just above.
+            print(
+                "datasette-litestream: error: the final sync was not confirmed for every database "
+                "(see the host's lines above); their last writes may be missing from the replica"
+                + (f"; exiting with status {FINAL_SYNC_UNCONFIRMED}" if state.owns_process else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+            if state.owns_process and state.fatal_code is None:
+                state.fatal_code = FINAL_SYNC_UNCONFIRMED
     if state.fatal_code is not None:
         # Datasette has shut down in order; only now can the exit status say
         # that replication failed (uvicorn would otherwise exit 0 or by SIGTERM).
@@ -191,7 +203,9 @@ async def shutdown(datasette):
 
 def _host_failed(state: State, code: int) -> None:
     """The host ended with an error while Datasette runs (a failed credentials
-    refresh, Litestream failing for good): Datasette must end with an error too."""
+    refresh, Litestream failing for good, or stopped by someone else without its
+    final sync confirmed): Datasette must end with an error too, the same 3 for an
+    unconfirmed final sync, 1 for anything else."""
     print(
         f"datasette-litestream: error: the replication host exited with status {code}; "
         f"stopping Datasette",
@@ -199,21 +213,22 @@ def _host_failed(state: State, code: int) -> None:
         flush=True,
     )
     loop = asyncio.get_running_loop()
-    _stop_datasette(state, loop.time() + SERVER_WAIT)
+    fatal = FINAL_SYNC_UNCONFIRMED if code == FINAL_SYNC_UNCONFIRMED else 1
+    _stop_datasette(state, loop.time() + SERVER_WAIT, fatal)
 
 
-def _stop_datasette(state: State, deadline: float) -> None:
+def _stop_datasette(state: State, deadline: float, fatal: int = 1) -> None:
     loop = asyncio.get_running_loop()
     if callable(signal.getsignal(signal.SIGTERM)):
         # uvicorn's SIGTERM handler shuts Datasette down in order, which runs the
         # shutdown hook above, which then exits with this status.
-        state.fatal_code = 1
+        state.fatal_code = fatal
         os.kill(os.getpid(), signal.SIGTERM)
         loop.call_later(FATAL_GRACE, _exit_now, state.fatal_code)
     elif loop.time() < deadline:
         # `datasette serve` starts uvicorn (and its handler) just after the startup
         # hooks; the host may fail in between.
-        loop.call_later(0.1, _stop_datasette, state, deadline)
+        loop.call_later(0.1, _stop_datasette, state, deadline, fatal)
     # Otherwise no server handles SIGTERM (Datasette embedded, or tests): there is
     # no process of ours to end, and the status page reports the failure.
 

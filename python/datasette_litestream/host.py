@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import math
 import os
 import sys
 import urllib.parse
@@ -21,8 +22,13 @@ __all__ = ["Host", "HostError", "HostUnreachable", "find_binary", "host_environm
 # Start-up waits for the host's ready line; the host itself gives Litestream 30 s
 # to confirm replication, so this only catches a host that hangs.
 READY_TIMEOUT = float(os.environ.get("DATASETTE_LITESTREAM_READY_TIMEOUT", "60"))
-# The host gives Litestream 10 s for its final sync after SIGTERM, then kills it.
-STOP_TIMEOUT = 20.0
+# How long stop() waits for the host after closing its stdin, beyond the grace its
+# ready line says it gives Litestream between SIGTERM and SIGKILL (stop_grace_seconds):
+# the host's own shutdown after Litestream's (status socket, private directory).
+STOP_MARGIN = 10.0
+# A host whose ready line does not say (an older host): its longest default grace,
+# Litestream 0.5's shutdown-sync-timeout (30 s) plus 5 s, plus the margin.
+STOP_TIMEOUT_FALLBACK = 45.0
 # One answer from the host's status socket; it answers from memory in milliseconds.
 STATUS_TIMEOUT = 5.0
 # Largest answer read from the status socket (the page with 500 log lines is ~100 KB).
@@ -31,6 +37,22 @@ BODY_LIMIT = 64 * 1024 * 1024
 LINE_LIMIT = 1024 * 1024
 # Lines of the host's start-up output kept for an error message.
 STARTUP_LINES = 400
+
+
+# The host's exit status when it stopped but could not confirm the final sync of
+# one or more databases (it names them on its stderr itself).
+FINAL_SYNC_UNCONFIRMED = 3
+
+
+def stop_timeout_from(message: dict) -> float:
+    """The host's ready line (and each "applied" event that changes it) says how long
+    its stop may take, Litestream's final sync included (`stop_grace_seconds`); the
+    plugin waits that plus STOP_MARGIN. A line without it (an older host) or with
+    nonsense gets STOP_TIMEOUT_FALLBACK."""
+    grace = message.get("stop_grace_seconds")
+    if isinstance(grace, bool) or not isinstance(grace, (int, float)) or not math.isfinite(grace) or grace < 0:
+        return STOP_TIMEOUT_FALLBACK
+    return float(grace) + STOP_MARGIN
 
 
 def _event(line: bytes) -> dict | None:
@@ -80,6 +102,8 @@ class Host:
         self._answers: collections.deque[asyncio.Future] = collections.deque()
         # Update lines are whole JSON documents: two writers must not interleave.
         self._write_lock = asyncio.Lock()
+        # How long stop() waits for the host before signalling it (see stop_timeout_from).
+        self.stop_timeout = STOP_TIMEOUT_FALLBACK
 
     async def start(self, inputs: dict, timeout: float | None = None) -> None:
         """Start the host, hand it the inputs and wait for its ready line.
@@ -124,6 +148,7 @@ class Host:
             raise HostError(self._failure_text(code))
         self.litestream = bool(ready.get("litestream"))
         self.socket = ready.get("status_socket")
+        self.stop_timeout = stop_timeout_from(ready)
         self.following = [f for f in ready.get("following") or [] if isinstance(f, dict)]
         self._start_forwarding()
         self._tasks.append(asyncio.create_task(self._pump_events(self.process.stdout)))
@@ -194,6 +219,10 @@ class Host:
             self._drop_answers()
 
     def _on_event(self, message: dict) -> None:
+        if "stop_grace_seconds" in message:
+            # Litestream started, stopped or changed line since the ready line: the
+            # host's stop may now take longer (or shorter) than it said then.
+            self.stop_timeout = stop_timeout_from(message)
         if message.get("event") == "replaced":
             self._replaced(message)
             return
@@ -271,9 +300,12 @@ class Host:
     def running(self) -> bool:
         return self.process is not None and self.process.returncode is None
 
-    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+    async def stop(self, timeout: float | None = None) -> None:
         """Closing stdin asks the host to stop Litestream (final sync) and exit.
-        Signals are only the fallback for a host that does not."""
+        Signals are only the fallback for a host that does not within its own
+        grace plus a margin (self.stop_timeout): Datasette's shutdown never hangs
+        past that, and never cuts the host's final sync short either."""
+        timeout = self.stop_timeout if timeout is None else timeout
         self._stopping = True
         process = self.process
         was_running = process is not None and process.returncode is None
@@ -293,7 +325,7 @@ class Host:
                     await process.wait()
         if process is not None:
             self.exit_code = process.returncode
-            if was_running and self.exit_code:
+            if was_running and self.exit_code and self.exit_code != FINAL_SYNC_UNCONFIRMED:
                 print(
                     f"datasette-litestream: the host exited with status {self.exit_code} while stopping",
                     file=sys.stderr,

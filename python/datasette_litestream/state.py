@@ -16,6 +16,9 @@ class State:
         # Set when the host failed while Datasette ran and the plugin asked the
         # server to stop: the exit status the process must end with.
         self.fatal_code: int | None = None
+        # Started by a serving `datasette serve`: the process is the plugin's to end
+        # with an exit status (never an embedding program's or a test runner's).
+        self.owns_process = False
         # Follower mode: followed database name -> its path (the host's symlink).
         # Only these get cache_size=0, the gate and refused writes.
         self.followed: dict[str, str] = {}

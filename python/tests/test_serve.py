@@ -36,7 +36,7 @@ def test_host_failing_later_ends_datasette_with_exit_1(tmp_path, serve, fake_hos
     code = d.wait_exit(60)
     assert code == 1, d.output
     assert "credentials-file went away" in d.output
-    assert "the replication host exited with status 3" in d.output
+    assert "the replication host exited with status 1" in d.output
 
 
 def test_sigterm_closes_the_hosts_stdin(tmp_path, serve, fake_host):
