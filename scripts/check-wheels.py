@@ -133,7 +133,9 @@ def main() -> None:
     sdists = sorted(dist.glob("*.tar.gz"))
     arches = {("aarch64" if "aarch64" in w.name else "x86_64") for w in wheels}
     if arches != set(MACHINES) or len(sdists) != 1:
-        fail(f"expected an x86_64 and an aarch64 wheel and one sdist in {dist}, found {[p.name for p in dist.iterdir()]}")
+        fail(
+            f"expected an x86_64 and an aarch64 wheel and one sdist in {dist}, found {[p.name for p in dist.iterdir()]}"
+        )
     for wheel in wheels:
         check_wheel(wheel, component)
     check_sdist(sdists[0], component)

@@ -63,7 +63,7 @@ def run(requests: Path, out: Path, wasm: Path) -> int:
         try:
             result = answer(rules, req)
         except Exception as e:
-            raise SystemExit(f"{path.name}: {type(e).__name__}: {e}")
+            raise SystemExit(f"{path.name}: {type(e).__name__}: {e}") from e
         (out / path.name).write_bytes(canonical(result).encode("utf-8"))
     print(f"python: {len(files)} case(s) answered into {out}")
     return 0
@@ -117,7 +117,7 @@ def bench(wasm: Path, repeats: int = 50) -> int:
     for n in (1, 1000):
         req = bench_request(n)
         assert "ok" in rules.render(req, None)  # warm up, and check it renders
-        out[f"render_{n}_us"] = round(median_us(repeats, lambda: rules.render(req, None)), 1)
+        out[f"render_{n}_us"] = round(median_us(repeats, lambda req=req: rules.render(req, None)), 1)
     # How much of that is the call into wasm itself (lifting and lowering included),
     # the rest being wasmtime-py's ctypes conversion of the values, field by field.
     ffi = wasmtime._ffi

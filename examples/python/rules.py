@@ -34,8 +34,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional, Tuple
+from typing import Any
 
 import wasmtime
 from wasmtime import component as wc
@@ -85,7 +86,7 @@ def default_wasm() -> Path:
 # codecs below are built once per function from the component's own types, so they
 # know which case a value is without guessing from its shape.
 
-Codec = Tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (lower, lift)
+Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (lower, lift)
 
 
 def _identity(v: Any) -> Any:
@@ -142,8 +143,8 @@ def _codec(ty: Any) -> Codec:
     if isinstance(ty, wc.TupleType):
         codecs = [_codec(t) for t in ty.elements]
         return (
-            lambda v: tuple(c[0](x) for c, x in zip(codecs, v)),
-            lambda v: [c[1](x) for c, x in zip(codecs, v)],
+            lambda v: tuple(c[0](x) for c, x in zip(codecs, v, strict=True)),
+            lambda v: [c[1](x) for c, x in zip(codecs, v, strict=True)],
         )
     if isinstance(ty, wc.RecordType):
         fields = [(name, *_codec(t)) for name, t in ty.fields]
@@ -215,10 +216,10 @@ class Rules:
 
     def __init__(
         self,
-        wasm: "str | os.PathLike | bytes | None" = None,
+        wasm: str | os.PathLike | bytes | None = None,
         *,
-        memory_limit: Optional[int] = MEMORY_LIMIT,
-        fuel_per_call: Optional[int] = FUEL_PER_CALL,
+        memory_limit: int | None = MEMORY_LIMIT,
+        fuel_per_call: int | None = FUEL_PER_CALL,
     ):
         config = wasmtime.Config()
         config.consume_fuel = fuel_per_call is not None
@@ -239,7 +240,7 @@ class Rules:
             inner = outer and self.component.get_export_index(name, outer)
             if inner is not None:
                 self._indexes[method] = inner
-        self._instance: Optional[wc.Instance] = None
+        self._instance: wc.Instance | None = None
         self._funcs: dict = {}
         self._codecs: dict = {}
 
@@ -267,7 +268,7 @@ class Rules:
         elif self.fuel_per_call is not None:
             self.store.set_fuel(self.fuel_per_call)
         lowers, lift = self._codecs[method]
-        raw = [lower(a) for lower, a in zip(lowers, args)]
+        raw = [lower(a) for lower, a in zip(lowers, args, strict=True)]
         try:
             return lift(self._funcs[method](self.store, *raw))
         except (wasmtime.Trap, wasmtime.WasmtimeError):
@@ -278,7 +279,7 @@ class Rules:
         """`{"ok": plan}` or `{"err": [config-error, ...]}`."""
         return self.call("check", request)
 
-    def render(self, request: dict, credentials: Optional[dict] = None) -> dict:
+    def render(self, request: dict, credentials: dict | None = None) -> dict:
         """`{"ok": rendered}` or `{"err": [config-error, ...]}`."""
         return self.call("render", request, credentials)
 
@@ -315,7 +316,7 @@ class Rules:
 # ---------------------------------------------------------------------------
 
 
-def _demo(wasm: Optional[str]) -> None:
+def _demo(wasm: str | None) -> None:
     rules = Rules(wasm)
     request = {
         "top-level": json.dumps(

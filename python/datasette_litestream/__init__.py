@@ -214,8 +214,7 @@ def _host_failed(state: State, code: int) -> None:
     final sync confirmed): Datasette must end with an error too, the same 3 for an
     unconfirmed final sync, 1 for anything else."""
     print(
-        f"datasette-litestream: error: the replication host exited with status {code}; "
-        f"stopping Datasette",
+        f"datasette-litestream: error: the replication host exited with status {code}; stopping Datasette",
         file=sys.stderr,
         flush=True,
     )

@@ -31,9 +31,16 @@ WRITE_METHODS = ("execute_write", "execute_write_many", "execute_write_script", 
 # Datasette's actions that change a database (upsert needs insert-row and update-row).
 WRITE_ACTIONS = frozenset(
     {
-        "insert-row", "update-row", "delete-row",
-        "create-table", "create-view", "alter-table", "set-column-type",
-        "drop-table", "drop-view", "execute-write-sql",
+        "insert-row",
+        "update-row",
+        "delete-row",
+        "create-table",
+        "create-view",
+        "alter-table",
+        "set-column-type",
+        "drop-table",
+        "drop-view",
+        "execute-write-sql",
     }
 )
 

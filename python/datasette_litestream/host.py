@@ -242,7 +242,11 @@ class Host:
         try:
             self.on_replaced(name, path)
         except Exception as e:  # noqa: BLE001 - the event reader must outlive one bad re-add
-            print(f"datasette-litestream: error: cannot serve the new copy of {name!r}: {e!r}", file=sys.stderr, flush=True)
+            print(
+                f"datasette-litestream: error: cannot serve the new copy of {name!r}: {e!r}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def _drop_answers(self) -> None:
         """No answer will come any more: nobody should wait for one."""

@@ -27,7 +27,7 @@ class State:
 
 
 # Keyed by Datasette instance: tests and embedders may run several in one process.
-_states: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def new_state(datasette) -> State:

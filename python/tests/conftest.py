@@ -204,8 +204,7 @@ class Serve:
         command = command or [sys.executable, str(TESTS / "run_datasette.py")]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [*map(str, command), "serve", *map(str, args)]
-                + ["--host", "127.0.0.1", "-p", str(self.port)],
+                [*map(str, command), "serve", *map(str, args)] + ["--host", "127.0.0.1", "-p", str(self.port)],
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -27,9 +27,9 @@ real host does).
 import http.server
 import json
 import os
-import socketserver
 import shutil
 import signal
+import socketserver
 import sys
 import tempfile
 import threading
@@ -75,7 +75,6 @@ if mode == "silent":
     sys.exit(0)
 
 
-
 # What the status socket serves: path -> (environment variable naming the file, type).
 SERVED = {
     "/-/litestream-status.json": ("FAKE_HOST_STATUS", "application/json"),
@@ -107,6 +106,7 @@ class StatusHandler(http.server.BaseHTTPRequestHandler):
 if socket_path and os.environ.get("FAKE_HOST_STATUS"):
     server = socketserver.UnixStreamServer(socket_path, StatusHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+
 
 def configured(inputs):
     top_level = inputs["top_level"] or {}

@@ -13,9 +13,9 @@ from datasette.app import Datasette
 from datasette.utils import StartupError
 
 import datasette_litestream
+from conftest import HOST, LITESTREAM, _host_contract, free_port, make_db, started, wait_for
 from datasette_litestream import host as host_module
 from datasette_litestream import program
-from conftest import HOST, LITESTREAM, _host_contract, free_port, make_db, started, wait_for
 
 REPLICA = {"replicas": [{"url": "file:///nowhere"}]}
 
@@ -168,7 +168,6 @@ async def test_status_page_when_host_is_unreachable(tmp_path, fake_host):
         assert "cannot reach the datasette-litestream host" in page.text
 
 
-
 @pytest.fixture(scope="module")
 def real_status(tmp_path_factory):
     """The status document the real host serves (`run --status-addr`, Litestream 0.5,
@@ -200,9 +199,22 @@ def real_status(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
     log = open(d / "host.log", "w")
     proc = subprocess.Popen(
-        [HOST, "run", "x.db", "-m", "metadata.json", "--status-addr", f"127.0.0.1:{port}",
-         "--litestream", str(LITESTREAM["0.5.17"])],
-        cwd=d, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+        [
+            HOST,
+            "run",
+            "x.db",
+            "-m",
+            "metadata.json",
+            "--status-addr",
+            f"127.0.0.1:{port}",
+            "--litestream",
+            str(LITESTREAM["0.5.17"]),
+        ],
+        cwd=d,
+        env=env,
+        stdout=log,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
     )
 
     def fetch(path):

@@ -20,9 +20,9 @@ import re
 import signal
 import subprocess
 import sys
-import tomllib
 
 import pytest
+import tomllib
 
 from conftest import HOST, REPO, make_db, wait_for
 

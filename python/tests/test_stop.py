@@ -28,13 +28,21 @@ def test_the_wait_follows_the_hosts_word():
     assert stop_timeout_from({"stop_grace_seconds": 0.5}) == 0.5 + STOP_MARGIN
     # An older host says nothing; nonsense counts as nothing.
     assert STOP_TIMEOUT_FALLBACK == 45
-    for nonsense in ({}, {"stop_grace_seconds": "15"}, {"stop_grace_seconds": True},
-                     {"stop_grace_seconds": -1}, {"stop_grace_seconds": float("inf")}, {"stop_grace_seconds": None}):
+    for nonsense in (
+        {},
+        {"stop_grace_seconds": "15"},
+        {"stop_grace_seconds": True},
+        {"stop_grace_seconds": -1},
+        {"stop_grace_seconds": float("inf")},
+        {"stop_grace_seconds": None},
+    ):
         assert stop_timeout_from(nonsense) == STOP_TIMEOUT_FALLBACK, nonsense
     host = Host()
     assert host.stop_timeout == STOP_TIMEOUT_FALLBACK
     # An "applied" event that starts (or stops) Litestream says the new longest stop.
-    host._on_event({"event": "applied", "replicated": ["x"], "refused": [], "change": "start", "stop_grace_seconds": 35})
+    host._on_event(
+        {"event": "applied", "replicated": ["x"], "refused": [], "change": "start", "stop_grace_seconds": 35}
+    )
     assert host.stop_timeout == 35 + STOP_MARGIN
     host._on_event({"event": "applied", "replicated": [], "refused": [], "change": "none"})
     assert host.stop_timeout == 35 + STOP_MARGIN
@@ -61,7 +69,9 @@ async def test_stop_waits_for_the_hosts_grace_and_no_longer(tmp_path, monkeypatc
     one that says 0.5 s and never stops: SIGTERM after 10.5 s."""
     for name in ("slow", "stuck"):
         (tmp_path / name).mkdir()
-    slow, slow_fake = await start_fake(tmp_path, monkeypatch, "slow", FAKE_HOST_STOP_GRACE="15", FAKE_HOST_STOP_DELAY="21")
+    slow, slow_fake = await start_fake(
+        tmp_path, monkeypatch, "slow", FAKE_HOST_STOP_GRACE="15", FAKE_HOST_STOP_DELAY="21"
+    )
     stuck, stuck_fake = await start_fake(
         tmp_path, monkeypatch, "stuck", FAKE_HOST_STOP_GRACE="0.5", FAKE_HOST_STOP_DELAY="3600"
     )
