@@ -348,16 +348,17 @@ class Host:
         get a well-formed answer in time is a HostUnreachable naming the cause."""
         if not self.socket:
             raise HostUnreachable("the host's ready line named no status socket")
-        target = path + ("?" + urllib.parse.urlencode(params) if params else "")
         timeout = STATUS_TIMEOUT
         try:
+            target = path + ("?" + urllib.parse.urlencode(params) if params else "")
             return await asyncio.wait_for(_http_get(self.socket, target), timeout)
         except asyncio.TimeoutError:
             raise HostUnreachable(f"no answer from {self.socket} within {timeout:g} s") from None
         except HostUnreachable:
             raise
         except Exception as e:  # noqa: BLE001 - whatever went wrong, the views answer 503 naming it
-            raise HostUnreachable(f"{self.socket}: {e or type(e).__name__}") from e
+            # Some exceptions say nothing (ConnectionResetError()): then their type does.
+            raise HostUnreachable(f"{self.socket}: {str(e) or type(e).__name__}") from e
 
     async def _get_ok(self, path: str) -> bytes:
         code, body = await self._get(path)

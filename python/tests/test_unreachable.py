@@ -121,6 +121,18 @@ async def test_an_unexpected_error_is_a_503_too(tmp_path, fake_host, monkeypatch
         assert code == 503 and "something nobody expected" in text, (view, code, text)
 
 
+async def test_an_error_without_a_message_is_named_by_its_type(tmp_path, fake_host, monkeypatch):
+    async def reset(*args):
+        raise ConnectionResetError()
+
+    monkeypatch.setattr(host_module, "_http_get", reset)
+    db = make_db(tmp_path / "x.db")
+    async with started(Datasette([str(db)], config=CONFIG)) as ds:
+        response = await ds.client.get("/-/litestream-health")
+    assert response.status_code == 503
+    assert response.text.strip().endswith(": ConnectionResetError"), response.text
+
+
 async def test_a_host_that_exited_is_a_503(tmp_path, fake_host):
     db = make_db(tmp_path / "x.db")
     async with started(Datasette([str(db)], config=CONFIG)) as ds:
