@@ -24,7 +24,7 @@ import sys
 import pytest
 import tomllib
 
-from conftest import HOST, REPO, make_db, wait_for
+from conftest import HOST, REPO, alive, make_db, wait_for
 
 pytestmark = [pytest.mark.host, pytest.mark.dependencies]
 
@@ -141,6 +141,12 @@ def test_declared_dependencies_serve_the_status_views(tmp_path, serve, case):
     assert str(litestream) in json.dumps(status), (status, context)
     wait_for(lambda: replica.exists() and any(replica.rglob("*")), 15, "files in the replica")
 
+    # The host's lines reach Datasette's stderr while it serves: the plugin's tasks
+    # run on the serving event loop (before Datasette 1.0a39 the startup hooks ran on
+    # a loop closed before uvicorn started, and the host's pipes were read no more).
+    host = d.host_pid()
+    wait_for(lambda: "datasette-litestream: replicating [x] with Litestream" in d.output, 15, f"the line ({context})")
+
     code, text = d.get("/-/litestream-health")
     assert (code, text.strip()) == (200, "replicating 1 database(s)"), context
     code, page = d.get("/-/litestream-status")
@@ -150,7 +156,13 @@ def test_declared_dependencies_serve_the_status_views(tmp_path, serve, case):
     assert code == 200, metrics + context
     assert re.search(r'^datasette_litestream_caught_up\{[^}]*database="x"', metrics, re.M), metrics + context
 
-    # Stopped in order (uvicorn re-raises the SIGTERM it handled once it has shut down).
+    # Stopped in order by the shutdown hook (Datasette 1.0a40 has it): the host was
+    # asked (stdin closed), made its final sync and exited before Datasette did.
+    # (uvicorn re-raises the SIGTERM it handled once it has shut down.)
     d.proc.send_signal(signal.SIGTERM)
-    assert d.wait_exit(60) in (0, -signal.SIGTERM), context
+    code = d.wait_exit(60)
+    context = f"installed: {versions}\n{d.output}"
+    assert not alive(host), f"the host outlived Datasette ({context})"
+    assert code in (0, -signal.SIGTERM), context
+    assert "datasette-litestream: stdin closed; stopping Litestream" in d.output, context
     assert "Traceback" not in d.output, context
