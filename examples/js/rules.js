@@ -1,7 +1,7 @@
 // The datasette-litestream rules component, from Node, with nothing granted.
 //
 // The very `.wasm` the Rust host embeds (WIT: ../../wit/world.wit, package
-// `datasette:litestream@0.2.0`) is transpiled by @bytecodealliance/jco into
+// `datasette:litestream@0.3.0`) is transpiled by @bytecodealliance/jco into
 // ./generated (core wasm + JS glue, never committed) with `--instantiation sync`, and
 // instantiated here with the WASI stubs of ./deny-wasi.js: no environment, no
 // arguments, no stdio, no filesystem, no network (see README.md).
@@ -111,6 +111,7 @@ T.plan = record({
   warnings: list(string),
   'first-sync-seconds': f64,
   'health-window-seconds': f64,
+  'stop-grace-seconds': f64,
 });
 T.configError = record({ database: option(string), key: string, problem: string, hint: option(string) });
 T.envVar = record({ name: string, value: string });

@@ -1,7 +1,7 @@
 """The datasette-litestream rules component, from Python, with nothing granted.
 
 Loads the very `.wasm` the Rust host embeds (WIT: ../../wit/world.wit, package
-`datasette:litestream@0.2.0`) with the PyPI package `wasmtime` (wasmtime-py 50.x) and
+`datasette:litestream@0.3.0`) with the PyPI package `wasmtime` (wasmtime-py 50.x) and
 calls its exports. The component is linked against WASI 0.2 (a Rust guest imports
 stdio, environment, exit and a random seed through its standard library) backed by an
 empty `WasiConfig`: no preopened directory, no environment variable, no argument, no
@@ -47,7 +47,7 @@ ROOT = HERE.parent.parent
 # writes the same bytes from a released binary.
 DEFAULT_WASM = ROOT / "target" / "wasm-components" / "wasm32-wasip2" / "guest" / "guest.wasm"
 PACKAGE = "datasette:litestream"
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 
 # (method, interface, WIT function name)
 EXPORTS = [

@@ -55,10 +55,32 @@ fn problem(db: &Evidence, lines: &Lines) -> Option<String> {
         let recovered = lines.successes.iter().any(|(age, l)| age < error_age && about(l));
         if !recovered {
             let why = field(line, "error").or_else(|| field(line, "msg")).unwrap_or_else(|| line.to_owned());
-            return Some(format!("{} ({:.0} s ago)", shorten(&why), error_age));
+            return Some(format!("{}{} ({:.0} s ago)", cause(&why), shorten(&why), error_age));
         }
     }
     None
+}
+
+/// What S3 answers (403) for keys it does not take: unknown, deleted, a wrong secret, a
+/// token missing, wrong or expired, or keys without the permission.
+const REFUSED_CREDENTIALS: [&str; 6] = [
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+    "AccessDenied",
+    "InvalidClientTokenId",
+];
+
+/// The cause in words a user can act on, before Litestream's own error.
+fn cause(why: &str) -> String {
+    match REFUSED_CREDENTIALS.iter().find(|code| why.contains(*code)) {
+        Some(code) => format!(
+            "the replica refuses the credentials in use ({code}; fix the keys, the session token or \
+             the credentials source): "
+        ),
+        None => String::new(),
+    }
 }
 
 /// Known misconfigurations Litestream's output shows, and what to do about them.
@@ -137,6 +159,16 @@ mod tests {
         ));
         assert!(!v.ok);
         assert_eq!(v.behind, vec!["data: permission denied (5 s ago)"]);
+    }
+
+    #[test]
+    fn a_refused_key_names_the_credentials() {
+        let line = r#"level=ERROR msg="sync error" db=data.db error="operation error S3: ListObjectsV2, https response error StatusCode: 403, api error InvalidAccessKeyId: The AWS Access Key Id you provided does not exist""#;
+        let v = assess(&input(vec![(3.0, line)], true));
+        assert!(!v.ok);
+        assert!(
+            v.behind[0].starts_with("data: the replica refuses the credentials in use (InvalidAccessKeyId")
+        );
     }
 
     #[test]

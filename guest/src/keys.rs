@@ -32,6 +32,7 @@ pub const TOP_LEVEL: &[(&str, Kind)] = &[
     ("credentials-file", Kind::Text),
     ("credentials-command", Kind::Text),
     ("credentials-refresh-interval", Kind::Seconds),
+    ("shutdown-sync-timeout", Kind::Duration),
 ];
 
 pub const DATABASE: &[(&str, Kind)] = &[

@@ -16,6 +16,7 @@ pub mod replication;
 pub mod report;
 pub mod restore;
 pub mod startup;
+pub mod stop;
 pub mod template;
 pub mod top_level;
 pub mod validate;

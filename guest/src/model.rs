@@ -48,6 +48,7 @@ pub struct Plan {
     pub warnings: Vec<String>,
     pub first_sync_seconds: f64,
     pub health_window_seconds: f64,
+    pub stop_grace_seconds: f64,
 }
 
 /// One problem with the configuration (the host words it for the user).

@@ -1,6 +1,6 @@
 //! What the host must do for a configuration: the entry points of the rules.
 
-use crate::model::{ConfigError, Credentials, CredentialsSource, Plan, Rendered, Request};
+use crate::model::{ConfigError, Credentials, CredentialsSource, Line, Plan, Rendered, Request};
 use crate::{render, validate, value};
 
 pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
@@ -29,6 +29,7 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         .filter_map(|r| r.get("sync-interval").and_then(|v| v.as_str()).and_then(value::duration_seconds))
         .fold(1.0, f64::max);
     let health_window_seconds = (10.0 * slowest_sync).max(30.0);
+    let stop_grace_seconds = stop_grace(valid.line, valid.top.shutdown_sync_timeout.as_ref().map(|t| t.1));
     Ok(Plan {
         replicated,
         start_litestream,
@@ -39,7 +40,26 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         warnings,
         first_sync_seconds,
         health_window_seconds,
+        stop_grace_seconds,
     })
+}
+
+/// Litestream 0.5's own default for `shutdown-sync-timeout` (db.go).
+const LITESTREAM_05_SHUTDOWN_SYNC: f64 = 30.0;
+/// What 0.3 gets for its one final sync attempt when nothing says otherwise.
+const LITESTREAM_03_GRACE: f64 = 10.0;
+/// Past Litestream's own timeout: the time it takes to log and exit.
+const STOP_MARGIN: f64 = 5.0;
+
+/// How long a stop may take before the host interrupts it. 0.5 retries a database's
+/// final sync for its `shutdown-sync-timeout`, so it gets that and a margin (a second
+/// SIGTERM then makes it skip the databases still waiting, and say which); 0.3 makes
+/// one attempt per database and exits 1 when it fails, so the timeout alone bounds it.
+fn stop_grace(line: Line, timeout: Option<f64>) -> f64 {
+    match (line, timeout) {
+        (Line::V05, t) => t.unwrap_or(LITESTREAM_05_SHUTDOWN_SYNC) + STOP_MARGIN,
+        (Line::V03, t) => t.unwrap_or(LITESTREAM_03_GRACE),
+    }
 }
 
 pub fn render(request: &Request, credentials: Option<&Credentials>) -> Result<Rendered, Vec<ConfigError>> {

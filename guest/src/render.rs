@@ -31,6 +31,9 @@ pub fn render(
     if let Some(addr) = &valid.top.metrics_addr {
         doc.insert("addr".into(), Value::String(addr.clone()));
     }
+    if let (Line::V05, Some((timeout, _))) = (valid.line, &valid.top.shutdown_sync_timeout) {
+        doc.insert("shutdown-sync-timeout".into(), Value::String(timeout.clone()));
+    }
     let dbs = valid.databases.iter().map(|r| database_entry(r, valid.line, &mut secrets)).collect();
     doc.insert("dbs".into(), Value::Array(dbs));
     if let (Line::V05, Some(path)) = (valid.line, &request.control_socket) {
@@ -50,6 +53,14 @@ pub fn render(
     Ok(Rendered { document, environment, secrets })
 }
 
+/// What Litestream 0.5 reads as static keys for a replica made from a URL.
+const URL_KEY_VARIABLES: [&str; 4] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "LITESTREAM_ACCESS_KEY_ID",
+    "LITESTREAM_SECRET_ACCESS_KEY",
+];
+
 /// Where the S3 keys go: Litestream's file, its environment, or both.
 fn keys_into(
     c: &Credentials,
@@ -62,10 +73,26 @@ fn keys_into(
     match &c.session_token {
         // Litestream takes no session token in its file and prefers file keys over
         // the environment, so with a token all three travel in AWS_* variables.
-        Some(token) => {
+        Some(token) if line == Line::V03 => {
             secrets.push(token.clone());
             environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
             environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
+            environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
+        }
+        // 0.5 builds the client of a replica made from a URL (`POST /register`, the
+        // VFS) with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or LITESTREAM_*) from the
+        // environment as static keys with an empty token, which S3 refuses
+        // (s3/replica_client.go). With those four empty, every client falls back to the
+        // AWS SDK's default chain, which reads the keys from their other names,
+        // AWS_ACCESS_KEY and AWS_SECRET_KEY, together with AWS_SESSION_TOKEN. Empty,
+        // not absent: the inherited environment may hold other keys under them.
+        Some(token) => {
+            secrets.push(token.clone());
+            for blank in URL_KEY_VARIABLES {
+                environment.push((blank.to_owned(), String::new()));
+            }
+            environment.push(("AWS_ACCESS_KEY".to_owned(), c.access_key_id.clone()));
+            environment.push(("AWS_SECRET_KEY".to_owned(), c.secret_access_key.clone()));
             environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
         }
         None => {

@@ -1,11 +1,11 @@
-//! The top-level keys: `all-replicate` templates, the metrics address and where
-//! credentials come from.
+//! The top-level keys: `all-replicate` templates, the metrics address, where
+//! credentials come from and how long a stop may take.
 
 use crate::keys::{self, Kind, TOP_LEVEL};
 use crate::model::{ConfigError, Credentials, CredentialsSource};
 use crate::replicas::check_url;
 use crate::report::{Report, mapping};
-use crate::template;
+use crate::{template, value};
 use serde_json::{Map, Value};
 
 type Keys = Map<String, Value>;
@@ -19,6 +19,8 @@ pub struct Top {
     pub static_credentials: Option<Credentials>,
     pub source: Option<CredentialsSource>,
     pub refresh_seconds: Option<f64>,
+    /// `shutdown-sync-timeout`: as written (a Go duration) and in seconds.
+    pub shutdown_sync_timeout: Option<(String, f64)>,
 }
 
 /// Checks the top-level mapping: every key at once, each step by what it configures.
@@ -47,7 +49,16 @@ pub(crate) fn top_level(
                 .into(),
         );
     }
-    Top { present: !map.is_empty(), all_replicate, metrics_addr, static_credentials, source, refresh_seconds }
+    let shutdown_sync_timeout = shutdown_sync_timeout(&map, &mut report);
+    Top {
+        present: !map.is_empty(),
+        all_replicate,
+        metrics_addr,
+        static_credentials,
+        source,
+        refresh_seconds,
+        shutdown_sync_timeout,
+    }
 }
 
 /// A top-level key's text, checked against its kind; None when absent or refused.
@@ -184,6 +195,21 @@ fn static_credentials(map: &Keys, report: &mut Report) -> Option<Credentials> {
         (false, false) => {}
     }
     None
+}
+
+/// `shutdown-sync-timeout`: how long Litestream 0.5 retries each database's final sync.
+fn shutdown_sync_timeout(map: &Keys, report: &mut Report) -> Option<(String, f64)> {
+    let text = text_of(map, "shutdown-sync-timeout", report)?;
+    let seconds = value::duration_seconds(&text)?;
+    if seconds < 0.0 {
+        report.push(
+            "shutdown-sync-timeout",
+            format!("{text:?} is negative"),
+            Some("write a duration such as 30s (0s makes one attempt without retrying)".into()),
+        );
+        return None;
+    }
+    Some((text, seconds))
 }
 
 /// Litestream listens on `[host]:port`; a bare port or a URL is a common slip.

@@ -71,9 +71,11 @@ pub struct RunArgs {
     /// (how the Datasette plugin runs the host).
     #[arg(long, conflicts_with_all = ["files", "metadata", "config"])]
     pub stdin: bool,
-    /// How long Litestream may take for its final sync after SIGTERM before SIGKILL.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub grace_period: Duration,
+    /// How long Litestream may take for its final sync after SIGTERM before it is
+    /// interrupted (0.5) or killed; by default the config's `shutdown-sync-timeout`
+    /// plus 5 s on Litestream 0.5 (35 s unless set), 10 s on 0.3.
+    #[arg(long, value_parser = parse_duration)]
+    pub grace_period: Option<Duration>,
     #[command(flatten)]
     pub status: StatusArgs,
     /// Before replicating, restore every configured database whose file is missing

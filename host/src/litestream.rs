@@ -122,7 +122,11 @@ pub fn child(binary: &Path) -> tokio::process::Command {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .process_group(0)
-        .kill_on_drop(true);
+        .kill_on_drop(true)
+        // Its INFO lines are the evidence the rules read (the control socket listening,
+        // follow mode entered, a shutdown sync failing): an inherited LOG_LEVEL=WARN
+        // would silence them (Litestream 0.5 reads it in every subcommand).
+        .env("LOG_LEVEL", "INFO");
     let parent = nix::unistd::getpid();
     // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
     unsafe {

@@ -127,6 +127,8 @@ pub async fn restore_to(
 ) -> Result<(), String> {
     remove_with_side_files(out);
     let mut cmd = tokio::process::Command::new(litestream);
+    // Its output is read by the rules: an inherited LOG_LEVEL must not silence it.
+    cmd.env("LOG_LEVEL", "INFO");
     cmd.args(["restore", "-no-expand-env", "-config"]).arg(config).arg("-o").arg(out);
     match timestamp {
         Some(t) => {

@@ -70,6 +70,7 @@ fn plan(p: &Plan) -> Value {
         "line": match p.line { LitestreamLine::V03 => "v03", LitestreamLine::V05 => "v05" },
         "warnings": p.warnings, "first-sync-seconds": p.first_sync_seconds,
         "health-window-seconds": p.health_window_seconds,
+        "stop-grace-seconds": p.stop_grace_seconds,
     })
 }
 

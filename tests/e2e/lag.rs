@@ -17,10 +17,10 @@ use tests::{LITESTREAM_VERSIONS, db, eventually, free_port, get, root, tempdir};
 
 /// A process stopped with SIGSTOP, continued when dropped (even when a test fails),
 /// so that no frozen Litestream or moto outlives a test.
-struct Frozen(i32);
+pub(crate) struct Frozen(i32);
 
 impl Frozen {
-    fn new(pid: i32) -> Frozen {
+    pub(crate) fn new(pid: i32) -> Frozen {
         kill(Pid::from_raw(pid), Signal::SIGSTOP).unwrap();
         Frozen(pid)
     }

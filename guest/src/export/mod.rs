@@ -112,6 +112,7 @@ impl From<m::Plan> for t::Plan {
             warnings: p.warnings,
             first_sync_seconds: p.first_sync_seconds,
             health_window_seconds: p.health_window_seconds,
+            stop_grace_seconds: p.stop_grace_seconds,
         }
     }
 }
@@ -173,6 +174,29 @@ impl wit::exports::datasette::litestream::health::Guest for Component {
 
     fn hint(line: String) -> Option<String> {
         crate::health::hint(&line)
+    }
+
+    fn judge_stop(line: t::LitestreamLine, e: hx::StopEvidence) -> Vec<hx::Unconfirmed> {
+        let line = match line {
+            t::LitestreamLine::V03 => m::Line::V03,
+            t::LitestreamLine::V05 => m::Line::V05,
+        };
+        let evidence = crate::stop::StopEvidence {
+            running: e.running,
+            exit_code: e.exit_code,
+            interrupted: e.interrupted,
+            killed: e.killed,
+            output: e.output,
+            databases: e
+                .databases
+                .into_iter()
+                .map(|d| m::Evidence { name: d.name, path: d.path, file_exists: d.file_exists })
+                .collect(),
+        };
+        crate::stop::judge(line, &evidence)
+            .into_iter()
+            .map(|u| hx::Unconfirmed { name: u.name, reason: u.reason })
+            .collect()
     }
 
     fn startup_progress(document: String, output: Vec<String>) -> hx::Startup {

@@ -1,4 +1,4 @@
-//! The adapter for contract `datasette:litestream@0.2.0`: the only place that sees
+//! The adapter for contract `datasette:litestream@0.3.0`: the only place that sees
 //! the generated types. It converts the host's own types (`model.rs`) to and from
 //! them; a conversion that misses a field or a case does not compile.
 
@@ -21,7 +21,7 @@ pub trait Convert<T> {
 macro_rules! same {
     ($($t:ty),*) => { $(impl Convert<$t> for $t { fn convert(self) -> $t { self } })* };
 }
-same!(String, bool, f64, u64, u8, u32, ());
+same!(String, bool, f64, u64, u8, u32, i32, ());
 
 impl<A: Convert<B>, B> Convert<Vec<B>> for Vec<A> {
     fn convert(self) -> Vec<B> {
@@ -96,7 +96,8 @@ record!(
         line,
         warnings,
         first_sync_seconds,
-        health_window_seconds
+        health_window_seconds,
+        stop_grace_seconds
     }
 );
 record!(ConfigError = types::ConfigError { database, key, problem, hint });
@@ -116,6 +117,8 @@ variant!(
 );
 record!(HealthInput = health::HealthInput { state, uptime_seconds, databases, logs, window_seconds });
 record!(Verdict = health::Verdict { ok, reason, behind });
+record!(StopEvidence = health::StopEvidence { running, exit_code, interrupted, killed, output, databases });
+record!(Unconfirmed = health::Unconfirmed { name, reason });
 variant!(Startup = health::Startup { Waiting, Replicating, SocketListening });
 record!(EvidencePaths = replication::EvidencePaths { position_source, shadow_directory, wal_index });
 record!(Position = replication::Position { generation, index, offset });

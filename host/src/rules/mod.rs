@@ -243,6 +243,19 @@ impl Rules {
         })
     }
 
+    /// Which databases a stop's final sync did not confirm.
+    pub fn judge_stop(
+        &self,
+        line: LitestreamLine,
+        evidence: &StopEvidence,
+    ) -> Result<Vec<Unconfirmed>, RulesError> {
+        let evidence = evidence.clone().convert();
+        self.call("judge-stop", |r, s| {
+            r.datasette_litestream_health().call_judge_stop(s, line.convert(), &evidence)
+        })
+        .map(Convert::convert)
+    }
+
     pub fn assess_health(&self, input: &HealthInput) -> Result<Verdict, RulesError> {
         let input = input.clone().convert();
         self.call("assess-health", |r, s| r.datasette_litestream_health().call_assess_health(s, &input))

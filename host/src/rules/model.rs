@@ -56,6 +56,7 @@ pub struct Plan {
     pub warnings: Vec<String>,
     pub first_sync_seconds: f64,
     pub health_window_seconds: f64,
+    pub stop_grace_seconds: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +164,22 @@ pub struct Verdict {
     pub ok: bool,
     pub reason: String,
     pub behind: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StopEvidence {
+    pub running: bool,
+    pub exit_code: Option<i32>,
+    pub interrupted: bool,
+    pub killed: bool,
+    pub output: Vec<String>,
+    pub databases: Vec<DatabaseEvidence>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unconfirmed {
+    pub name: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

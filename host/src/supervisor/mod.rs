@@ -7,7 +7,7 @@ mod supervise;
 
 use crate::logbuf::LogBuffer;
 use crate::private_dir::PrivateDir;
-use crate::rules::LitestreamLine;
+use crate::rules::{LitestreamLine, StopEvidence, Unconfirmed};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::Serialize;
@@ -38,10 +38,15 @@ pub struct Launch {
     pub rules: &'static crate::rules::Rules,
     /// When Litestream first syncs after it starts (its monitor interval).
     pub first_sync: Duration,
+    /// How long its final sync may take after SIGTERM (the plan's, or --grace-period).
+    pub grace: Duration,
+    /// The databases it replicates, for the rules' judgement of a stop.
+    pub databases: Vec<crate::rules::DatabaseEvidence>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// For `follow`'s restores; `run` takes Litestream's from each launch.
     pub grace: Duration,
     pub startup_timeout: Duration,
     pub backoff_start: Duration,
@@ -157,13 +162,24 @@ impl Why {
 /// A handle on the supervising task.
 pub struct Supervisor {
     control: mpsc::Sender<Control>,
-    task: JoinHandle<Result<(), SupervisorError>>,
+    task: JoinHandle<Result<Vec<Unconfirmed>, SupervisorError>>,
     pub shared: Arc<Shared>,
 }
 
 pub(super) struct Running {
     pub(super) child: Child,
     pub(super) started: Instant,
+    /// The tasks copying its output: they end once it has all been read.
+    pub(super) output: Vec<JoinHandle<()>>,
+}
+
+/// After the grace, 0.5 gets a second SIGTERM (it skips the final syncs still waiting
+/// and says which); this long after it, SIGKILL.
+const INTERRUPT_WAIT: Duration = Duration::from_secs(5);
+
+/// The longest a stop takes: what the plugin waits for before it signals the host.
+pub fn longest_stop(grace: Duration) -> Duration {
+    grace + INTERRUPT_WAIT
 }
 
 impl Supervisor {
@@ -201,12 +217,13 @@ impl Supervisor {
     }
 
     /// Resolves when the supervisor ends by itself (a crash loop).
-    pub async fn finished(&mut self) -> Result<(), SupervisorError> {
+    pub async fn finished(&mut self) -> Result<Vec<Unconfirmed>, SupervisorError> {
         (&mut self.task).await.map_err(|e| SupervisorError::Task(e.to_string()))?
     }
 
-    /// Graceful stop: SIGTERM, the grace period, then SIGKILL.
-    pub async fn stop(mut self) -> Result<(), SupervisorError> {
+    /// Graceful stop: SIGTERM, the grace period, an interrupt (0.5), then SIGKILL.
+    /// Returns the databases whose final sync the rules find unconfirmed.
+    pub async fn stop(mut self) -> Result<Vec<Unconfirmed>, SupervisorError> {
         let _ = self.control.send(Control::Stop).await;
         self.finished().await
     }
@@ -227,8 +244,10 @@ pub(super) fn describe(status: std::io::Result<ExitStatus>) -> (String, Option<i
     }
 }
 
-/// SIGTERM, then SIGKILL after the grace period.
-async fn stop(running: &mut Running, launch: &Launch, policy: &Policy, shared: &Shared) {
+/// SIGTERM; after the grace a second SIGTERM on 0.5 (its final syncs still waiting
+/// are skipped, and named), SIGKILL when that does not end it either. Returns what the
+/// rules need to judge whether the final sync happened.
+async fn stop(running: &mut Running, launch: &Launch, shared: &Shared) -> StopEvidence {
     shared.update(|s| s.state = ProcessState::Stopping);
     // Litestream 0.3 opens a database at its first sync and syncs on shutdown only
     // if it had opened it: stopped sooner, it exits having shipped nothing.
@@ -236,17 +255,35 @@ async fn stop(running: &mut Running, launch: &Launch, policy: &Policy, shared: &
         let first = running.started + launch.first_sync + Duration::from_millis(300);
         tokio::time::sleep_until(first.into()).await;
     }
-    if let Some(pid) = running.child.id() {
-        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    let mark = shared.logs.pushed();
+    let terminate = |child: &Child| {
+        if let Some(pid) = child.id() {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+        }
+    };
+    terminate(&running.child);
+    let (mut interrupted, mut killed) = (false, false);
+    let mut status = tokio::time::timeout(launch.grace, running.child.wait()).await.ok();
+    if status.is_none() && launch.line == LitestreamLine::V05 {
+        tracing::warn!("Litestream's final sync did not finish within {:?}; interrupting it", launch.grace);
+        terminate(&running.child);
+        interrupted = true;
+        status = tokio::time::timeout(INTERRUPT_WAIT, running.child.wait()).await.ok();
     }
-    let status = match tokio::time::timeout(policy.grace, running.child.wait()).await {
-        Ok(status) => status,
-        Err(_) => {
-            tracing::warn!("Litestream did not stop within {:?} of SIGTERM; sending SIGKILL", policy.grace);
+    let status = match status {
+        Some(status) => status,
+        None => {
+            tracing::warn!("Litestream did not stop after SIGTERM; sending SIGKILL");
             let _ = running.child.start_kill();
+            killed = true;
             running.child.wait().await
         }
     };
+    // Its last lines are what the judgement reads: let the readers reach the end.
+    for task in running.output.drain(..) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
+    let exit_code = status.as_ref().ok().and_then(ExitStatus::code);
     let (text, code) = describe(status);
     shared.update(|s| {
         s.state = ProcessState::Stopped;
@@ -255,4 +292,25 @@ async fn stop(running: &mut Running, launch: &Launch, policy: &Policy, shared: &
         s.last_exit = Some(text);
         s.last_exit_code = code;
     });
+    StopEvidence {
+        running: true,
+        exit_code,
+        interrupted,
+        killed,
+        output: shared.logs.since(mark).0,
+        databases: launch.databases.clone(),
+    }
+}
+
+/// Asks the rules which databases a stop left unconfirmed (a wasm call: off the workers).
+async fn judge(launch: &Launch, evidence: StopEvidence) -> Vec<Unconfirmed> {
+    let (rules, line) = (launch.rules, launch.line);
+    let names = evidence.databases.iter().map(|d| d.name.clone()).collect::<Vec<_>>();
+    match crate::blocking::blocking(move || rules.judge_stop(line, &evidence)).await {
+        Ok(unconfirmed) => unconfirmed,
+        Err(e) => names
+            .into_iter()
+            .map(|name| Unconfirmed { name, reason: format!("the stop could not be judged: {e}") })
+            .collect(),
+    }
 }

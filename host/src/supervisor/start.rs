@@ -38,8 +38,16 @@ pub(super) async fn start(
     });
     shared.spawned.notify_one();
     let (lines_tx, mut lines) = mpsc::unbounded_channel();
-    forward(child.stdout.take().expect("piped"), "stdout", shared.clone(), lines_tx.clone(), launch.rules);
-    forward(child.stderr.take().expect("piped"), "stderr", shared.clone(), lines_tx, launch.rules);
+    let output = vec![
+        forward(
+            child.stdout.take().expect("piped"),
+            "stdout",
+            shared.clone(),
+            lines_tx.clone(),
+            launch.rules,
+        ),
+        forward(child.stderr.take().expect("piped"), "stderr", shared.clone(), lines_tx, launch.rules),
+    ];
     let started = Instant::now();
     let ready = wait_ready(launch, &mut lines, policy.startup_timeout);
     let outcome = tokio::select! {
@@ -58,7 +66,7 @@ pub(super) async fn start(
                 s.state = super::ProcessState::Running;
                 s.replicating = confirmed;
             });
-            Ok(Running { child, started })
+            Ok(Running { child, started, output })
         }
         Err(status) => {
             // Let the readers drain what Litestream printed before it died.
@@ -81,14 +89,15 @@ fn command(launch: &Launch, config: &std::path::Path) -> Command {
     cmd
 }
 
-/// Copies one output stream into the log buffer and the host's stderr, line by line.
+/// Copies one output stream into the log buffer and the host's stderr, line by line;
+/// the task ends when the stream does.
 fn forward(
     stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     name: &'static str,
     shared: Arc<Shared>,
     lines_tx: mpsc::UnboundedSender<String>,
     rules: &'static crate::rules::Rules,
-) {
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut reader = BufReader::new(stream).lines();
         while let Ok(Some(line)) = reader.next_line().await {
@@ -100,7 +109,7 @@ fn forward(
             }
             let _ = lines_tx.send(line);
         }
-    });
+    })
 }
 
 /// True once replication is confirmed; false when start-up ran out of time first

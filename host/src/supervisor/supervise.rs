@@ -1,8 +1,11 @@
 //! The supervising task: restarts Litestream with backoff after an unexpected exit,
 //! ends after too many exits in the window, and takes the host's control messages.
 
-use super::{Control, Launch, Policy, ProcessState, Running, Shared, SupervisorError, describe, start, stop};
+use super::{
+    Control, Launch, Policy, ProcessState, Running, Shared, SupervisorError, describe, judge, start, stop,
+};
 use crate::private_dir::PrivateDir;
+use crate::rules::{StopEvidence, Unconfirmed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -22,7 +25,8 @@ struct Loop {
 enum After {
     Running(Running),
     Down,
-    Stopped,
+    /// Stopped on request: the databases whose final sync is not confirmed.
+    Stopped(Vec<Unconfirmed>),
 }
 
 pub(super) async fn supervise(
@@ -32,7 +36,7 @@ pub(super) async fn supervise(
     dir: Arc<PrivateDir>,
     policy: Policy,
     shared: Arc<Shared>,
-) -> Result<(), SupervisorError> {
+) -> Result<Vec<Unconfirmed>, SupervisorError> {
     let backoff = policy.backoff_start;
     let mut l = Loop { launch, rx, dir, policy, shared, backoff, crashes: Vec::new() };
     let mut after = After::Running(first);
@@ -40,7 +44,7 @@ pub(super) async fn supervise(
         after = match after {
             After::Running(running) => l.while_running(running).await?,
             After::Down => l.while_down().await?,
-            After::Stopped => return Ok(()),
+            After::Stopped(unconfirmed) => return Ok(unconfirmed),
         };
     }
 }
@@ -63,15 +67,16 @@ impl Loop {
                 Ok(After::Down)
             }
             Ok(None | Some(Control::Stop)) => {
-                stop(&mut running, &self.launch, &self.policy, &self.shared).await;
-                Ok(After::Stopped)
+                let evidence = stop(&mut running, &self.launch, &self.shared).await;
+                Ok(After::Stopped(judge(&self.launch, evidence).await))
             }
             Ok(Some(Control::Replace(next))) => {
                 self.launch = *next;
                 Ok(After::Running(running))
             }
             Ok(Some(Control::Rotate(next, why, reply))) => {
-                stop(&mut running, &self.launch, &self.policy, &self.shared).await;
+                // The next Litestream ships whatever this one's final sync left behind.
+                stop(&mut running, &self.launch, &self.shared).await;
                 self.launch = *next;
                 match start(&self.launch, &self.dir, &self.policy, &self.shared).await {
                     Ok(r) => {
@@ -105,7 +110,15 @@ impl Loop {
             control = self.rx.recv() => match control {
                 None | Some(Control::Stop) => {
                     self.shared.update(|s| s.state = ProcessState::Stopped);
-                    return Ok(After::Stopped);
+                    let evidence = StopEvidence {
+                        running: false,
+                        exit_code: None,
+                        interrupted: false,
+                        killed: false,
+                        output: vec![],
+                        databases: self.launch.databases.clone(),
+                    };
+                    return Ok(After::Stopped(judge(&self.launch, evidence).await));
                 }
                 Some(Control::Rotate(next, why, reply)) => {
                     self.launch = *next;

@@ -24,6 +24,7 @@ impl Guest for Hostile {
                 warnings: vec![text],
                 first_sync_seconds: 1.0,
                 health_window_seconds: 30.0,
+                stop_grace_seconds: 10.0,
             }),
             Err(e) => Err(vec![ConfigError {
                 database: None,
@@ -80,11 +81,22 @@ impl wit::exports::datasette::litestream::health::Guest for Hostile {
     fn assess_health(
         _input: wit::exports::datasette::litestream::health::HealthInput,
     ) -> wit::exports::datasette::litestream::health::Verdict {
-        wit::exports::datasette::litestream::health::Verdict { ok: true, reason: "hostile".into(), behind: vec![] }
+        wit::exports::datasette::litestream::health::Verdict {
+            ok: true,
+            reason: "hostile".into(),
+            behind: vec![],
+        }
     }
 
     fn hint(_line: String) -> Option<String> {
         None
+    }
+
+    fn judge_stop(
+        _line: LitestreamLine,
+        _evidence: wit::exports::datasette::litestream::health::StopEvidence,
+    ) -> Vec<wit::exports::datasette::litestream::health::Unconfirmed> {
+        vec![]
     }
 
     fn startup_progress(

@@ -20,7 +20,11 @@ use anyhow::{Context, Result};
 use replication::{End, NOTHING_TO_REPLICATE, Replication};
 use signals::{Outside, Signals};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
+
+/// The exit status of a stop whose final sync was not confirmed for some database.
+pub const UNCONFIRMED_EXIT: u8 = 3;
 
 pub async fn run(args: RunArgs) -> Result<u8> {
     let (inputs, stdin_lines) = read_inputs(args.stdin, &args.sources).await?;
@@ -59,11 +63,8 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         socket,
         context: context.clone(),
         shared: shared.clone(),
-        policy: Policy {
-            grace: args.grace_period,
-            startup_timeout: args.startup_timeout,
-            ..Policy::default()
-        },
+        policy: Policy { startup_timeout: args.startup_timeout, ..Policy::default() },
+        grace_override: args.grace_period,
         channel: channel.clone(),
         restore_if_missing: args.restore_if_missing,
         prepared,
@@ -86,7 +87,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     } else {
         eprintln!("datasette-litestream: {NOTHING_TO_REPLICATE}; Litestream is not started");
         shared.status.lock().expect("status lock").state = crate::supervisor::ProcessState::NotStarted;
-        ready(channel.as_ref(), false);
+        ready(channel.as_ref(), false, Duration::ZERO);
     }
     until_stopped(replication, outside).await
 }
@@ -124,10 +125,10 @@ async fn until_stopped(mut replication: Replication, mut outside: Signals) -> Re
                         return Ok(code);
                     }
                 }
-                replication.stop(why).await?;
-                return Ok(0);
+                let unconfirmed = replication.stop(why).await?;
+                return Ok(if unconfirmed.is_empty() { 0 } else { UNCONFIRMED_EXIT });
             }
-            Event::Ended(Ok(())) => return Ok(0),
+            Event::Ended(Ok(_)) => return Ok(0),
             Event::Ended(Err(e)) => {
                 eprintln!("error: {e}");
                 return Ok(1);
@@ -163,6 +164,7 @@ async fn start(
     shared: &Arc<Shared>,
     channel: Option<&Channel>,
 ) -> Result<Supervisor, crate::supervisor::SupervisorError> {
+    let grace = first.grace;
     let starting = Supervisor::start(first, dir.clone(), policy, shared.clone());
     tokio::pin!(starting);
     let mut told = false;
@@ -170,14 +172,14 @@ async fn start(
         tokio::select! {
             result = &mut starting => break result,
             () = shared.spawned.notified(), if !told => {
-                ready(channel, true);
+                ready(channel, true, grace);
                 told = true;
             }
         }
     };
     // Both may have been ready in the same poll, the start chosen first.
     if started.is_ok() && !told {
-        ready(channel, true);
+        ready(channel, true, grace);
     }
     started
 }
@@ -189,12 +191,16 @@ pub struct Channel {
     pub status_socket: std::path::PathBuf,
 }
 
-fn ready(channel: Option<&Channel>, litestream: bool) {
+/// `stop_grace_seconds`: the longest the host's stop may take, which the plugin waits
+/// for before it signals the host.
+fn ready(channel: Option<&Channel>, litestream: bool, grace: Duration) {
     if let Some(c) = channel {
         let socket = c.status_socket.display().to_string();
+        let stop = crate::supervisor::longest_stop(grace).as_secs_f64();
         println!(
             "{}",
-            serde_json::json!({"event": "ready", "litestream": litestream, "status_socket": socket})
+            serde_json::json!({"event": "ready", "litestream": litestream, "status_socket": socket,
+                "stop_grace_seconds": stop})
         );
     }
 }
@@ -202,12 +208,14 @@ fn ready(channel: Option<&Channel>, litestream: bool) {
 enum Event {
     Stop(&'static str),
     Update(String),
-    Ended(Result<(), crate::supervisor::SupervisorError>),
+    Ended(Result<Vec<crate::rules::Unconfirmed>, crate::supervisor::SupervisorError>),
     Refreshed(Result<Option<Change>, crate::prepare::PrepareError>),
 }
 
 /// When the supervisor ends by itself; never while Litestream is not started.
-async fn finished(supervisor: &mut Option<Supervisor>) -> Result<(), crate::supervisor::SupervisorError> {
+async fn finished(
+    supervisor: &mut Option<Supervisor>,
+) -> Result<Vec<crate::rules::Unconfirmed>, crate::supervisor::SupervisorError> {
     match supervisor {
         Some(s) => s.finished().await,
         None => std::future::pending().await,
@@ -220,6 +228,7 @@ pub fn launch(
     prepared: &Prepared,
     rendered: &Rendered,
     socket: &std::path::Path,
+    grace_override: Option<Duration>,
 ) -> Launch {
     let plan = &prepared.plan;
     let replicated: Vec<&crate::rules::Database> = prepared.replicated().collect();
@@ -233,7 +242,16 @@ pub fn launch(
         socket: (plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
         database_paths: replicated.iter().map(|d| d.path.clone()).collect(),
         rules,
-        first_sync: std::time::Duration::from_secs_f64(plan.first_sync_seconds),
+        first_sync: Duration::from_secs_f64(plan.first_sync_seconds),
+        grace: grace_override.unwrap_or(Duration::from_secs_f64(plan.stop_grace_seconds)),
+        databases: replicated
+            .iter()
+            .map(|d| crate::rules::DatabaseEvidence {
+                name: d.name.clone(),
+                path: d.path.clone(),
+                file_exists: true,
+            })
+            .collect(),
     }
 }
 

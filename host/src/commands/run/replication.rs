@@ -5,7 +5,7 @@ use crate::litestream::Litestream;
 use crate::prepare::{self, Prepared};
 use crate::private_dir::PrivateDir;
 use crate::refresh::{self, Refresher};
-use crate::rules::{ConfigError, LitestreamLine, Rules};
+use crate::rules::{ConfigError, LitestreamLine, Rules, Unconfirmed};
 use crate::status::{Context, Members};
 use crate::supervisor::{Launch, Policy, Shared, Supervisor, Why};
 use serde_json::json;
@@ -25,6 +25,8 @@ pub struct Replication {
     pub context: Arc<Context>,
     pub shared: Arc<Shared>,
     pub policy: Policy,
+    /// --grace-period, which takes the place of the plan's stop grace.
+    pub grace_override: Option<std::time::Duration>,
     /// With --stdin: the plugin's channel (ready line, events).
     pub channel: Option<super::Channel>,
     pub restore_if_missing: bool,
@@ -112,7 +114,7 @@ impl Replication {
         let litestream = self.litestream.as_ref().expect("a launch follows a found Litestream");
         let rendered =
             self.prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
-        super::launch(self.rules, litestream, &self.prepared, rendered, &self.socket)
+        super::launch(self.rules, litestream, &self.prepared, rendered, &self.socket, self.grace_override)
     }
 
     /// What the status view shows for the current set.
@@ -195,15 +197,36 @@ impl Replication {
         Ok(())
     }
 
+    /// How long Litestream's final sync may take: --grace-period, or the plan's.
+    pub(super) fn stop_grace(&self) -> std::time::Duration {
+        let plan = std::time::Duration::from_secs_f64(self.prepared.plan.stop_grace_seconds);
+        self.grace_override.unwrap_or(plan)
+    }
+
     /// Stops Litestream with its final sync, saying why; nothing when it is not running.
-    pub async fn stop(&mut self, why: &str) -> Result<(), crate::supervisor::SupervisorError> {
+    /// Returns (and logs) the databases whose final sync was not confirmed.
+    pub async fn stop(&mut self, why: &str) -> Result<Vec<Unconfirmed>, crate::supervisor::SupervisorError> {
         self.refresher = None;
-        let Some(supervisor) = self.supervisor.take() else { return Ok(()) };
-        let grace = self.policy.grace;
+        let Some(supervisor) = self.supervisor.take() else { return Ok(vec![]) };
+        let grace = self.stop_grace();
         eprintln!("datasette-litestream: {why}; stopping Litestream (final sync, up to {grace:?})");
-        supervisor.stop().await?;
-        eprintln!("datasette-litestream: stopped");
-        Ok(())
+        let unconfirmed = supervisor.stop().await?;
+        for u in &unconfirmed {
+            eprintln!(
+                "error: the final sync of \"{}\" was not confirmed: {}; its last commits may not be on \
+                 its replica (they are safe in the local file: start replicating it again to ship them)",
+                u.name, u.reason
+            );
+        }
+        if unconfirmed.is_empty() {
+            eprintln!("datasette-litestream: stopped (final sync confirmed)");
+        } else {
+            eprintln!(
+                "datasette-litestream: stopped; the final sync was not confirmed for {} database(s)",
+                unconfirmed.len()
+            );
+        }
+        Ok(unconfirmed)
     }
 }
 
