@@ -151,7 +151,10 @@ def test_the_checker_finds_what_it_must():
     sample = REPO / "docs" / "configuration.md"
     assert "where-it-is-written" in anchors(sample)
     assert slug("The contract: `wit/world.wit`") == "the-contract-witworldwit"
-    assert slug("Values reach Litestream unexpanded (`-no-expand-env`)") == "values-reach-litestream-unexpanded--no-expand-env"
+    assert (
+        slug("Values reach Litestream unexpanded (`-no-expand-env`)")
+        == "values-reach-litestream-unexpanded--no-expand-env"
+    )
     assert slug("serde_norway, not the archived serde_yaml") == "serde_norway-not-the-archived-serde_yaml"
     text = "[a](x.md) [b](../../shared/y.md#z) ![c](img.png) `[d](code.md)`\n\n    [e](indented.md)\n"
     assert links(text) == ["x.md", "../../shared/y.md#z", "img.png"]
