@@ -441,9 +441,14 @@ async def _http_get(socket_path: str, target: str) -> tuple[int, bytes]:
                 raise HostUnreachable(f"bad Content-Length from {socket_path}: {length[:40]!r}")
             body = await reader.readexactly(int(length))
         else:
-            body = await reader.read(BODY_LIMIT + 1)
-            if len(body) > BODY_LIMIT:
-                raise HostUnreachable(f"the answer from {socket_path} is over {BODY_LIMIT} bytes")
+            # No length given: the body is everything until the host closes (read() alone
+            # returns what has arrived so far, which may be part of it).
+            body = bytearray()
+            while chunk := await reader.read(64 * 1024):
+                body += chunk
+                if len(body) > BODY_LIMIT:
+                    raise HostUnreachable(f"the answer from {socket_path} is over {BODY_LIMIT} bytes")
+            body = bytes(body)
         return code, body
     finally:
         writer.close()

