@@ -142,6 +142,24 @@ fn registration(path: &str, db: &Map<String, Value>) -> Result<Registration, Str
             (k, _) => return Err(cannot(&format!("replica.{k}"))),
         }
     }
+    // Litestream keeps a config `path` as written but re-escapes a `file://` URL's path,
+    // reads `file://rel/x` as host `rel`, strips an S3 URL path's leading slash, and
+    // gives a schemeless endpoint http:// in a URL but https:// in the file: each would
+    // make the registered replica another place than the config's after a restart.
+    if let Some(p) = &within {
+        let file = kind == Some("file");
+        if file && (!p.starts_with('/') || !p.bytes().all(url_safe)) {
+            return Err(format!("{path}'s file replica path {p:?} does not survive a URL unchanged"));
+        }
+        if !file && p.starts_with('/') {
+            return Err(format!("{path}'s replica path {p:?} starts with `/`, which a URL drops"));
+        }
+    }
+    if let Some(endpoint) = replica.get("endpoint").and_then(Value::as_str)
+        && !endpoint.contains("://")
+    {
+        return Err(format!("{path}'s endpoint {endpoint:?} has no scheme, which a URL reads differently"));
+    }
     // The URL Litestream would have made of `type`, `bucket` and `path`.
     let url = url.or_else(|| match (kind, bucket, within) {
         (Some("file"), None, Some(p)) => Some(format!("file://{p}")),
@@ -157,6 +175,10 @@ fn registration(path: &str, db: &Map<String, Value>) -> Result<Registration, Str
         url.push_str(&query.join("&"));
     }
     Ok(Registration { path: path.to_owned(), replica_url: url })
+}
+
+fn url_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'~' | b'-')
 }
 
 fn scalar(v: &Value) -> Option<String> {

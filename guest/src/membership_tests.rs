@@ -139,3 +139,39 @@ fn an_s3_replica_by_bucket_and_path_registers_as_its_url() {
 fn query_values_are_escaped() {
     assert_eq!(escape("http://h:1/p?x=1&y"), "http://h:1/p%3Fx%3D1%26y");
 }
+
+#[test]
+fn what_a_url_would_change_restarts_instead() {
+    let base = doc(&[A], "");
+    for (m, why) in [
+        (r#"{"path": "/data/m.db", "replica": {"type": "file", "path": "/rep b/m"}}"#, "survive a URL"),
+        (r#"{"path": "/data/m.db", "replica": {"type": "file", "path": "rel/m"}}"#, "survive a URL"),
+        (
+            r#"{"path": "/data/m.db", "replica": {"type": "s3", "bucket": "b", "path": "/lead/m"}}"#,
+            "starts with `/`",
+        ),
+        (
+            r#"{"path": "/data/m.db", "replica": {"type": "s3", "bucket": "b", "path": "m", "endpoint": "127.0.0.1:9000"}}"#,
+            "no scheme",
+        ),
+    ] {
+        let change = plan_change(Line::V05, Some(&base), Some(&doc(&[A, m], "")));
+        assert!(matches!(&change, Change::Restart(w) if w.contains(why)), "{m}: {change:?}");
+    }
+}
+
+#[test]
+fn replica_keys_05_drops_are_warned_and_the_stop_grace_follows_the_line() {
+    let replica = r#"{"replicas": [{"url": "s3://b/k", "retention": "168h"}]}"#;
+    let plan = crate::plan::plan(&request(None, vec![db("k", Some(replica))])).unwrap();
+    assert!(plan.warnings.iter().any(|w| w.contains("ignores replicas[0].retention")), "{:?}", plan.warnings);
+    assert_eq!(plan.stop_grace_seconds, 35.0);
+    let top = r#"{"shutdown-sync-timeout": "10s"}"#;
+    let plan = crate::plan::plan(&request(Some(top), vec![db("k", Some(replica))])).unwrap();
+    assert_eq!(plan.stop_grace_seconds, 15.0);
+    let v03 =
+        Request { litestream_version: "v0.3.13".into(), ..request(Some(top), vec![db("k", Some(replica))]) };
+    let plan = crate::plan::plan(&v03).unwrap();
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    assert_eq!(plan.stop_grace_seconds, 10.0);
+}

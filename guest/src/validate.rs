@@ -6,6 +6,10 @@ use crate::model::{ConfigError, Database, Line, Request};
 use crate::replicas::{check_replica_set, own_replicas};
 use crate::report::{Report, mapping};
 pub use crate::top_level::Top;
+
+/// Replica keys 0.3 honours that 0.5 reads and drops (cmd/litestream `ReplicaSettings`).
+const IGNORED_BY_05: [&str; 4] =
+    ["retention", "retention-check-interval", "snapshot-interval", "validation-interval"];
 use crate::top_level::top_level;
 use crate::{template, version};
 use serde_json::{Map, Value};
@@ -89,6 +93,17 @@ fn database_level<'a>(
     if line == Some(Line::V05) && options.iter().any(|(k, _)| k == "max-checkpoint-page-count") {
         warnings
             .push(format!("database {:?}: Litestream 0.5 ignores max-checkpoint-page-count", database.name));
+    }
+    if line == Some(Line::V05) {
+        for (i, replica) in replicas.iter().enumerate() {
+            for key in IGNORED_BY_05.iter().filter(|k| replica.contains_key(**k)) {
+                warnings.push(format!(
+                    "database {:?}: Litestream 0.5 ignores replicas[{i}].{key} (its history is kept by \
+                     snapshot.interval and snapshot.retention, 24 h each by default)",
+                    database.name
+                ));
+            }
+        }
     }
     Some(Replicated { database, options, replicas })
 }

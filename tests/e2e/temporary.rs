@@ -24,22 +24,25 @@ fn refused(text: &str) -> bool {
 fn a_database_added_while_running_replicates_with_a_session_token() {
     let moto = Moto::start();
     for version in LITESTREAM_VERSIONS {
-        let (_keep, dir) = tempdir();
-        let mut host = Driven::start_as(&dir, &moto, version, &["fixed"], moto.temporary());
-        let added = dir.join("added.db");
-        db::create(&added);
-        db::write_rows(&added, 1, 50);
-        let asked = Instant::now();
-        let event = host.change(&host.inputs(&["fixed", "added"], &[]), 1);
-        assert_eq!(event["replicated"], serde_json::json!(["fixed", "added"]), "{version}: {event}");
-        host.caught_up("added", &Value::Null);
-        eprintln!("{version}: added with a session token, caught up after {:?}", asked.elapsed());
-        db::write_rows(&added, 51, 50);
-        let out = host.stop();
-        assert!(!refused(&out), "{version}: S3 refused the temporary credentials:\n{out}");
-        assert!(!out.contains("first sync failed"), "{version}:\n{out}");
-        // `restore` with the same temporary credentials: a config-built client.
-        assert_eq!(host.restored("added").len(), 100, "{version}");
+        // Static keys beside, for the figure: the time to caught up should not differ.
+        for (keys, kind) in [(moto.temporary(), "a session token"), (moto.user.clone(), "static keys")] {
+            let (_keep, dir) = tempdir();
+            let mut host = Driven::start_as(&dir, &moto, version, &["fixed"], keys);
+            let added = dir.join("added.db");
+            db::create(&added);
+            db::write_rows(&added, 1, 50);
+            let asked = Instant::now();
+            let event = host.change(&host.inputs(&["fixed", "added"], &[]), 1);
+            assert_eq!(event["replicated"], serde_json::json!(["fixed", "added"]), "{version}: {event}");
+            host.caught_up("added", &Value::Null);
+            eprintln!("{version}: a database added with {kind} was caught up after {:?}", asked.elapsed());
+            db::write_rows(&added, 51, 50);
+            let out = host.stop();
+            assert!(!refused(&out), "{version}, {kind}: S3 refused the credentials:\n{out}");
+            assert!(!out.contains("first sync failed"), "{version}, {kind}:\n{out}");
+            // `restore` with the same credentials: a config-built client.
+            assert_eq!(host.restored("added").len(), 100, "{version}, {kind}");
+        }
     }
 }
 
