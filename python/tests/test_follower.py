@@ -435,7 +435,13 @@ def moto_server(tmp_path):
             "region": "us-east-1",
             "force-path-style": True,
         }
-        yield {"replicator": keys["replicator"], "replica": replica}
+        yield {
+            "replicator": keys["replicator"],
+            "admin": keys["admin"],
+            "role_arn": keys["role_arn"],
+            "endpoint": endpoint,
+            "replica": replica,
+        }
     finally:
         proc.terminate()
         proc.wait(10)
