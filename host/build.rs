@@ -1,6 +1,12 @@
-//! Builds the rules component for wasm32-wasip2 and leaves it in OUT_DIR for
-//! `include_bytes!`, so one `cargo build` yields a host with its guest embedded.
+//! Builds the rules component for wasm32-wasip2, compiles it ahead of time for the
+//! target being built, and leaves both in OUT_DIR for `include_bytes!`: one `cargo
+//! build` yields a host that carries its rules compiled (it has no compiler itself) and
+//! the portable component (for `component --out` and other runtimes).
 
+#[path = "engine_config.rs"]
+mod engine_config;
+#[path = "precompile.rs"]
+mod precompile;
 #[path = "wasm_build.rs"]
 mod wasm_build;
 
@@ -9,7 +15,15 @@ use std::path::PathBuf;
 fn main() {
     let host = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = host.parent().unwrap().to_path_buf();
-    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.toml", "host/wasm_build.rs"] {
+    for watched in [
+        "guest/src",
+        "guest/Cargo.toml",
+        "wit",
+        "Cargo.toml",
+        "host/wasm_build.rs",
+        "host/engine_config.rs",
+        "host/precompile.rs",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     // A source distribution carries the component already built (scripts/wheels puts it
@@ -25,6 +39,9 @@ fn main() {
     } else {
         wasm_build::build_component(&root, &root.join("guest/Cargo.toml"), "guest", "guest")
     };
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("rules.wasm");
-    std::fs::copy(&wasm, &out).expect("cannot copy the rules component into OUT_DIR");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::copy(&wasm, out.join("rules.wasm")).expect("cannot copy the rules component into OUT_DIR");
+    let target = std::env::var("TARGET").unwrap();
+    let compiled = precompile::precompile(&std::fs::read(&wasm).unwrap(), &target);
+    std::fs::write(out.join("rules.cwasm"), compiled).expect("cannot write the compiled rules into OUT_DIR");
 }

@@ -145,11 +145,17 @@ pub fn child(binary: &Path) -> tokio::process::Command {
 mod tests {
     use super::*;
 
-    /// A stand-in binary: this test is about the cache, not about Litestream.
+    /// A stand-in binary: this test is about the cache, not about Litestream. Written by
+    /// another process: a write descriptor of ours, inherited by a child another test
+    /// thread forks at that moment, would make running it fail with ETXTBSY.
     fn script(path: &Path, version: &str, calls: &Path) {
         let text = format!("#!/bin/sh\necho x >> {}\necho {version}\n", calls.display());
-        std::fs::write(path, text).unwrap();
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let written = std::process::Command::new("sh")
+            .args(["-c", "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"", "sh", &text])
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(written.success());
     }
 
     #[tokio::test]

@@ -18,7 +18,8 @@ use adapter::Convert;
 use adapter::bindings::{RulesComponent, RulesComponentPre};
 pub use model::*;
 
-/// The rules component as built into this binary.
+/// The rules component as built into this binary, portable: what `component --out`
+/// writes for other runtimes. The host itself runs `engine::COMPILED`.
 pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/rules.wasm"));
 
 /// Memory one call may use: far above what rendering 10,000 databases needs.
@@ -68,13 +69,19 @@ impl Rules {
         if let Some(r) = RULES.get() {
             return Ok(r);
         }
-        let rules = Rules::from_component(engine::component(COMPONENT)?)?;
+        // SAFETY: the artefact host/build.rs compiled from COMPONENT and embedded.
+        let rules = Rules::from_component(unsafe { engine::component(engine::COMPILED) }?)?;
         Ok(RULES.get_or_init(|| rules))
     }
 
-    /// Any component implementing the same world (the hostile test component, say).
-    pub fn from_wasm(wasm: &[u8]) -> Result<Rules> {
-        Rules::from_component(Component::new(engine::engine(), wasm)?)
+    /// Any component implementing the same world, compiled ahead of time the same way
+    /// (the hostile test component, say).
+    ///
+    /// # Safety
+    /// `compiled` must come from `host/precompile.rs` in a build of this project.
+    pub unsafe fn from_precompiled(compiled: &[u8]) -> Result<Rules> {
+        // SAFETY: passed on to the caller.
+        Rules::from_component(unsafe { engine::component(compiled) }?)
     }
 
     fn from_component(component: Component) -> Result<Rules> {
