@@ -74,6 +74,9 @@ pub enum Event {
     Failed(String),
     /// `follow mode stopped`, after a signal.
     Stopped,
+    /// The replica holds nothing yet: `restore -f` exits 1 saying so (restore.go), which
+    /// is a follower started before its primary's first upload, not a crash.
+    EmptyReplica,
     Other,
 }
 
@@ -92,6 +95,9 @@ pub fn progress(line: &str) -> Event {
     }
     if line.contains("msg=\"follow mode stopped\"") {
         return Event::Stopped;
+    }
+    if line.contains("no matching backup files available") {
+        return Event::EmptyReplica;
     }
     if line.contains("level=ERROR") || line.starts_with("Error: ") || line.starts_with("error: ") {
         return Event::Failed(line.trim().to_owned());

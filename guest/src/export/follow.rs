@@ -19,6 +19,7 @@ impl fx::Guest for super::Component {
             f::Event::Applied(txid) => fx::FollowEvent::Applied(txid),
             f::Event::Failed(text) => fx::FollowEvent::Failed(text),
             f::Event::Stopped => fx::FollowEvent::Stopped,
+            f::Event::EmptyReplica => fx::FollowEvent::EmptyReplica,
             f::Event::Other => fx::FollowEvent::Other,
         }
     }

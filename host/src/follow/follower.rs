@@ -37,6 +37,9 @@ pub enum FollowState {
     Restoring,
     Following,
     Restarting,
+    /// The replica holds nothing yet (its primary has not uploaded it): looked at again
+    /// every look interval, not counted as a crash.
+    WaitingForReplica,
     Failed,
     Stopped,
 }
@@ -82,6 +85,8 @@ enum Ended {
     Stopped,
     Exited(String),
     Again(String),
+    /// `restore -f` found the replica empty.
+    Empty,
 }
 
 impl Follower {
@@ -90,6 +95,7 @@ impl Follower {
         let policy = &self.setup.policy;
         let mut backoff = policy.backoff_start;
         let mut exits: Vec<Instant> = Vec::new();
+        let mut waiting = false;
         loop {
             let started = Instant::now();
             let ended = match self.generation(&mut control).await {
@@ -106,8 +112,30 @@ impl Follower {
                     self.followers.update(self.index, |f| f.restores += 1);
                     continue;
                 }
+                Ended::Empty => {
+                    if !std::mem::replace(&mut waiting, true) {
+                        eprintln!(
+                            "datasette-litestream: following {}: its replica is empty (the primary has not \
+                             uploaded it yet); looking again every {:?}",
+                            self.name, self.setup.look_interval
+                        );
+                    }
+                    self.followers.update(self.index, |f| {
+                        f.pid = None;
+                        f.state = FollowState::WaitingForReplica;
+                    });
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.setup.look_interval) => {}
+                        c = control.recv() => if matches!(c, None | Some(Control::Stop)) {
+                            self.followers.update(self.index, |f| f.state = FollowState::Stopped);
+                            return Ok(());
+                        },
+                    }
+                    continue;
+                }
                 Ended::Exited(why) => why,
             };
+            waiting = false;
             if started.elapsed() >= policy.healthy_after {
                 backoff = policy.backoff_start;
             }
@@ -149,12 +177,23 @@ impl Follower {
         let (tx, mut lines) = mpsc::unbounded_channel();
         self.forward(child.stdout.take().expect("piped"), "stdout", tx.clone());
         self.forward(child.stderr.take().expect("piped"), "stderr", tx);
-        let mut failed = None;
+        let (mut failed, mut empty) = (None, false);
         loop {
             tokio::select! {
                 status = child.wait() => {
                     let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
                     remove_generation(&generation, &self.layout);
+                    // Its last lines may still be on their way: read them to the end.
+                    while let Ok(Some(event)) = tokio::time::timeout(Duration::from_secs(1), lines.recv()).await {
+                        match event {
+                            FollowEvent::EmptyReplica => empty = true,
+                            FollowEvent::Failed(text) => failed = Some(text),
+                            _ => {}
+                        }
+                    }
+                    if empty {
+                        return Ok(Ended::Empty);
+                    }
                     let said = failed.map(|f| format!(" ({f})")).unwrap_or_default();
                     return Ok(Ended::Exited(format!("litestream restore -f exited with {status}{said}")));
                 }
@@ -162,6 +201,7 @@ impl Follower {
                     Some(FollowEvent::Following(txid)) => self.swap_in(&generation, txid).await?,
                     Some(FollowEvent::Applied(_)) | Some(FollowEvent::Stopped) | Some(FollowEvent::Other) => {}
                     Some(FollowEvent::Failed(text)) => failed = Some(text),
+                    Some(FollowEvent::EmptyReplica) => empty = true,
                     None => {}
                 },
                 c = control.recv() => {

@@ -167,7 +167,7 @@ variant!(VerifyOutcome = restore::VerifyOutcome { Verified, Failed, Inconclusive
 record!(VerifyVerdict = restore::VerifyVerdict { outcome, reason });
 record!(LastVerification = restore::LastVerification { database, outcome, age_seconds });
 record!(FollowTarget = follow::FollowTarget { name, path, replica });
-variant!(FollowEvent = follow::FollowEvent { Following(x), Applied(x), Failed(x), Stopped, Other });
+variant!(FollowEvent = follow::FollowEvent { Following(x), Applied(x), Failed(x), Stopped, EmptyReplica, Other });
 record!(FollowerMemory = follow::FollowerMemory { confirmed_at, txid, since, listings });
 record!(
     FollowerLook =

@@ -17,6 +17,7 @@ pub enum FollowEvent {
     Applied(u64),
     Failed(String),
     Stopped,
+    EmptyReplica,
     Other,
 }
 
