@@ -41,7 +41,7 @@ pub enum InputError {
 }
 
 impl InputError {
-    /// 2 for a problem in the files the user gave (the README's exit-code table: invalid
+    /// 2 for a problem in the files the user gave (docs/commands.md's exit-code table: invalid
     /// configuration), 1 for this process's own failure.
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -2,7 +2,7 @@
 //! wrong types at every depth, deep nesting, YAML aliases and several documents,
 //! non-mapping top levels, `$file` of a missing file, numbers out of range, truncated
 //! and non-UTF-8 text. `render` must answer each with exit 0 or 2 (a configuration
-//! problem, README's table), never panic, never print a backtrace, never hang.
+//! problem, docs/commands.md's table), never panic, never print a backtrace, never hang.
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};

@@ -138,7 +138,7 @@ fn nothing_replicated_says_why_litestream_is_not_running() {
     assert!(body.contains("not running"), "{body}");
 }
 
-/// The README's exit-code table for the status view's listeners: an address that cannot
+/// docs/commands.md's exit-code table for the status view's listeners: an address that cannot
 /// be listened on is a runtime failure (1), for TCP and a Unix socket alike; a public
 /// address without a token is refused configuration (2, below).
 #[test]

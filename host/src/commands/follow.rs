@@ -1,5 +1,5 @@
 //! `follow`: keep read-only copies of the databases following their replicas
-//! (README, "Read replicas: follower nodes").
+//! (docs/followers.md).
 
 use super::run::read_inputs;
 use super::run::signals::{Outside, Signals};

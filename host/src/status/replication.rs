@@ -11,7 +11,7 @@ pub struct ReplicationReport {
     pub lag_seconds: f64,
     /// When that look was (Unix seconds): the figures are as of then, at most a second old.
     pub looked_at: f64,
-    /// Litestream's local position and the replica's (see the README for each line's units).
+    /// Litestream's local position and the replica's (docs/lag-and-alerting.md gives each line's units).
     pub local_position: Option<Position>,
     pub replica_position: Option<Position>,
     /// Litestream 0.5: TXIDs behind; 0.3: bytes of WAL behind within one index.

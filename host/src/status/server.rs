@@ -25,7 +25,7 @@ pub enum ServeError {
 }
 
 impl ServeError {
-    /// The README's table: a refused address is invalid configuration (2); an address
+    /// docs/commands.md's table: a refused address is invalid configuration (2); an address
     /// or path that cannot be listened on is a runtime failure (1), as for TCP and a
     /// Unix socket alike.
     pub fn exit_code(&self) -> u8 {
@@ -63,7 +63,7 @@ fn router(view: View, token: Option<String>) -> Router {
 }
 
 /// The status view on TCP and/or a Unix socket; a listener that cannot start ends
-/// the command with the README's exit code, said once.
+/// the command with the exit code docs/commands.md gives, said once.
 pub async fn serve_all(
     view: View,
     addr: Option<SocketAddr>,

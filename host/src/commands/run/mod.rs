@@ -184,8 +184,8 @@ async fn start(
     started
 }
 
-/// The --stdin channel's side of the host (README, "Databases added while Datasette
-/// runs"): where its status view listens.
+/// The --stdin channel's side of the host (docs/live-databases.md, "The channel"):
+/// where its status view listens.
 #[derive(Clone)]
 pub struct Channel {
     pub status_socket: std::path::PathBuf,

@@ -139,7 +139,7 @@ impl Replication {
         self.context.set_members(members).await
     }
 
-    /// One line of the plugin's channel (README, "Databases added while Datasette runs").
+    /// One line of the plugin's channel (docs/live-databases.md, "The channel").
     pub(super) fn tell(&self, event: serde_json::Value) {
         if self.channel.is_some() {
             println!("{event}");
