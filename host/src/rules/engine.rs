@@ -49,4 +49,15 @@ mod tests {
         // SAFETY: the bytes host/build.rs embedded.
         unsafe { super::component(super::COMPILED) }.unwrap();
     }
+
+    #[test]
+    fn targets_without_a_cranelift_backend_are_compiled_for_pulley() {
+        use super::engine_config::compile_target;
+        for t in ["armv7-unknown-linux-gnueabihf", "arm-unknown-linux-gnueabi", "i686-unknown-linux-gnu"] {
+            assert_eq!(compile_target(t), "pulley32", "{t}");
+        }
+        for t in ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu", "aarch64-apple-darwin"] {
+            assert_eq!(compile_target(t), t);
+        }
+    }
 }
