@@ -8,7 +8,8 @@
 //! - `run`: the supervisor against real Litestream 0.3.13 and 0.5.17;
 //! - `status`: the status view, health check, token rule and redaction;
 //! - `lag`: replication lag with Litestream or the S3 server frozen, idle and busy;
-//! - `membership`: databases added and removed while `run --stdin` runs;
+//! - `membership`: databases added and removed while `run --stdin` runs (`driven`: the
+//!   host driven through its stdin, as the plugin drives it);
 //! - `follow`: read-only followers with `restore -f`, against moto and file:// replicas;
 //! - `s3`, `restore_s3`: credentials and disaster recovery against moto (a real S3 server);
 //! - `restore`, `refresh`: disaster recovery and credential refresh with file:// replicas;
@@ -17,6 +18,7 @@
 //!   check of a replica that refuses the key.
 
 mod cross_runtime;
+mod driven;
 mod follow;
 mod golden;
 mod lag;

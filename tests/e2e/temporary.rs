@@ -4,7 +4,7 @@
 //! from a URL), `restore`, `run --restore-if-missing`, `verify` and `follow`; and a
 //! replica that refuses the key in use fails the health check, naming the database.
 
-use crate::membership::Driven;
+use crate::driven::Driven;
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -33,14 +33,13 @@ pub struct Launch {
     pub secrets: Vec<String>,
     /// 0.5's control socket, used to force the first sync.
     pub socket: Option<PathBuf>,
-    pub database_paths: Vec<String>,
     /// Reads the start-up output (how many replicas must be announced is theirs to know).
     pub rules: &'static crate::rules::Rules,
     /// When Litestream first syncs after it starts (its monitor interval).
     pub first_sync: Duration,
     /// How long its final sync may take after SIGTERM (the plan's, or --grace-period).
     pub grace: Duration,
-    /// The databases it replicates, for the rules' judgement of a stop.
+    /// The databases it replicates: their first sync is forced (0.5), their stop judged.
     pub databases: Vec<crate::rules::DatabaseEvidence>,
 }
 
@@ -283,14 +282,13 @@ async fn stop(running: &mut Running, launch: &Launch, shared: &Shared) -> StopEv
     for task in running.output.drain(..) {
         let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
     }
-    let exit_code = status.as_ref().ok().and_then(ExitStatus::code);
-    let (text, code) = describe(status);
+    let (text, exit_code) = describe(status);
     shared.update(|s| {
         s.state = ProcessState::Stopped;
         s.pid = None;
         s.replicating = false;
         s.last_exit = Some(text);
-        s.last_exit_code = code;
+        s.last_exit_code = exit_code;
     });
     StopEvidence {
         running: true,

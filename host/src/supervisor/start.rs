@@ -155,7 +155,7 @@ async fn wait_ready(
 /// Forces 0.5's first sync of every database at once rather than waiting ~1 s for it.
 async fn first_sync(launch: &Launch, socket: &std::path::Path) -> bool {
     let mut set = tokio::task::JoinSet::new();
-    for db in launch.database_paths.clone() {
+    for db in launch.databases.iter().map(|d| d.path.clone()) {
         let socket = socket.to_path_buf();
         set.spawn(async move { (control_socket::sync(&socket, &db, Duration::from_secs(10)).await, db) });
     }

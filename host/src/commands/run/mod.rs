@@ -228,7 +228,7 @@ pub fn launch(
     prepared: &Prepared,
     rendered: &Rendered,
     socket: &std::path::Path,
-    grace_override: Option<Duration>,
+    grace: Duration,
 ) -> Launch {
     let plan = &prepared.plan;
     let replicated: Vec<&crate::rules::Database> = prepared.replicated().collect();
@@ -240,10 +240,9 @@ pub fn launch(
         environment: rendered.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
         secrets: rendered.secrets.clone(),
         socket: (plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
-        database_paths: replicated.iter().map(|d| d.path.clone()).collect(),
         rules,
         first_sync: Duration::from_secs_f64(plan.first_sync_seconds),
-        grace: grace_override.unwrap_or(Duration::from_secs_f64(plan.stop_grace_seconds)),
+        grace,
         databases: replicated
             .iter()
             .map(|d| crate::rules::DatabaseEvidence {

@@ -114,7 +114,7 @@ impl Replication {
         let litestream = self.litestream.as_ref().expect("a launch follows a found Litestream");
         let rendered =
             self.prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
-        super::launch(self.rules, litestream, &self.prepared, rendered, &self.socket, self.grace_override)
+        super::launch(self.rules, litestream, &self.prepared, rendered, &self.socket, self.stop_grace())
     }
 
     /// What the status view shows for the current set.
