@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 
-# Largest answer read from the status socket (the page with 500 log lines is ~100 KB).
 # Longest line read from the host (its output or an answer's headers); Litestream's
 # own lines are far shorter.
 LINE_LIMIT = 1024 * 1024
+# Largest answer read from the status socket (the page with 500 log lines is ~100 KB).
 BODY_LIMIT = 64 * 1024 * 1024
 
 
