@@ -24,10 +24,15 @@ pub fn assess(input: &HealthInput) -> Verdict {
         false => input.logs.iter().filter(|(_, l)| is_success(l)).collect(),
     };
     let lines = Lines { errors, successes };
+    let durability =
+        |name: &str| input.durability.iter().find(|d| d.name == name).and_then(crate::durable::problem);
     let behind: Vec<String> = input
         .databases
         .iter()
-        .filter_map(|db| problem(db, &lines).map(|why| format!("{}: {why}", db.name)))
+        .filter_map(|db| {
+            let why = problem(db, &lines).or_else(|| durability(&db.name))?;
+            Some(format!("{}: {why}", db.name))
+        })
         .collect();
     let reason = match behind.as_slice() {
         [] => format!("replicating {} database(s)", input.databases.len()),
@@ -148,6 +153,7 @@ mod tests {
             }],
             logs: logs.into_iter().map(|(a, l)| (a, l.to_owned())).collect(),
             window_seconds: 30.0,
+            durability: vec![],
         }
     }
 

@@ -33,6 +33,8 @@ pub const TOP_LEVEL: &[(&str, Kind)] = &[
     ("credentials-command", Kind::Text),
     ("credentials-refresh-interval", Kind::Seconds),
     ("shutdown-sync-timeout", Kind::Duration),
+    ("durable-writes", Kind::Bool),
+    ("durable-timeout", Kind::Seconds),
 ];
 
 pub const DATABASE: &[(&str, Kind)] = &[
@@ -41,7 +43,12 @@ pub const DATABASE: &[(&str, Kind)] = &[
     ("checkpoint-interval", Kind::Duration),
     ("min-checkpoint-page-count", Kind::Count),
     ("max-checkpoint-page-count", Kind::Count),
+    ("durable-writes", Kind::Bool),
+    ("durable-timeout", Kind::Seconds),
 ];
+
+/// Keys of ours at the database level: never passed to Litestream.
+pub const OURS_AT_DATABASE: &[&str] = &["durable-writes", "durable-timeout"];
 
 /// Replica keys of Litestream 0.3.13 and 0.5 together.
 pub const REPLICA: &[(&str, Kind)] = &[

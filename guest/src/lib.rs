@@ -2,6 +2,7 @@
 //! world when built for wasm32-wasip2.
 
 pub mod credentials;
+pub mod durable;
 pub mod follow;
 pub mod health;
 pub mod keys;

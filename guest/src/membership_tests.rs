@@ -175,3 +175,40 @@ fn replica_keys_05_drops_are_warned_and_the_stop_grace_follows_the_line() {
     assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
     assert_eq!(plan.stop_grace_seconds, 10.0);
 }
+
+#[test]
+fn durable_writes_are_planned_per_database_and_kept_out_of_litestreams_config() {
+    let top = r#"{"all-replicate": ["s3://b/$DB_NAME"], "durable-writes": true, "durable-timeout": 4}"#;
+    let own = r#"{"durable-writes": false}"#;
+    let r = request(
+        Some(top),
+        vec![db("a", None), db("b", Some(own)), db("c", Some(r#"{"durable-timeout": "2"}"#))],
+    );
+    let plan = crate::plan::plan(&r).unwrap();
+    let durable: Vec<_> = plan.durable.iter().map(|d| (d.name.as_str(), d.timeout_seconds)).collect();
+    assert_eq!(durable, [("a", 4.0), ("c", 2.0)]);
+    let rendered = crate::plan::render(&r, None).unwrap();
+    assert!(!rendered.document.contains("durable"), "{}", rendered.document);
+}
+
+#[test]
+fn durable_writes_on_03_or_of_the_wrong_type_are_refused_at_their_key() {
+    let v03 = |top: &str, own: Option<&str>| Request {
+        litestream_version: "v0.3.13".into(),
+        ..request(Some(top), vec![db("d", own)])
+    };
+    let errors = crate::plan::plan(&v03(r#"{"all-replicate": ["s3://b/x"], "durable-writes": true}"#, None))
+        .unwrap_err();
+    assert_eq!((errors[0].database.as_deref(), errors[0].key.as_str()), (None, "durable-writes"));
+    assert!(errors[0].problem.contains("Litestream 0.5"), "{:?}", errors[0]);
+    let errors = crate::plan::plan(&v03(TEMPLATE, Some(r#"{"durable-writes": true}"#))).unwrap_err();
+    assert_eq!((errors[0].database.as_deref(), errors[0].key.as_str()), (Some("d"), "durable-writes"));
+    let wrong =
+        request(Some(r#"{"all-replicate": ["s3://b/x"], "durable-writes": "yes"}"#), vec![db("d", None)]);
+    let errors = crate::plan::plan(&wrong).unwrap_err();
+    assert_eq!(errors[0].key, "durable-writes");
+    let timeout =
+        request(Some(TEMPLATE), vec![db("d", Some(r#"{"durable-writes": true, "durable-timeout": -1}"#))]);
+    let errors = crate::plan::plan(&timeout).unwrap_err();
+    assert_eq!((errors[0].database.as_deref(), errors[0].key.as_str()), (Some("d"), "durable-timeout"));
+}

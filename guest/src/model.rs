@@ -49,6 +49,24 @@ pub struct Plan {
     pub first_sync_seconds: f64,
     pub health_window_seconds: f64,
     pub stop_grace_seconds: f64,
+    pub durable: Vec<DurableDatabase>,
+}
+
+/// A database with `durable-writes`, and its `durable-timeout` in seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurableDatabase {
+    pub name: String,
+    pub timeout_seconds: f64,
+}
+
+/// How the durable writes of one database are going.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurabilityEvidence {
+    pub name: String,
+    pub waiting: u32,
+    pub longest_wait_seconds: f64,
+    pub timeout_seconds: f64,
+    pub failing: Option<String>,
 }
 
 /// One problem with the configuration (the host words it for the user).
@@ -156,6 +174,7 @@ pub struct HealthInput {
     /// (age in seconds, line), oldest first.
     pub logs: Vec<(f64, String)>,
     pub window_seconds: f64,
+    pub durability: Vec<DurabilityEvidence>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

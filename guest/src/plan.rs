@@ -1,6 +1,8 @@
 //! What the host must do for a configuration: the entry points of the rules.
 
-use crate::model::{ConfigError, Credentials, CredentialsSource, Line, Plan, Rendered, Request};
+use crate::model::{
+    ConfigError, Credentials, CredentialsSource, DurableDatabase, Line, Plan, Rendered, Request,
+};
 use crate::{render, validate, value};
 
 pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
@@ -29,6 +31,11 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         .filter_map(|r| r.get("sync-interval").and_then(|v| v.as_str()).and_then(value::duration_seconds))
         .fold(1.0, f64::max);
     let health_window_seconds = (10.0 * slowest_sync).max(30.0);
+    let durable = valid
+        .databases
+        .iter()
+        .filter_map(|r| Some(DurableDatabase { name: r.database.name.clone(), timeout_seconds: r.durable? }))
+        .collect();
     let stop_grace_seconds = stop_grace(valid.line, valid.top.shutdown_sync_timeout.as_ref().map(|t| t.1));
     Ok(Plan {
         replicated,
@@ -41,6 +48,7 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         first_sync_seconds,
         health_window_seconds,
         stop_grace_seconds,
+        durable,
     })
 }
 

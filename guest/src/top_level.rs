@@ -5,7 +5,7 @@ use crate::keys::{self, Kind, TOP_LEVEL};
 use crate::model::{ConfigError, Credentials, CredentialsSource};
 use crate::replicas::check_url;
 use crate::report::{Report, mapping};
-use crate::{template, value};
+use crate::{durable, template, value};
 use serde_json::{Map, Value};
 
 type Keys = Map<String, Value>;
@@ -21,6 +21,8 @@ pub struct Top {
     pub refresh_seconds: Option<f64>,
     /// `shutdown-sync-timeout`: as written (a Go duration) and in seconds.
     pub shutdown_sync_timeout: Option<(String, f64)>,
+    /// `durable-writes` and `durable-timeout` for every replicated database.
+    pub durable: durable::Setting,
 }
 
 /// Checks the top-level mapping: every key at once, each step by what it configures.
@@ -50,6 +52,7 @@ pub(crate) fn top_level(
         );
     }
     let shutdown_sync_timeout = shutdown_sync_timeout(&map, &mut report);
+    let durable = durable::setting(&map, &mut report);
     Top {
         present: !map.is_empty(),
         all_replicate,
@@ -58,6 +61,7 @@ pub(crate) fn top_level(
         source,
         refresh_seconds,
         shutdown_sync_timeout,
+        durable,
     }
 }
 

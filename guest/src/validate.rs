@@ -11,7 +11,7 @@ pub use crate::top_level::Top;
 const IGNORED_BY_05: [&str; 4] =
     ["retention", "retention-check-interval", "snapshot-interval", "validation-interval"];
 use crate::top_level::top_level;
-use crate::{template, version};
+use crate::{durable, template, version};
 use serde_json::{Map, Value};
 
 /// A configuration that passed every check, normalised for rendering.
@@ -28,6 +28,8 @@ pub struct Replicated<'a> {
     pub options: Vec<(String, Value)>,
     /// The database's own replicas, then one per `all-replicate` template.
     pub replicas: Vec<Map<String, Value>>,
+    /// `durable-timeout` in seconds when its writes are durable.
+    pub durable: Option<f64>,
 }
 
 pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
@@ -35,6 +37,7 @@ pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
     let mut warnings = Vec::new();
     let line = version::line(&request.litestream_version).map_err(|e| errors.push(e)).ok();
     let top = top_level(request.top_level.as_deref(), &mut errors, &mut warnings);
+    durable::refuse_on_03(&top.durable, line, &mut Report { errors: &mut errors, database: None });
     let mut databases = Vec::new();
     for database in &request.databases {
         if let Some(r) = database_level(database, &top, line, request, &mut errors, &mut warnings) {
@@ -68,6 +71,7 @@ fn database_level<'a>(
         match keys::kind_of(DATABASE, key) {
             None => report.unknown(key.clone(), key, DATABASE, "database"),
             Some(_) if key == "replicas" => replicas = own_replicas(v, &mut report),
+            Some(_) if durable::is_ours(key) => {}
             Some(kind) => {
                 if let Some(v) = report.checked(key, kind, v) {
                     options.push((key.clone(), v));
@@ -75,6 +79,9 @@ fn database_level<'a>(
             }
         }
     }
+    let own = durable::setting(&map, &mut report);
+    durable::refuse_on_03(&own, line, &mut report);
+    warnings.extend(durable::unused_timeout(&top.durable, &own, &database.name));
     let values = template::Values {
         db_name: &database.name,
         db_directory: &database.directory,
@@ -105,5 +112,6 @@ fn database_level<'a>(
             }
         }
     }
-    Some(Replicated { database, options, replicas })
+    let durable = durable::timeout_for(&top.durable, &own);
+    Some(Replicated { database, options, replicas, durable })
 }

@@ -43,6 +43,16 @@ pub async fn sync(socket: &Path, db: &str, limit: Duration) -> anyhow::Result<()
     Ok(())
 }
 
+/// Litestream's whole answer to `POST /sync` for `db` with `wait` (its status and
+/// body, for the rules to judge), bounded by `limit` on both sides: Litestream gets it
+/// in whole seconds, the request a second more.
+pub async fn sync_answer(socket: &Path, db: &str, limit: Duration) -> anyhow::Result<(u16, String)> {
+    let seconds = limit.as_secs_f64().ceil().max(1.0) as u64;
+    let body = serde_json::json!({"path": db, "wait": true, "timeout": seconds}).to_string();
+    let (status, bytes) = request(socket, "POST", "/sync", body, limit + Duration::from_secs(1)).await?;
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
 /// The body of Litestream's answer to `POST /sync` for `db` without waiting (the rules
 /// read it): the WAL-to-LTX step its own monitor runs every second, and the only
 /// answer that carries the replica's position.

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod commands;
 pub mod control_socket;
 pub mod credentials;
+pub mod durability;
 pub mod follow;
 pub mod inputs;
 pub mod lag;

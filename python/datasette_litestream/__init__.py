@@ -20,10 +20,13 @@ from datasette import hookimpl
 from datasette.permissions import Action
 from datasette.utils import StartupError
 
-from . import command, follower
+from . import command, durability, follower
+from .durability import NotDurable, durable
 from .host import FINAL_SYNC_UNCONFIRMED, Host, HostError
 from .state import State, new_state, state_for
 from .views import VIEW_STATUS, health_view, metrics_view, status_json_view, status_page_view
+
+__all__ = ["NotDurable", "durable"]
 
 PLUGIN = "datasette-litestream"
 # After the host fails, how long Datasette may take to shut down in order before
@@ -266,7 +269,17 @@ def asgi_wrapper(datasette):
         state = state_for(datasette)
         return state.followed if state else {}
 
-    return lambda app: follower.explain_refusals(app, datasette, followed)
+    def wrap(app):
+        app = follower.explain_refusals(app, datasette, followed)
+        app = durability.read_your_writes(app, datasette, followed)
+        return durability.hold_acknowledgements(app, datasette)
+
+    return wrap
+
+
+@hookimpl
+def write_wrapper(datasette, database, request, transaction):
+    return durability.write_wrapper(datasette, database, request)
 
 
 @hookimpl

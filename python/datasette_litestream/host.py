@@ -53,6 +53,19 @@ def stop_timeout_from(message: dict) -> float:
     return float(grace) + STOP_MARGIN
 
 
+def durable_from(message: dict, previous: dict[str, float]) -> dict[str, float]:
+    """The `durable` mapping of a ready line or "applied" event (database name to its
+    durable-timeout); a message without one leaves what was known."""
+    durable = message.get("durable")
+    if not isinstance(durable, dict):
+        return previous
+    return {
+        name: float(t)
+        for name, t in durable.items()
+        if isinstance(name, str) and isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
+    }
+
+
 def _event(line: bytes) -> dict | None:
     """A JSON object with an "event" key, or None for any other line."""
     try:
@@ -102,6 +115,9 @@ class Host:
         self._write_lock = asyncio.Lock()
         # How long stop() waits for the host before signalling it (see stop_timeout_from).
         self.stop_timeout = STOP_TIMEOUT_FALLBACK
+        # The databases with durable-writes and their durable-timeout in seconds, as the
+        # ready line and each "applied" event say.
+        self.durable_timeouts: dict[str, float] = {}
 
     async def start(self, inputs: dict, timeout: float | None = None) -> None:
         """Start the host, hand it the inputs and wait for its ready line.
@@ -147,6 +163,7 @@ class Host:
         self.litestream = bool(ready.get("litestream"))
         self.socket = ready.get("status_socket")
         self.stop_timeout = stop_timeout_from(ready)
+        self.durable_timeouts = durable_from(ready, self.durable_timeouts)
         self.following = [f for f in ready.get("following") or [] if isinstance(f, dict)]
         self._start_forwarding()
         self._tasks.append(asyncio.create_task(self._pump_events(self.process.stdout)))
@@ -221,6 +238,7 @@ class Host:
             # Litestream started, stopped or changed line since the ready line: the
             # host's stop may now take longer (or shorter) than it said then.
             self.stop_timeout = stop_timeout_from(message)
+        self.durable_timeouts = durable_from(message, self.durable_timeouts)
         if message.get("event") == "replaced":
             self._replaced(message)
             return
@@ -341,15 +359,16 @@ class Host:
         for t in pending:
             t.cancel()
 
-    async def _get(self, path: str, params: dict | None = None) -> tuple[int, bytes]:
-        """One GET on the host's status socket: (status code, body). Any failure to
+    async def _get(
+        self, path: str, params: dict | None = None, timeout: float = STATUS_TIMEOUT, method: str = "GET"
+    ) -> tuple[int, bytes]:
+        """One request on the host's status socket: (status code, body). Any failure to
         get a well-formed answer in time is a HostUnreachable naming the cause."""
         if not self.socket:
             raise HostUnreachable("the host's ready line named no status socket")
-        timeout = STATUS_TIMEOUT
         try:
             target = path + ("?" + urllib.parse.urlencode(params) if params else "")
-            return await asyncio.wait_for(_http_get(self.socket, target), timeout)
+            return await asyncio.wait_for(_http_get(self.socket, target, method), timeout)
         except asyncio.TimeoutError:
             raise HostUnreachable(f"no answer from {self.socket} within {timeout:g} s") from None
         except HostUnreachable:
@@ -388,3 +407,36 @@ class Host:
         """The host's health answer (status code, one line): its verdict, not ours."""
         code, body = await self._get("/-/litestream-health", params)
         return code, body.decode("utf-8", "replace")
+
+    async def durable(self, database: str) -> dict:
+        """Waits until everything `database` committed so far is on its replica (the
+        host shares one sync among the writes waiting). The host's answer: "durable"
+        true with the "txid" a follower must reach, or false with the "reason"."""
+        timeout = self.durable_timeouts.get(database, 0.0) + STATUS_TIMEOUT
+        code, body = await self._get("/-/litestream-durable", {"database": database}, timeout, "POST")
+        return _answer(code, body, (200, 504))
+
+    async def reach(self, database: str, txid: int, timeout: float) -> dict | None:
+        """Follower mode: waits until this node serves transaction `txid` of `database`,
+        at most `timeout` seconds. The host's answer ("txid" it holds, with "needed"
+        when it did not get there in time); None for a database this node does not follow."""
+        params = {"database": database, "txid": txid, "timeout": timeout}
+        code, body = await self._get("/-/litestream-txid", params, timeout + STATUS_TIMEOUT)
+        if code == 404:
+            return None
+        answer = _answer(code, body, (200, 504))
+        answer["reached"] = code == 200
+        return answer
+
+
+def _answer(code: int, body: bytes, expected: tuple[int, ...]) -> dict:
+    """A JSON object answered with one of the `expected` codes, or HostUnreachable."""
+    if code not in expected:
+        raise HostUnreachable(f"the host answered {code}: {first_line(body)}")
+    try:
+        answer = json.loads(body)
+    except ValueError as e:
+        raise HostUnreachable(f"the host's answer is not JSON: {e}") from None
+    if not isinstance(answer, dict):
+        raise HostUnreachable("the host's answer is not a JSON object")
+    return answer

@@ -27,14 +27,16 @@ def first_line(body: bytes) -> str:
     return lines[0][:200] if lines else "(no body)"
 
 
-async def get(socket_path: str, target: str) -> tuple[int, bytes]:
-    """A minimal HTTP/1.1 GET over a Unix socket, one request per connection
+async def get(socket_path: str, target: str, method: str = "GET") -> tuple[int, bytes]:
+    """A minimal HTTP/1.1 request without a body (GET, or POST for the durable-write
+    endpoint) over a Unix socket, one request per connection
     (the host's server is axum/hyper: it answers with Content-Length, or chunked,
     and closes after `Connection: close`). No third-party client: an HTTP library
     whose next release drops an API would turn every status view into a 500."""
     reader, writer = await asyncio.open_unix_connection(socket_path, limit=LINE_LIMIT)
     try:
-        request = f"GET {target} HTTP/1.1\r\nHost: datasette-litestream\r\nConnection: close\r\n\r\n"
+        length = "Content-Length: 0\r\n" if method == "POST" else ""
+        request = f"{method} {target} HTTP/1.1\r\nHost: datasette-litestream\r\n{length}Connection: close\r\n\r\n"
         writer.write(request.encode("ascii"))
         await writer.drain()
         status_line = await reader.readline()

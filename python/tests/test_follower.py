@@ -436,6 +436,7 @@ def moto_server(tmp_path):
             "force-path-style": True,
         }
         yield {
+            "pid": proc.pid,
             "replicator": keys["replicator"],
             "admin": keys["admin"],
             "role_arn": keys["role_arn"],

@@ -6,6 +6,7 @@ mod wit {
 
 use crate::model as m;
 use wit::datasette::litestream::types as t;
+use wit::exports::datasette::litestream::durability as dx;
 use wit::exports::datasette::litestream::health as hx;
 use wit::exports::datasette::litestream::metrics as mx;
 use wit::exports::datasette::litestream::restore as rx;
@@ -113,6 +114,21 @@ impl From<m::Plan> for t::Plan {
             first_sync_seconds: p.first_sync_seconds,
             health_window_seconds: p.health_window_seconds,
             stop_grace_seconds: p.stop_grace_seconds,
+            durable: p
+                .durable
+                .into_iter()
+                .map(|d| t::DurableDatabase { name: d.name, timeout_seconds: d.timeout_seconds })
+                .collect(),
+        }
+    }
+}
+
+impl wit::exports::datasette::litestream::durability::Guest for Component {
+    fn judge_sync(answer: Result<dx::SyncAnswer, String>) -> dx::SyncOutcome {
+        let answer = answer.as_ref().map(|a| (a.status, a.body.as_str())).map_err(String::as_str);
+        match crate::durable::judge_sync(answer) {
+            crate::durable::SyncOutcome::Durable(txid) => dx::SyncOutcome::Durable(txid),
+            crate::durable::SyncOutcome::NotDurable(why) => dx::SyncOutcome::NotDurable(why),
         }
     }
 }
@@ -168,6 +184,17 @@ impl wit::exports::datasette::litestream::health::Guest for Component {
                 .collect(),
             logs: input.logs.into_iter().map(|l| (l.age_seconds, l.text)).collect(),
             window_seconds: input.window_seconds,
+            durability: input
+                .durability
+                .into_iter()
+                .map(|d| m::DurabilityEvidence {
+                    name: d.name,
+                    waiting: d.waiting,
+                    longest_wait_seconds: d.longest_wait_seconds,
+                    timeout_seconds: d.timeout_seconds,
+                    failing: d.failing,
+                })
+                .collect(),
         });
         hx::Verdict { ok: v.ok, reason: v.reason, behind: v.behind }
     }

@@ -198,8 +198,12 @@ impl Follower {
                     return Ok(Ended::Exited(format!("litestream restore -f exited with {status}{said}")));
                 }
                 event = lines.recv() => match event {
-                    Some(FollowEvent::Following(txid)) => self.swap_in(&generation, txid).await?,
-                    Some(FollowEvent::Applied(_)) | Some(FollowEvent::Stopped) | Some(FollowEvent::Other) => {}
+                    Some(FollowEvent::Following(txid)) => {
+                        self.swap_in(&generation, txid).await?;
+                        self.followers.holds(self.index, txid);
+                    }
+                    Some(FollowEvent::Applied(txid)) => self.followers.holds(self.index, txid),
+                    Some(FollowEvent::Stopped) | Some(FollowEvent::Other) => {}
                     Some(FollowEvent::Failed(text)) => failed = Some(text),
                     Some(FollowEvent::EmptyReplica) => empty = true,
                     None => {}

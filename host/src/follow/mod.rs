@@ -13,6 +13,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// What every follower of one node shares: the binary, the private config, the
 /// credentials environment, the intervals.
@@ -74,6 +75,9 @@ pub struct FollowerStatus {
 pub struct Followers {
     pub list: Mutex<Vec<FollowerStatus>>,
     pub logs: LogBuffer,
+    /// The TXID each follower's served file holds, as `restore -f` last said (0 before
+    /// it said anything): what a read that must see a durable write waits on.
+    pub held: Vec<watch::Sender<u64>>,
 }
 
 impl Followers {
@@ -88,7 +92,28 @@ impl Followers {
                 ..Default::default()
             })
             .collect();
-        Followers { list: Mutex::new(list), logs: LogBuffer::default() }
+        let held = targets.iter().map(|_| watch::Sender::new(0)).collect();
+        Followers { list: Mutex::new(list), logs: LogBuffer::default(), held }
+    }
+
+    /// Waits until the follower `name` serves `txid` or later, at most `limit`: Ok with
+    /// the TXID it holds then, Err with the one it holds at the limit; None for a name
+    /// not followed.
+    pub async fn reach(&self, name: &str, txid: u64, limit: Duration) -> Option<Result<u64, u64>> {
+        let index = self.list.lock().expect("followers lock").iter().position(|f| f.name == name)?;
+        let mut held = self.held.get(index)?.subscribe();
+        let reached = tokio::time::timeout(limit, held.wait_for(|t| *t >= txid)).await.map(|r| r.map(|t| *t));
+        Some(match reached {
+            Ok(Ok(t)) => Ok(t),
+            _ => Err(*held.borrow()),
+        })
+    }
+
+    /// `restore -f` says the served file now holds `txid`.
+    pub fn holds(&self, index: usize, txid: u64) {
+        if let Some(held) = self.held.get(index) {
+            held.send_replace(txid);
+        }
     }
 
     pub fn update(&self, index: usize, f: impl FnOnce(&mut FollowerStatus)) {

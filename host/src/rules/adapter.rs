@@ -11,7 +11,9 @@ pub mod bindings {
 }
 
 use bindings::datasette::litestream::types;
-use bindings::exports::datasette::litestream::{follow, health, membership, metrics, replication, restore};
+use bindings::exports::datasette::litestream::{
+    durability, follow, health, membership, metrics, replication, restore,
+};
 
 /// A value of one side of the contract as the other side's type.
 pub trait Convert<T> {
@@ -21,7 +23,7 @@ pub trait Convert<T> {
 macro_rules! same {
     ($($t:ty),*) => { $(impl Convert<$t> for $t { fn convert(self) -> $t { self } })* };
 }
-same!(String, bool, f64, u64, u8, u32, i32, ());
+same!(String, bool, f64, u64, u8, u16, u32, i32, ());
 
 impl<A: Convert<B>, B> Convert<Vec<B>> for Vec<A> {
     fn convert(self) -> Vec<B> {
@@ -97,9 +99,17 @@ record!(
         warnings,
         first_sync_seconds,
         health_window_seconds,
-        stop_grace_seconds
+        stop_grace_seconds,
+        durable
     }
 );
+record!(DurableDatabase = types::DurableDatabase { name, timeout_seconds });
+record!(
+    DurabilityEvidence =
+        health::DurabilityEvidence { name, waiting, longest_wait_seconds, timeout_seconds, failing }
+);
+record!(SyncAnswer = durability::SyncAnswer { status, body });
+variant!(SyncOutcome = durability::SyncOutcome { Durable(x), NotDurable(x) });
 record!(ConfigError = types::ConfigError { database, key, problem, hint });
 record!(EnvVar = types::EnvVar { name, value });
 record!(Rendered = types::Rendered { document, environment, secrets });
@@ -115,7 +125,9 @@ variant!(
     ProcessState =
         health::ProcessState { Starting, Running, Restarting, Stopping, Stopped, Failed, NotStarted }
 );
-record!(HealthInput = health::HealthInput { state, uptime_seconds, databases, logs, window_seconds });
+record!(
+    HealthInput = health::HealthInput { state, uptime_seconds, databases, logs, window_seconds, durability }
+);
 record!(Verdict = health::Verdict { ok, reason, behind });
 record!(StopEvidence = health::StopEvidence { running, exit_code, interrupted, killed, output, databases });
 record!(Unconfirmed = health::Unconfirmed { name, reason });

@@ -178,6 +178,16 @@ impl Rules {
 }
 
 impl Rules {
+    /// What Litestream's answer to a waiting sync (or its absence) says about the writes
+    /// committed before the sync began.
+    pub fn judge_sync(&self, answer: Result<SyncAnswer, String>) -> Result<SyncOutcome, RulesError> {
+        let answer: Result<_, String> = answer.convert();
+        self.call("judge-sync", |r, s| {
+            r.datasette_litestream_durability().call_judge_sync(s, answer.as_ref().map_err(String::as_str))
+        })
+        .map(Convert::convert)
+    }
+
     pub fn digest_metrics(
         &self,
         text: &str,

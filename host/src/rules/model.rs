@@ -57,6 +57,39 @@ pub struct Plan {
     pub first_sync_seconds: f64,
     pub health_window_seconds: f64,
     pub stop_grace_seconds: f64,
+    pub durable: Vec<DurableDatabase>,
+}
+
+/// A database with `durable-writes` and its `durable-timeout`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurableDatabase {
+    pub name: String,
+    pub timeout_seconds: f64,
+}
+
+/// How the durable writes of one database are going, for the health check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DurabilityEvidence {
+    pub name: String,
+    pub waiting: u32,
+    pub longest_wait_seconds: f64,
+    pub timeout_seconds: f64,
+    pub failing: Option<String>,
+}
+
+/// Litestream's HTTP answer to a sync that waits for the replica.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncAnswer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// What the writes committed before a sync began may be told.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncOutcome {
+    /// On the replica; a TXID the replica holds that is at least theirs.
+    Durable(u64),
+    NotDurable(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +190,7 @@ pub struct HealthInput {
     pub databases: Vec<DatabaseEvidence>,
     pub logs: Vec<LogEntry>,
     pub window_seconds: f64,
+    pub durability: Vec<DurabilityEvidence>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,7 @@
 //! lines, Litestream's metrics digested by the rules, and the health verdict.
 
 pub mod html;
+mod plugin_routes;
 pub mod prometheus;
 mod replication;
 mod report;
@@ -41,6 +42,8 @@ pub struct Members {
     /// Why Litestream is not running, when it is not meant to.
     pub reason: Option<String>,
     pub warnings: Vec<String>,
+    /// The databases with `durable-writes`.
+    pub durable: Vec<crate::rules::DurableDatabase>,
 }
 
 /// What the status view knows for the whole run.
@@ -57,6 +60,8 @@ pub struct Context {
     /// Replication lag, once Litestream is started.
     lag: OnceLock<Arc<crate::lag::Lag>>,
     verdicts: Mutex<Option<(VerdictKey, Instant, HealthReport)>>,
+    /// Durable writes, on Litestream 0.5 (its control socket).
+    pub durability: Option<Arc<crate::durability::Durability>>,
 }
 
 /// Everything a health verdict is judged from, but the clock.
@@ -70,6 +75,8 @@ struct VerdictKey {
     generation: u64,
     verified_within: Option<u64>,
     max_lag: Option<u64>,
+    /// Per durable database: syncs, writes answered, writes waiting, failing.
+    durable: Vec<(u64, u64, u32, bool)>,
 }
 
 /// The part that asks Litestream (a metrics scrape): at most once per CACHE.
@@ -93,11 +100,12 @@ impl Context {
             members: Mutex::new(Arc::new(members)),
             generation: Default::default(),
             metrics_addr,
-            socket,
+            socket: socket.clone(),
             health_window,
             cache: Mutex::new(None),
             lag: OnceLock::new(),
             verdicts: Mutex::new(None),
+            durability: socket.map(|s| Arc::new(crate::durability::Durability::new(rules, s))),
         }
     }
 
@@ -107,6 +115,9 @@ impl Context {
 
     /// The new set of databases; the lag follows it (a wasm call per database: blocking).
     pub async fn set_members(self: &Arc<Self>, members: Members) -> anyhow::Result<()> {
+        if let Some(durability) = &self.durability {
+            durability.set(durable_targets(&members));
+        }
         *self.members.lock().expect("members lock") = Arc::new(members);
         self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(lag) = self.lag.get().cloned() {
@@ -139,6 +150,10 @@ impl Context {
     /// and how many looks were judged.
     fn lag_reports(&self) -> (Arc<Vec<crate::rules::LagReport>>, u64) {
         self.lag.get().map(|l| l.reports()).unwrap_or_default()
+    }
+
+    pub fn durability_reports(&self) -> Vec<crate::durability::DurabilityReport> {
+        self.durability.as_ref().map(|d| d.reports()).unwrap_or_default()
     }
 
     fn replicated_databases(&self) -> Vec<Database> {
@@ -180,6 +195,7 @@ impl Context {
             health,
             warnings: members.warnings.clone(),
             refused: members.refused.iter().map(RefusedReport::from).collect(),
+            durability: self.durability_reports(),
         }
     }
 
@@ -214,6 +230,11 @@ impl Context {
             generation: self.generation.load(std::sync::atomic::Ordering::Relaxed),
             verified_within: verified_within.map(f64::to_bits),
             max_lag: max_lag.map(f64::to_bits),
+            durable: self
+                .durability_reports()
+                .iter()
+                .map(|r| (r.syncs, r.durable_writes + r.not_durable_writes, r.waiting, r.failing.is_some()))
+                .collect(),
         };
         if let Some((cached, at, report)) = self.verdicts.lock().expect("verdict lock").as_ref()
             && *cached == key
@@ -329,6 +350,7 @@ impl Context {
             databases,
             logs,
             window_seconds: self.health_window,
+            durability: self.durability_reports().iter().map(|r| r.evidence()).collect(),
         };
         self.rules.assess_health(&input).unwrap_or_else(|e| Verdict {
             ok: false,
@@ -336,4 +358,20 @@ impl Context {
             behind: vec![],
         })
     }
+}
+
+/// The durable databases with their paths, as the members name them.
+fn durable_targets(members: &Members) -> Vec<crate::durability::Target> {
+    members
+        .durable
+        .iter()
+        .filter_map(|d| {
+            let db = members.databases.iter().find(|db| db.name == d.name)?;
+            Some(crate::durability::Target {
+                name: d.name.clone(),
+                path: db.path.clone(),
+                timeout: Duration::from_secs_f64(d.timeout_seconds),
+            })
+        })
+        .collect()
 }

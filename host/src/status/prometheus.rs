@@ -4,6 +4,7 @@
 //! model of live counters has nothing to hold here.
 
 use super::Report;
+use crate::durability::DurabilityReport;
 use crate::rules::ReplicationState;
 use std::fmt::Write;
 
@@ -85,7 +86,49 @@ pub fn render(report: &Report) -> String {
             sample(&mut out, name, Some(db), v);
         }
     }
+    durability(&mut out, &report.durability);
     out
+}
+
+type DurableFamily = (&'static str, &'static str, &'static str, fn(&DurabilityReport) -> f64);
+
+/// The `durable-writes` databases' counters and gauges.
+fn durability(out: &mut String, reports: &[DurabilityReport]) {
+    if reports.is_empty() {
+        return;
+    }
+    let families: [DurableFamily; 6] = [
+        ("durable_writes_total", "counter", "Writes acknowledged once the replica held them.", |r| {
+            r.durable_writes as f64
+        }),
+        (
+            "not_durable_writes_total",
+            "counter",
+            "Writes told they were not durable within durable-timeout.",
+            |r| r.not_durable_writes as f64,
+        ),
+        (
+            "durable_syncs_total",
+            "counter",
+            "Syncs asked of Litestream for durable writes (shared by the writes waiting).",
+            |r| r.syncs as f64,
+        ),
+        ("durable_waiting", "gauge", "Writes waiting now for the replica to hold them.", |r| {
+            r.waiting as f64
+        }),
+        ("durable_longest_wait_seconds", "gauge", "How long the oldest waiting write has waited.", |r| {
+            r.longest_wait_seconds
+        }),
+        ("durable_failing", "gauge", "1 while the last sync for durable writes failed.", |r| {
+            r.failing.is_some() as u8 as f64
+        }),
+    ];
+    for (name, kind, help, value) in families {
+        family(out, name, kind, help);
+        for r in reports {
+            sample(out, name, Some(&r.database), value(r));
+        }
+    }
 }
 
 pub(crate) fn family(out: &mut String, name: &str, kind: &str, help: &str) {

@@ -23,6 +23,8 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Databases not replicated because their own config is invalid.
     pub refused: Vec<RefusedReport>,
+    /// Durable writes, per `durable-writes` database.
+    pub durability: Vec<crate::durability::DurabilityReport>,
 }
 
 #[derive(Serialize)]

@@ -112,7 +112,7 @@ pub async fn serve_unix(view: View, path: &Path) -> Result<(), ServeError> {
     let _ = std::fs::remove_file(path);
     let listener = tokio::net::UnixListener::bind(path)
         .map_err(|source| ServeError::Bind { what: path.display().to_string(), source })?;
-    let app = router(view, None);
+    let app = router(view.clone(), None).merge(super::plugin_routes::router(view));
     tokio::spawn(async move { axum::serve(listener, app).await });
     Ok(())
 }

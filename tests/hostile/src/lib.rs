@@ -25,6 +25,7 @@ impl Guest for Hostile {
                 first_sync_seconds: 1.0,
                 health_window_seconds: 30.0,
                 stop_grace_seconds: 10.0,
+                durable: vec![],
             }),
             Err(e) => Err(vec![ConfigError {
                 database: None,
@@ -249,3 +250,11 @@ impl wit::exports::datasette::litestream::follow::Guest for Hostile {
 }
 
 wit::export!(Hostile with_types_in wit);
+
+impl wit::exports::datasette::litestream::durability::Guest for Hostile {
+    fn judge_sync(
+        _answer: Result<wit::exports::datasette::litestream::durability::SyncAnswer, String>,
+    ) -> wit::exports::datasette::litestream::durability::SyncOutcome {
+        wit::exports::datasette::litestream::durability::SyncOutcome::NotDurable("hostile".into())
+    }
+}

@@ -10,7 +10,7 @@ use crate::litestream::{self, Litestream};
 use crate::prepare::{self, Prepared};
 use crate::private_dir::PrivateDir;
 use crate::refresh::Change;
-use crate::rules::{LitestreamLine, Rendered, Rules};
+use crate::rules::{DurableDatabase, LitestreamLine, Rendered, Rules};
 use crate::status::{
     self, Members,
     server::{View, serve_all},
@@ -87,7 +87,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     } else {
         eprintln!("datasette-litestream: {NOTHING_TO_REPLICATE}; Litestream is not started");
         shared.status.lock().expect("status lock").state = crate::supervisor::ProcessState::NotStarted;
-        ready(channel.as_ref(), false, Duration::ZERO);
+        ready(channel.as_ref(), false, Duration::ZERO, &[]);
     }
     until_stopped(replication, outside).await
 }
@@ -163,6 +163,7 @@ async fn start(
     policy: Policy,
     shared: &Arc<Shared>,
     channel: Option<&Channel>,
+    durable: &[DurableDatabase],
 ) -> Result<Supervisor, crate::supervisor::SupervisorError> {
     let grace = first.grace;
     let starting = Supervisor::start(first, dir.clone(), policy, shared.clone());
@@ -172,14 +173,14 @@ async fn start(
         tokio::select! {
             result = &mut starting => break result,
             () = shared.spawned.notified(), if !told => {
-                ready(channel, true, grace);
+                ready(channel, true, grace, durable);
                 told = true;
             }
         }
     };
     // Both may have been ready in the same poll, the start chosen first.
     if started.is_ok() && !told {
-        ready(channel, true, grace);
+        ready(channel, true, grace, durable);
     }
     started
 }
@@ -192,17 +193,23 @@ pub struct Channel {
 }
 
 /// `stop_grace_seconds`: the longest the host's stop may take, which the plugin waits
-/// for before it signals the host.
-fn ready(channel: Option<&Channel>, litestream: bool, grace: Duration) {
+/// for before it signals the host; `durable`: the databases whose writes the plugin
+/// holds until the replica has them.
+fn ready(channel: Option<&Channel>, litestream: bool, grace: Duration, durable: &[DurableDatabase]) {
     if let Some(c) = channel {
         let socket = c.status_socket.display().to_string();
         let stop = crate::supervisor::longest_stop(grace).as_secs_f64();
         println!(
             "{}",
             serde_json::json!({"event": "ready", "litestream": litestream, "status_socket": socket,
-                "stop_grace_seconds": stop})
+                "stop_grace_seconds": stop, "durable": durable_json(durable)})
         );
     }
+}
+
+/// The channel's `durable`: each `durable-writes` database and its timeout in seconds.
+pub(super) fn durable_json(durable: &[DurableDatabase]) -> serde_json::Value {
+    durable.iter().map(|d| (d.name.clone(), serde_json::json!(d.timeout_seconds))).collect()
 }
 
 enum Event {

@@ -58,7 +58,9 @@ impl Replication {
         self.restore_missing(&litestream).await?;
         let launch = self.launch();
         let started = if first {
-            super::start(launch, &self.dir, self.policy.clone(), &self.shared, self.channel.as_ref()).await
+            let durable = &self.prepared.plan.durable;
+            super::start(launch, &self.dir, self.policy.clone(), &self.shared, self.channel.as_ref(), durable)
+                .await
         } else {
             Supervisor::start(launch, self.dir.clone(), self.policy.clone(), self.shared.clone()).await
         };
@@ -135,6 +137,7 @@ impl Replication {
             config: redacted,
             reason: (!plan.start_litestream).then(|| NOTHING_TO_REPLICATE.to_owned()),
             warnings: plan.warnings.clone(),
+            durable: plan.durable.clone(),
         };
         self.context.set_members(members).await
     }

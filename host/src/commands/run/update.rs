@@ -94,6 +94,7 @@ impl Replication {
             "replicated": self.prepared.plan.replicated,
             "refused": self.refused.iter().map(error_json).collect::<Vec<_>>(),
             "stop_grace_seconds": crate::supervisor::longest_stop(self.stop_grace()).as_secs_f64(),
+            "durable": super::durable_json(&self.prepared.plan.durable),
         }));
         Ok(())
     }
