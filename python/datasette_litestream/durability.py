@@ -14,6 +14,7 @@ it answers, or says "not yet" (503) rather than answer with older data.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import urllib.parse
@@ -29,6 +30,10 @@ TXID_COOKIE = "datasette_litestream_txid"
 COOKIE_MAX_AGE = 60
 # Where in the ASGI scope a request collects the durable databases it wrote to.
 SCOPE_KEY = "datasette_litestream.written"
+# The same set for writes that do not name their request (a plugin's
+# `db.execute_write(sql)`): Datasette calls write_wrapper in the caller's task, which
+# runs in the request's context.
+WRITTEN: contextvars.ContextVar[set | None] = contextvars.ContextVar(SCOPE_KEY, default=None)
 # How long a follower's read waits for the transaction it was given.
 READ_WAIT = float(os.environ.get("DATASETTE_LITESTREAM_READ_WAIT", "5"))
 
@@ -65,6 +70,8 @@ def write_wrapper(datasette, database, request):
     """Notes `database` on the request once its write succeeded (the code after
     `yield` runs only then, before Datasette's commit)."""
     written = request.scope.get(SCOPE_KEY) if request is not None else None
+    if written is None:
+        written = WRITTEN.get()
     state = state_for(datasette)
     if written is None or state is None or state.host is None or database not in state.host.durable_timeouts:
         return None
@@ -99,7 +106,11 @@ def hold_acknowledgements(app, datasette):
                     return
             await send(message)
 
-        await app(scope, receive, held_send)
+        token = WRITTEN.set(written)
+        try:
+            await app(scope, receive, held_send)
+        finally:
+            WRITTEN.reset(token)
 
     return wrapped
 
