@@ -16,6 +16,8 @@ use tokio::sync::{Notify, oneshot};
 /// After a failed sync, how often the host tries again by itself, so that the status
 /// and the health check see the replica recover without waiting for the next write.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// How often a sync asks again while Litestream's control socket does not answer.
+const RECONNECT_EVERY: Duration = Duration::from_millis(50);
 
 /// One database to keep durable.
 #[derive(Debug, Clone, PartialEq)]
@@ -215,11 +217,21 @@ async fn batches(group: Arc<Group>, rules: &'static Rules, socket: PathBuf) {
 }
 
 /// One `POST /sync` with `wait`, bounded by the database's timeout, judged by the rules.
+/// A socket that does not answer yet (Litestream starting or restarting) is asked again
+/// until the timeout: the writes wait for it rather than fail at once.
 async fn sync(target: &Target, rules: &'static Rules, socket: &std::path::Path) -> SyncOutcome {
-    let answer = control_socket::sync_answer(socket, &target.path, target.timeout)
-        .await
-        .map(|(status, body)| SyncAnswer { status, body })
-        .map_err(|e| format!("{e:#}"));
+    let deadline = Instant::now() + target.timeout;
+    let answer = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match control_socket::sync_answer(socket, &target.path, left.max(RECONNECT_EVERY)).await {
+            Ok((status, body)) => break Ok(SyncAnswer { status, body }),
+            Err(e) if Instant::now() + RECONNECT_EVERY < deadline => {
+                tracing::debug!("durable sync of {}: {e:#}; asking again", target.name);
+                tokio::time::sleep(RECONNECT_EVERY).await;
+            }
+            Err(e) => break Err(format!("{e:#}")),
+        }
+    };
     let judged = crate::blocking::blocking(move || rules.judge_sync(answer)).await;
     judged.unwrap_or_else(|e| SyncOutcome::NotDurable(e.to_string()))
 }

@@ -243,3 +243,38 @@ def test_durable_writes_on_03_or_of_the_wrong_type_are_refused_naming_the_key(tm
     assert result.returncode == 2, result.stderr
     assert problem in result.stderr and "durable-" in result.stderr, result.stderr
     assert count_rows(tmp_path / "x.db") == 0
+
+
+@pytest.mark.host
+async def test_the_python_api_makes_a_write_outside_a_request_durable(tmp_path, host_env):
+    """A plugin's background write (no request): `await durable(datasette, name)`
+    returns once the replica holds it; a database without durable-writes is refused."""
+    import datasette_litestream
+    from datasette.app import Datasette
+
+    from conftest import restore, started
+
+    replica = tmp_path / "replica"
+    config = {
+        "plugins": {"datasette-litestream": {"durable-writes": True}},
+        "databases": {
+            "x": {"plugins": {"datasette-litestream": {"replicas": [{"url": f"file://{replica}"}]}}},
+            "y": {
+                "plugins": {
+                    "datasette-litestream": {
+                        "replicas": [{"url": f"file://{tmp_path / 'y-replica'}"}],
+                        "durable-writes": False,
+                    }
+                }
+            },
+        },
+    }
+    ds = Datasette([str(make_db(tmp_path / "x.db")), str(make_db(tmp_path / "y.db"))], config=config)
+    async with started(ds):
+        await ds.get_database("x").execute_write("insert into items (value) values ('in the background')")
+        txid = await datasette_litestream.durable(ds, "x")
+        assert isinstance(txid, int) and txid > 0
+        out = restore("0.5.17", replica, tmp_path / "restored.db")
+        assert count_rows(out) == 1
+        with pytest.raises(ValueError, match="'y' has no durable-writes"):
+            await datasette_litestream.durable(ds, "y")
