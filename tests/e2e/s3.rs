@@ -17,8 +17,12 @@ const ROTATED: &str = "replicating with the new credentials";
 /// What Litestream 0.3 logs after each successful upload of WAL (FACTS).
 const SEGMENT_WRITTEN: &str = "wal segment written";
 
+/// Written as a credentials writer should (docs/credentials.md): a new file renamed
+/// into place, so a refresh never reads a half-written one.
 fn write_creds(path: &Path, key: &Value) {
-    std::fs::write(path, key.to_string()).unwrap();
+    let fresh = path.with_extension("new");
+    std::fs::write(&fresh, key.to_string()).unwrap();
+    std::fs::rename(&fresh, path).unwrap();
 }
 
 fn metadata(dir: &Path, moto: &Moto, top: &str) {

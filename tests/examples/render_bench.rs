@@ -52,6 +52,7 @@ fn health_input(n: usize) -> HealthInput {
             .collect(),
         logs,
         window_seconds: 30.0,
+        durability: vec![],
     }
 }
 
@@ -70,6 +71,7 @@ fn native_health(h: &HealthInput) -> guest::model::HealthInput {
             .collect(),
         logs: h.logs.iter().map(|l| (l.age_seconds, l.text.clone())).collect(),
         window_seconds: h.window_seconds,
+        durability: vec![],
     }
 }
 

@@ -48,6 +48,7 @@ pub fn fragment(r: &Report) -> String {
     process(&mut o, r);
     databases(&mut o, r);
     replication(&mut o, r);
+    durability(&mut o, r);
     for w in &r.warnings {
         let _ = write!(o, "<p class=\"note\">warning: {}</p>", esc(w));
     }
@@ -139,6 +140,30 @@ fn databases(o: &mut String, r: &Report) {
 }
 
 /// Each replicated database's lag: positions on both sides and how long changes waited.
+fn durability(o: &mut String, r: &Report) {
+    if r.durability.is_empty() {
+        return;
+    }
+    o.push_str("<h2 id=\"durability\">Durable writes</h2><table><tr><th>name</th><th>durable</th><th>not durable</th><th>syncs</th><th>waiting</th><th>longest wait</th><th>timeout</th><th>replica txid</th><th>failing</th></tr>");
+    for d in &r.durability {
+        let class = if d.failing.is_some() { "bad" } else { "ok" };
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1} s</td><td>{} s</td><td>{}</td><td class=\"{class}\">{}</td></tr>",
+            esc(&d.database),
+            d.durable_writes,
+            d.not_durable_writes,
+            d.syncs,
+            d.waiting,
+            d.longest_wait_seconds,
+            d.timeout_seconds,
+            d.replicated_txid.map_or("-".to_owned(), |t| t.to_string()),
+            esc(d.failing.as_deref().unwrap_or("-"))
+        );
+    }
+    o.push_str("</table>");
+}
+
 fn replication(o: &mut String, r: &Report) {
     let rows: Vec<_> = r.databases.iter().filter_map(|d| Some((d, d.replication.as_ref()?))).collect();
     if rows.is_empty() {
@@ -275,6 +300,7 @@ mod tests {
             health: HealthReport { ok: true, reason: "replicating x".into(), behind: vec![] },
             warnings: vec![],
             refused: vec![],
+            durability: vec![],
         }
     }
 

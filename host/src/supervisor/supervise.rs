@@ -23,7 +23,8 @@ struct Loop {
 
 /// Where supervision goes next.
 enum After {
-    Running(Running),
+    /// Boxed: a child process is large beside the other cases.
+    Running(Box<Running>),
     Down,
     /// Stopped on request: the databases whose final sync is not confirmed.
     Stopped(Vec<Unconfirmed>),
@@ -39,10 +40,10 @@ pub(super) async fn supervise(
 ) -> Result<Vec<Unconfirmed>, SupervisorError> {
     let backoff = policy.backoff_start;
     let mut l = Loop { launch, rx, dir, policy, shared, backoff, crashes: Vec::new() };
-    let mut after = After::Running(first);
+    let mut after = After::Running(Box::new(first));
     loop {
         after = match after {
-            After::Running(running) => l.while_running(running).await?,
+            After::Running(running) => l.while_running(*running).await?,
             After::Down => l.while_down().await?,
             After::Stopped(unconfirmed) => return Ok(unconfirmed),
         };
@@ -72,7 +73,7 @@ impl Loop {
             }
             Ok(Some(Control::Replace(next))) => {
                 self.launch = *next;
-                Ok(After::Running(running))
+                Ok(After::Running(Box::new(running)))
             }
             Ok(Some(Control::Rotate(next, why, reply))) => {
                 // The next Litestream ships whatever this one's final sync left behind.
@@ -82,7 +83,7 @@ impl Loop {
                     Ok(r) => {
                         self.shared.update(|s| why.count(s));
                         let _ = reply.send(Ok(()));
-                        Ok(After::Running(r))
+                        Ok(After::Running(Box::new(r)))
                     }
                     Err(e) => {
                         // The caller reports the failed start; here it is only counted.
@@ -134,7 +135,7 @@ impl Loop {
                 self.shared.update(|s| s.restarts += 1);
                 let confirmed = self.shared.status.lock().expect("status lock").replicating;
                 tracing::warn!(pid = r.child.id(), confirmed, "Litestream restarted");
-                Ok(After::Running(r))
+                Ok(After::Running(Box::new(r)))
             }
             Err(SupervisorError::Exited { status, code, .. }) => {
                 self.shared.update(|s| s.restarts += 1);
