@@ -30,7 +30,13 @@ pub fn assess(input: &HealthInput) -> Verdict {
         .databases
         .iter()
         .filter_map(|db| {
-            let why = problem(db, &lines).or_else(|| durability(&db.name))?;
+            let conflict = input.conflicts.iter().find(|(name, _)| *name == db.name).map(|(_, why)| {
+                format!(
+                    "another node writes the same replica ({why}); stop it or give one of them its own \
+                     replica, then restore this database from the replica (docs/disaster-recovery.md)"
+                )
+            });
+            let why = conflict.or_else(|| problem(db, &lines)).or_else(|| durability(&db.name))?;
             Some(format!("{}: {why}", db.name))
         })
         .collect();
@@ -154,6 +160,7 @@ mod tests {
             logs: logs.into_iter().map(|(a, l)| (a, l.to_owned())).collect(),
             window_seconds: 30.0,
             durability: vec![],
+            conflicts: vec![],
         }
     }
 
@@ -204,5 +211,19 @@ mod tests {
         let mut stopped = input(vec![], true);
         stopped.state = ProcessState::Restarting;
         assert_eq!(assess(&stopped).reason, "Litestream is not running (state: restarting)");
+    }
+
+    #[test]
+    fn another_writer_comes_first_and_names_the_fix() {
+        let mut both = input(vec![], true);
+        both.conflicts = vec![("data".into(), "the replica holds transaction 8".into())];
+        let v = assess(&both);
+        assert!(!v.ok);
+        assert!(
+            v.reason.contains("data: another node writes the same replica (the replica holds transaction 8)"),
+            "{}",
+            v.reason
+        );
+        assert!(v.reason.contains("restore this database"), "{}", v.reason);
     }
 }

@@ -23,6 +23,7 @@ pub mod top_level;
 pub mod validate;
 pub mod value;
 pub mod version;
+pub mod writers;
 
 #[cfg(target_arch = "wasm32")]
 mod export;

@@ -175,6 +175,8 @@ pub struct HealthInput {
     pub logs: Vec<(f64, String)>,
     pub window_seconds: f64,
     pub durability: Vec<DurabilityEvidence>,
+    /// (database, why): another node writes its replica.
+    pub conflicts: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,3 +23,4 @@ pub mod rules;
 pub mod status;
 pub mod supervisor;
 pub mod verify;
+pub mod writers;

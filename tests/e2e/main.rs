@@ -33,3 +33,4 @@ mod sandbox;
 mod status;
 mod stop;
 mod temporary;
+mod writers;

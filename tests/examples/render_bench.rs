@@ -53,6 +53,7 @@ fn health_input(n: usize) -> HealthInput {
         logs,
         window_seconds: 30.0,
         durability: vec![],
+        conflicts: vec![],
     }
 }
 
@@ -72,6 +73,7 @@ fn native_health(h: &HealthInput) -> guest::model::HealthInput {
         logs: h.logs.iter().map(|l| (l.age_seconds, l.text.clone())).collect(),
         window_seconds: h.window_seconds,
         durability: vec![],
+        conflicts: vec![],
     }
 }
 

@@ -195,6 +195,7 @@ impl wit::exports::datasette::litestream::health::Guest for Component {
                     failing: d.failing,
                 })
                 .collect(),
+            conflicts: input.conflicts.into_iter().map(|c| (c.name, c.reason)).collect(),
         });
         hx::Verdict { ok: v.ok, reason: v.reason, behind: v.behind }
     }

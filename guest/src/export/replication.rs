@@ -130,4 +130,17 @@ impl lx::Guest for super::Component {
         let reports: Vec<r::Report> = reports.into_iter().map(report).collect();
         r::require_caught_up(&reports, max_lag, now)
     }
+
+    fn judge_writers(l: LitestreamLine, e: lx::WritersEvidence) -> lx::WritersVerdict {
+        let evidence = crate::writers::Evidence {
+            listing: e.listing,
+            local_files: e.local_files.into_iter().map(|f| (f.name, f.size)).collect(),
+            generation: e.generation,
+        };
+        match crate::writers::judge(line(l), &evidence) {
+            crate::writers::Verdict::Alone => lx::WritersVerdict::Alone,
+            crate::writers::Verdict::AnotherWriter(why) => lx::WritersVerdict::AnotherWriter(why),
+            crate::writers::Verdict::Unknown(why) => lx::WritersVerdict::Unknown(why),
+        }
+    }
 }

@@ -126,8 +126,13 @@ variant!(
         health::ProcessState { Starting, Running, Restarting, Stopping, Stopped, Failed, NotStarted }
 );
 record!(
-    HealthInput = health::HealthInput { state, uptime_seconds, databases, logs, window_seconds, durability }
+    HealthInput =
+        health::HealthInput { state, uptime_seconds, databases, logs, window_seconds, durability, conflicts }
 );
+record!(Conflict = health::Conflict { name, reason });
+record!(LocalFile = replication::LocalFile { name, size });
+record!(WritersEvidence = replication::WritersEvidence { listing, local_files, generation });
+variant!(WritersVerdict = replication::WritersVerdict { Alone, AnotherWriter(x), Unknown(x) });
 record!(Verdict = health::Verdict { ok, reason, behind });
 record!(StopEvidence = health::StopEvidence { running, exit_code, interrupted, killed, output, databases });
 record!(Unconfirmed = health::Unconfirmed { name, reason });

@@ -188,6 +188,19 @@ impl Rules {
         .map(Convert::convert)
     }
 
+    /// Whether another node writes the replica of the database this evidence is about.
+    pub fn judge_writers(
+        &self,
+        line: LitestreamLine,
+        evidence: &WritersEvidence,
+    ) -> Result<WritersVerdict, RulesError> {
+        let (line, evidence) = (line.convert(), evidence.clone().convert());
+        self.call("judge-writers", |r, s| {
+            r.datasette_litestream_replication().call_judge_writers(s, line, &evidence)
+        })
+        .map(Convert::convert)
+    }
+
     pub fn digest_metrics(
         &self,
         text: &str,

@@ -191,6 +191,37 @@ pub struct HealthInput {
     pub logs: Vec<LogEntry>,
     pub window_seconds: f64,
     pub durability: Vec<DurabilityEvidence>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// Another node writes this database's replica.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub name: String,
+    pub reason: String,
+}
+
+/// One local Litestream file: its name and size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalFile {
+    pub name: String,
+    pub size: u64,
+}
+
+/// What tells whether another node writes the same replica.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WritersEvidence {
+    pub listing: String,
+    pub local_files: Vec<LocalFile>,
+    pub generation: Option<String>,
+}
+
+/// Whether this node is the replica's only writer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WritersVerdict {
+    Alone,
+    AnotherWriter(String),
+    Unknown(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -62,6 +62,8 @@ pub struct Context {
     verdicts: Mutex<Option<(VerdictKey, Instant, HealthReport)>>,
     /// Durable writes, on Litestream 0.5 (its control socket).
     pub durability: Option<Arc<crate::durability::Durability>>,
+    /// Whether another node writes a replica, once Litestream is started.
+    writers: OnceLock<Arc<crate::writers::Writers>>,
 }
 
 /// Everything a health verdict is judged from, but the clock.
@@ -77,6 +79,7 @@ struct VerdictKey {
     max_lag: Option<u64>,
     /// Per durable database: syncs, writes answered, writes waiting, failing.
     durable: Vec<(u64, u64, u32, bool)>,
+    conflicts: Vec<(String, String)>,
 }
 
 /// The part that asks Litestream (a metrics scrape): at most once per CACHE.
@@ -106,6 +109,7 @@ impl Context {
             lag: OnceLock::new(),
             verdicts: Mutex::new(None),
             durability: socket.map(|s| Arc::new(crate::durability::Durability::new(rules, s))),
+            writers: OnceLock::new(),
         }
     }
 
@@ -144,6 +148,19 @@ impl Context {
             lag.spawn();
         }
         Ok(())
+    }
+
+    /// Starts listing each replica every few seconds to find another writer.
+    pub fn watch_writers(self: &Arc<Self>) {
+        let writers = Arc::new(crate::writers::Writers::new(self.rules, self.shared.clone()));
+        if self.writers.set(writers.clone()).is_ok() {
+            let context = Arc::downgrade(self);
+            writers.spawn(move || context.upgrade().map(|c| c.replicated_databases()).unwrap_or_default());
+        }
+    }
+
+    fn conflicts(&self) -> Vec<(String, String)> {
+        self.writers.get().map(|w| w.conflicts()).unwrap_or_default()
     }
 
     /// The latest lag judgement per replicated database (empty before the first look)
@@ -186,6 +203,7 @@ impl Context {
                     replicated: members.replicated.contains(&d.name),
                     last_verification: crate::verify::last(std::path::Path::new(&d.path)),
                     replication: lag.0.iter().find(|r| r.name == d.name).map(replication_report),
+                    writers: self.writers.get().and_then(|w| w.report(&d.name)),
                 })
                 .collect(),
             config: members.config.clone(),
@@ -235,6 +253,7 @@ impl Context {
                 .iter()
                 .map(|r| (r.syncs, r.durable_writes + r.not_durable_writes, r.waiting, r.failing.is_some()))
                 .collect(),
+            conflicts: self.conflicts(),
         };
         if let Some((cached, at, report)) = self.verdicts.lock().expect("verdict lock").as_ref()
             && *cached == key
@@ -351,6 +370,11 @@ impl Context {
             logs,
             window_seconds: self.health_window,
             durability: self.durability_reports().iter().map(|r| r.evidence()).collect(),
+            conflicts: self
+                .conflicts()
+                .into_iter()
+                .map(|(name, reason)| crate::rules::Conflict { name, reason })
+                .collect(),
         };
         self.rules.assess_health(&input).unwrap_or_else(|e| Verdict {
             ok: false,

@@ -62,6 +62,8 @@ pub struct DatabaseReport {
     pub last_verification: Option<crate::verify::Record>,
     /// How far its replica is behind it; none when not replicated or not looked at yet.
     pub replication: Option<ReplicationReport>,
+    /// Whether this node is its replica's only writer, as last looked at.
+    pub writers: Option<crate::writers::WritersReport>,
 }
 
 #[derive(Serialize)]

@@ -43,6 +43,15 @@ pub struct Launch {
     pub databases: Vec<crate::rules::DatabaseEvidence>,
 }
 
+/// What a `litestream ltx` or `litestream generations` of the current config needs.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub binary: PathBuf,
+    pub line: LitestreamLine,
+    pub config: PathBuf,
+    pub environment: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// For `follow`'s restores; `run` takes Litestream's from each launch.
@@ -99,6 +108,9 @@ pub struct Status {
 pub struct Shared {
     pub status: Mutex<Status>,
     pub logs: LogBuffer,
+    /// How to ask the running Litestream's binary about its replicas (its config and
+    /// credentials): replaced at each start, so a rotation reaches the next listing.
+    pub listing: Mutex<Option<Listing>>,
     /// Signalled each time a Litestream process has been spawned (before its
     /// replication is confirmed).
     pub spawned: tokio::sync::Notify,

@@ -25,6 +25,12 @@ pub(super) async fn start(
         let _ = std::fs::remove_file(socket);
     }
     shared.logs.set_secrets(&launch.secrets);
+    *shared.listing.lock().expect("listing lock") = Some(super::Listing {
+        binary: launch.binary.clone(),
+        line: launch.line,
+        config: config.clone(),
+        environment: launch.environment.clone(),
+    });
     let mut cmd = command(launch, &config);
     shared.update(|s| s.state = super::ProcessState::Starting);
     let mut child =

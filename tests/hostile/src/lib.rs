@@ -182,6 +182,13 @@ impl wit::exports::datasette::litestream::replication::Guest for Hostile {
     ) -> Result<(), String> {
         Ok(())
     }
+
+    fn judge_writers(
+        _line: LitestreamLine,
+        _evidence: wit::exports::datasette::litestream::replication::WritersEvidence,
+    ) -> wit::exports::datasette::litestream::replication::WritersVerdict {
+        wit::exports::datasette::litestream::replication::WritersVerdict::Unknown("hostile".into())
+    }
 }
 
 /// Refuses every set and asks for restarts: the sandbox tests do not exercise these.

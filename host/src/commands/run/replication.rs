@@ -69,6 +69,7 @@ impl Replication {
             End(1)
         })?;
         self.supervisor = Some(supervisor);
+        self.context.watch_writers();
         if let Err(e) = self.context.watch_lag(self.line()).await {
             eprintln!("error: {e:#}");
             return Err(End(1));
