@@ -10,27 +10,29 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import math
 import os
 import sys
 import urllib.parse
 
+from .messages import STOP_MARGIN, STOP_TIMEOUT_FALLBACK, answer_json, durable_from, event_of, stop_timeout_from
 from .program import HostError, die_with_parent, find_binary, host_environment
 from .unix_http import LINE_LIMIT, HostUnreachable, first_line
 from .unix_http import get as _http_get
 
-__all__ = ["Host", "HostError", "HostUnreachable", "find_binary", "host_environment"]
+__all__ = [
+    "STOP_MARGIN",
+    "STOP_TIMEOUT_FALLBACK",
+    "Host",
+    "HostError",
+    "HostUnreachable",
+    "find_binary",
+    "host_environment",
+    "stop_timeout_from",
+]
 
 # Start-up waits for the host's ready line; the host itself gives Litestream 30 s
 # to confirm replication, so this only catches a host that hangs.
 READY_TIMEOUT = float(os.environ.get("DATASETTE_LITESTREAM_READY_TIMEOUT", "60"))
-# How long stop() waits for the host after closing its stdin, beyond the grace its
-# ready line says it gives Litestream between SIGTERM and SIGKILL (stop_grace_seconds):
-# the host's own shutdown after Litestream's (status socket, private directory).
-STOP_MARGIN = 10.0
-# A host whose ready line does not say (an older host): its longest default grace,
-# Litestream 0.5's shutdown-sync-timeout (30 s) plus 5 s, plus the margin.
-STOP_TIMEOUT_FALLBACK = 45.0
 # One answer from the host's status socket; it answers from memory in milliseconds.
 STATUS_TIMEOUT = 5.0
 # Lines of the host's start-up output kept for an error message.
@@ -40,39 +42,6 @@ STARTUP_LINES = 400
 # The host's exit status when it stopped but could not confirm the final sync of
 # one or more databases (it names them on its stderr itself).
 FINAL_SYNC_UNCONFIRMED = 3
-
-
-def stop_timeout_from(message: dict) -> float:
-    """The host's ready line (and each "applied" event that changes it) says how long
-    its stop may take, Litestream's final sync included (`stop_grace_seconds`); the
-    plugin waits that plus STOP_MARGIN. A line without it (an older host) or with
-    nonsense gets STOP_TIMEOUT_FALLBACK."""
-    grace = message.get("stop_grace_seconds")
-    if isinstance(grace, bool) or not isinstance(grace, (int, float)) or not math.isfinite(grace) or grace < 0:
-        return STOP_TIMEOUT_FALLBACK
-    return float(grace) + STOP_MARGIN
-
-
-def durable_from(message: dict, previous: dict[str, float]) -> dict[str, float]:
-    """The `durable` mapping of a ready line or "applied" event (database name to its
-    durable-timeout); a message without one leaves what was known."""
-    durable = message.get("durable")
-    if not isinstance(durable, dict):
-        return previous
-    return {
-        name: float(t)
-        for name, t in durable.items()
-        if isinstance(name, str) and isinstance(t, (int, float)) and not isinstance(t, bool) and math.isfinite(t)
-    }
-
-
-def _event(line: bytes) -> dict | None:
-    """A JSON object with an "event" key, or None for any other line."""
-    try:
-        message = json.loads(line)
-    except ValueError:
-        return None
-    return message if isinstance(message, dict) and "event" in message else None
 
 
 async def _readline(stream: asyncio.StreamReader) -> bytes:
@@ -205,7 +174,7 @@ class Host:
             line = await _readline(self.process.stdout)
             if not line:
                 return None
-            message = _event(line)
+            message = event_of(line)
             if message is not None and message["event"] == "ready":
                 return message
             self._emit(line)
@@ -225,7 +194,7 @@ class Host:
                 line = await _readline(stream)
                 if not line:
                     return
-                message = _event(line)
+                message = event_of(line)
                 if message is None:
                     self._emit(line)
                 else:
@@ -414,7 +383,7 @@ class Host:
         true with the "txid" a follower must reach, or false with the "reason"."""
         timeout = self.durable_timeouts.get(database, 0.0) + STATUS_TIMEOUT
         code, body = await self._get("/-/litestream-durable", {"database": database}, timeout, "POST")
-        return _answer(code, body, (200, 504))
+        return answer_json(code, body, (200, 504))
 
     async def reach(self, database: str, txid: int, timeout: float) -> dict | None:
         """Follower mode: waits until this node serves transaction `txid` of `database`,
@@ -424,19 +393,6 @@ class Host:
         code, body = await self._get("/-/litestream-txid", params, timeout + STATUS_TIMEOUT)
         if code == 404:
             return None
-        answer = _answer(code, body, (200, 504))
+        answer = answer_json(code, body, (200, 504))
         answer["reached"] = code == 200
         return answer
-
-
-def _answer(code: int, body: bytes, expected: tuple[int, ...]) -> dict:
-    """A JSON object answered with one of the `expected` codes, or HostUnreachable."""
-    if code not in expected:
-        raise HostUnreachable(f"the host answered {code}: {first_line(body)}")
-    try:
-        answer = json.loads(body)
-    except ValueError as e:
-        raise HostUnreachable(f"the host's answer is not JSON: {e}") from None
-    if not isinstance(answer, dict):
-        raise HostUnreachable("the host's answer is not a JSON object")
-    return answer
