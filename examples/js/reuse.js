@@ -38,6 +38,8 @@ const HEALTH = {
   databases: [EVIDENCE],
   logs: [{ 'age-seconds': 5, text: 'level=INFO msg=replicating' }],
   'window-seconds': 30,
+  durability: [],
+  conflicts: [],
 };
 const CREDS_JSON = '{"access-key-id": "A", "secret-access-key": "B"}';
 const ROTATED = { ...CREDS, 'session-token': 't' };

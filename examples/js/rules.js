@@ -101,6 +101,7 @@ T.request = record({
   'control-socket': option(string),
 });
 T.credentialsSource = variant({ none: null, file: string, command: list(string) });
+T.durableDatabase = record({ name: string, 'timeout-seconds': f64 });
 T.plan = record({
   replicated: list(string),
   'start-litestream': bool,
@@ -112,6 +113,7 @@ T.plan = record({
   'first-sync-seconds': f64,
   'health-window-seconds': f64,
   'stop-grace-seconds': f64,
+  durable: list(T.durableDatabase),
 });
 T.configError = record({ database: option(string), key: string, problem: string, hint: option(string) });
 T.envVar = record({ name: string, value: string });
@@ -134,12 +136,22 @@ T.databaseEvidence = record({
   path: string,
   'file-exists': bool,
 });
+T.durabilityEvidence = record({
+  name: string,
+  waiting: f64,
+  'longest-wait-seconds': f64,
+  'timeout-seconds': f64,
+  failing: option(string),
+});
+T.conflict = record({ name: string, reason: string });
 T.healthInput = record({
   state: enumeration,
   'uptime-seconds': f64,
   databases: list(T.databaseEvidence),
   logs: list(T.logEntry),
   'window-seconds': f64,
+  durability: list(T.durabilityEvidence),
+  conflicts: list(T.conflict),
 });
 T.verdict = record({ ok: bool, reason: string, behind: list(string) });
 T.target = record({ name: string, exists: bool });
@@ -314,6 +326,8 @@ async function demo(wasm) {
       ],
       logs: [],
       'window-seconds': 30,
+      durability: [],
+      conflicts: [],
     }),
   );
   show(

@@ -47,6 +47,8 @@ HEALTH = {
     "databases": [EVIDENCE],
     "logs": [{"age-seconds": 5, "text": "level=INFO msg=replicating"}],
     "window-seconds": 30,
+    "durability": [],
+    "conflicts": [],
 }
 VERIFY = {
     "sentinel-error": None,

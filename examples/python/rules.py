@@ -362,6 +362,8 @@ def _demo(wasm: str | None) -> None:
                 ],
                 "logs": [],
                 "window-seconds": 30,
+                "durability": [],
+                "conflicts": [],
             }
         ),
     )

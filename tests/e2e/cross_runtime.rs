@@ -71,6 +71,7 @@ fn plan(p: &Plan) -> Value {
         "warnings": p.warnings, "first-sync-seconds": p.first_sync_seconds,
         "health-window-seconds": p.health_window_seconds,
         "stop-grace-seconds": p.stop_grace_seconds,
+        "durable": p.durable.iter().map(|d| json!({"name": d.name, "timeout-seconds": d.timeout_seconds})).collect::<Vec<_>>(),
     })
 }
 
