@@ -329,12 +329,14 @@ class Host:
             t.cancel()
 
     async def _get(
-        self, path: str, params: dict | None = None, timeout: float = STATUS_TIMEOUT, method: str = "GET"
+        self, path: str, params: dict | None = None, timeout: float | None = None, method: str = "GET"
     ) -> tuple[int, bytes]:
         """One request on the host's status socket: (status code, body). Any failure to
         get a well-formed answer in time is a HostUnreachable naming the cause."""
         if not self.socket:
             raise HostUnreachable("the host's ready line named no status socket")
+        # Read at each call (a test may lower it).
+        timeout = STATUS_TIMEOUT if timeout is None else timeout
         try:
             target = path + ("?" + urllib.parse.urlencode(params) if params else "")
             return await asyncio.wait_for(_http_get(self.socket, target, method), timeout)

@@ -280,6 +280,7 @@ async def test_a_database_configured_before_it_is_attached(tmp_path, monkeypatch
         event = await next_event(host, None)
         # Litestream started: the host's stop now includes its final sync, and says so.
         grace = event.pop("stop_grace_seconds")
+        assert event.pop("durable") == {}  # no database with durable-writes
         assert event == {"event": "applied", "replicated": ["later"], "refused": [], "change": "start"}, event
         assert host.stop_timeout == grace + host_module.STOP_MARGIN > idle_wait, (grace, idle_wait)
         status = await until_status(ds, lambda s: s["litestream"]["state"] == "running", "Litestream to run")
@@ -289,6 +290,7 @@ async def test_a_database_configured_before_it_is_attached(tmp_path, monkeypatch
         ds.remove_database("later")
         event = await next_event(host, event)
         event.pop("stop_grace_seconds", None)
+        assert event.pop("durable") == {}
         assert event == {"event": "applied", "replicated": [], "refused": [], "change": "stop"}, event
 
 
