@@ -149,19 +149,7 @@ async def _send_not_durable(send, error: NotDurable, status: int) -> None:
             "(read it back first)"
         ],
     }
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 504,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(payload)).encode()),
-                (DURABLE_HEADER.encode(), b"false"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    await _send_json(send, 504, body, (DURABLE_HEADER.encode(), b"false"))
 
 
 def wanted_transactions(scope) -> dict[str, int]:
@@ -217,16 +205,16 @@ async def _send_not_yet(send, database: str, txid: int, answer: dict) -> None:
             f"{txid} (a write acknowledged on the primary); try again in a moment, or ask the primary"
         ],
     }
+    await _send_json(send, 503, body, (b"retry-after", b"1"))
+
+
+async def _send_json(send, status: int, body: dict, extra: tuple[bytes, bytes]) -> None:
+    """A whole JSON response of our own, with one header of ours besides its type."""
     payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"retry-after", b"1"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(payload)).encode()),
+        extra,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
