@@ -112,6 +112,45 @@ fn cache_path(binary: &Path, dir: &Path) -> Option<PathBuf> {
     Some(dir.join(format!("litestream-version-{:016x}", h.finish())))
 }
 
+/// What a Litestream command that reads a replica and ends (`ltx`, `generations`)
+/// needs: the binary, the private config, the credentials, and the secrets to scrub
+/// from what it says.
+pub struct Reader<'a> {
+    pub binary: &'a Path,
+    pub config: &'a Path,
+    pub environment: &'a [(String, String)],
+    pub secrets: &'a [String],
+}
+
+impl Reader<'_> {
+    /// `litestream COMMAND -no-expand-env -config CONFIG ARGS…` run to its end within
+    /// `limit`: its stdout, or why not.
+    pub async fn run(
+        &self,
+        command: &str,
+        args: &[&str],
+        limit: std::time::Duration,
+    ) -> Result<String, String> {
+        let mut cmd = tokio::process::Command::new(self.binary);
+        cmd.args([command, "-no-expand-env", "-config"])
+            .arg(self.config)
+            .args(args)
+            .envs(self.environment.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let out = match tokio::time::timeout(limit, cmd.output()).await {
+            Err(_) => return Err(format!("litestream {command} did not answer within {limit:?}")),
+            Ok(Err(e)) => return Err(format!("cannot run litestream {command}: {e}")),
+            Ok(Ok(out)) => out,
+        };
+        if !out.status.success() {
+            let said = crate::logbuf::scrub(String::from_utf8_lossy(&out.stderr).trim(), self.secrets);
+            return Err(format!("litestream {command} exited with {}: {said}", out.status));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
 /// A supervised Litestream process: no stdin, output piped, its own process group (a
 /// terminal's Ctrl-C reaches the host, which then stops Litestream in order instead of
 /// both racing), killed if dropped, and SIGTERM if the host dies, even by SIGKILL, so

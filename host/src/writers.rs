@@ -4,7 +4,7 @@
 //! (`replication.judge-writers`). A database whose replica another node writes fails
 //! the health check, and the host says so once, loudly.
 
-use crate::rules::{Database, LocalFile, Rules, WritersEvidence, WritersVerdict};
+use crate::rules::{Database, LitestreamLine, LocalFile, Rules, WritersEvidence, WritersVerdict};
 use crate::supervisor::{Listing, ProcessState, Shared};
 use std::collections::HashMap;
 use std::path::Path;
@@ -53,6 +53,10 @@ impl Writers {
     }
 
     async fn look(&self, listing: &Listing, databases: Vec<Database>) {
+        // A database no longer replicated keeps no verdict (nor one to be reused if it
+        // comes back).
+        let names: Vec<String> = databases.iter().map(|d| d.name.clone()).collect();
+        self.verdicts.lock().expect("writers lock").retain(|name, _| names.contains(name));
         let mut set = tokio::task::JoinSet::new();
         for db in databases {
             let (listing, rules) = (listing.clone(), self.rules);
@@ -126,28 +130,16 @@ async fn judge(rules: &'static Rules, listing: &Listing, path: &str) -> WritersV
 
 /// Litestream's listing of the replica of `path`, as its config names it.
 async fn list(listing: &Listing, path: &str) -> Result<String, String> {
-    let mut cmd = tokio::process::Command::new(&listing.binary);
-    match listing.line {
-        crate::rules::LitestreamLine::V05 => {
-            cmd.args(["ltx", "-no-expand-env", "-config"]).arg(&listing.config).args(["-level", "0", "-json"])
-        }
-        crate::rules::LitestreamLine::V03 => {
-            cmd.args(["generations", "-no-expand-env", "-config"]).arg(&listing.config)
-        }
+    let reader = crate::litestream::Reader {
+        binary: &listing.binary,
+        config: &listing.config,
+        environment: &listing.environment,
+        secrets: &listing.secrets,
     };
-    cmd.arg(path)
-        .envs(listing.environment.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let out = tokio::time::timeout(LIST_LIMIT, cmd.output())
-        .await
-        .map_err(|_| format!("listing the replica took over {LIST_LIMIT:?}"))?
-        .map_err(|e| format!("cannot run {}: {e}", listing.binary.display()))?;
-    if !out.status.success() {
-        let said = String::from_utf8_lossy(&out.stderr);
-        return Err(format!("listing the replica failed: {}", said.lines().last().unwrap_or("").trim()));
+    match listing.line {
+        LitestreamLine::V05 => reader.run("ltx", &["-level", "0", "-json", path], LIST_LIMIT).await,
+        LitestreamLine::V03 => reader.run("generations", &[path], LIST_LIMIT).await,
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// 0.5: the names and sizes of the files in the local level-0 directory (a missing

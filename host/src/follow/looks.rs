@@ -112,21 +112,12 @@ async fn newest(setup: &Setup, path: &str) -> Result<Result<Option<u64>, String>
 }
 
 async fn list_level(setup: &Setup, path: &str, level: &str) -> Result<String, String> {
-    let mut cmd = tokio::process::Command::new(&setup.binary);
-    cmd.args(["ltx", "-no-expand-env", "-config"])
-        .arg(&setup.config)
-        .args(["-level", level, "-json", path])
-        .envs(setup.keys().environment)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let out = match tokio::time::timeout(LIST_LIMIT, cmd.output()).await {
-        Err(_) => return Err(format!("litestream ltx did not answer within {LIST_LIMIT:?}")),
-        Ok(Err(e)) => return Err(format!("cannot run litestream ltx: {e}")),
-        Ok(Ok(out)) => out,
+    let keys = setup.keys();
+    let reader = crate::litestream::Reader {
+        binary: &setup.binary,
+        config: &setup.config,
+        environment: &keys.environment,
+        secrets: &keys.secrets,
     };
-    if !out.status.success() {
-        let said = crate::logbuf::scrub(String::from_utf8_lossy(&out.stderr).trim(), &setup.keys().secrets);
-        return Err(format!("litestream ltx exited with {}: {said}", out.status));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    reader.run("ltx", &["-level", level, "-json", path], LIST_LIMIT).await
 }

@@ -50,6 +50,8 @@ pub struct Listing {
     pub line: LitestreamLine,
     pub config: PathBuf,
     pub environment: Vec<(String, String)>,
+    /// Scrubbed from what the command says.
+    pub secrets: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -30,6 +30,7 @@ pub(super) async fn start(
         line: launch.line,
         config: config.clone(),
         environment: launch.environment.clone(),
+        secrets: launch.secrets.clone(),
     });
     let mut cmd = command(launch, &config);
     shared.update(|s| s.state = super::ProcessState::Starting);
