@@ -279,7 +279,7 @@ def asgi_wrapper(datasette):
 
 @hookimpl
 def write_wrapper(datasette, database, request, transaction):
-    return durability.write_wrapper(datasette, database, request)
+    return durability.write_wrapper(datasette, database)
 
 
 @hookimpl

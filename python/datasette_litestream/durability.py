@@ -28,12 +28,10 @@ TXID_HEADER = "datasette-litestream-txid"
 TXID_COOKIE = "datasette_litestream_txid"
 # How long a browser keeps the cookie: enough for the next few pages.
 COOKIE_MAX_AGE = 60
-# Where in the ASGI scope a request collects the durable databases it wrote to.
-SCOPE_KEY = "datasette_litestream.written"
-# The same set for writes that do not name their request (a plugin's
-# `db.execute_write(sql)`): Datasette calls write_wrapper in the caller's task, which
-# runs in the request's context.
-WRITTEN: contextvars.ContextVar[set | None] = contextvars.ContextVar(SCOPE_KEY, default=None)
+# The durable databases the current request wrote to. Datasette calls write_wrapper in
+# the writing caller's task, which runs in the request's context, whether or not the
+# write names its request (a plugin's `db.execute_write(sql)` does not).
+WRITTEN: contextvars.ContextVar[set | None] = contextvars.ContextVar("datasette_litestream.written", default=None)
 # How long a follower's read waits for the transaction it was given.
 READ_WAIT = float(os.environ.get("DATASETTE_LITESTREAM_READ_WAIT", "5"))
 
@@ -66,12 +64,10 @@ async def durable(datasette, database: str) -> int:
     raise NotDurable(database, str(answer.get("reason") or "the host did not confirm it"))
 
 
-def write_wrapper(datasette, database, request):
+def write_wrapper(datasette, database):
     """Notes `database` on the request once its write succeeded (the code after
     `yield` runs only then, before Datasette's commit)."""
-    written = request.scope.get(SCOPE_KEY) if request is not None else None
-    if written is None:
-        written = WRITTEN.get()
+    written = WRITTEN.get()
     state = state_for(datasette)
     if written is None or state is None or state.host is None or database not in state.host.durable_timeouts:
         return None
@@ -92,8 +88,6 @@ def hold_acknowledgements(app, datasette):
         if scope.get("type") != "http" or state is None or state.host is None or not state.host.durable_timeouts:
             return await app(scope, receive, send)
         written: set[str] = set()
-        # Datasette copies the scope shallowly for each route: the set is shared.
-        scope = {**scope, SCOPE_KEY: written}
         replaced = False
 
         async def held_send(message):
