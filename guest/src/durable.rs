@@ -3,7 +3,7 @@
 //! waits for the replica says about the writes committed before it.
 
 use crate::keys::{self, Kind};
-use crate::model::{DurabilityEvidence, Line};
+use crate::model::{DurabilityEvidence, LitestreamLine, SyncOutcome};
 use crate::report::Report;
 use serde_json::{Map, Value};
 
@@ -28,8 +28,8 @@ pub(crate) fn setting(map: &Map<String, Value>, report: &mut Report) -> Setting 
 
 /// Litestream 0.3 has no way to wait for the replica: `durable-writes: true` is refused
 /// where it is written.
-pub(crate) fn refuse_on_03(setting: &Setting, line: Option<Line>, report: &mut Report) {
-    if line == Some(Line::V03) && setting.writes == Some(true) {
+pub(crate) fn refuse_on_03(setting: &Setting, line: Option<LitestreamLine>, report: &mut Report) {
+    if line == Some(LitestreamLine::V03) && setting.writes == Some(true) {
         report.push(
             "durable-writes",
             "needs Litestream 0.5: 0.3 cannot wait until the replica holds a write",
@@ -59,14 +59,6 @@ pub(crate) fn unused_timeout(top: &Setting, own: &Setting, name: &str) -> Option
 /// Whether `key` is one of ours at the database level (never given to Litestream).
 pub fn is_ours(key: &str) -> bool {
     keys::OURS_AT_DATABASE.contains(&key)
-}
-
-/// What the writes committed before a sync began may be told.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SyncOutcome {
-    /// On the replica; a TXID the replica holds that is at least theirs.
-    Durable(u64),
-    NotDurable(String),
 }
 
 /// Litestream 0.5's `POST /sync` with `wait` (server.go `handleSync`): a 200 means its

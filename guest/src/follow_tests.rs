@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::Database;
+use crate::model::{Database, FollowerMemory};
 
 fn request(version: &str, config: &str) -> Request {
     Request {
@@ -44,18 +44,18 @@ fn bad_config_gets_the_same_key_level_errors_as_run() {
 #[test]
 fn restore_f_lines_as_litestream_0_5_17_prints_them() {
     let entering = "time=2026-11-30T05:00:00Z level=INFO msg=\"entering follow mode\" replica=file output=follower.db txid=0000000000000006 interval=200ms";
-    assert_eq!(progress(entering), Event::Following(6));
+    assert_eq!(progress(entering), FollowEvent::Following(6));
     let applied = "time=2026-11-30T05:00:01Z level=INFO msg=\"follow: applied updates\" replica=file from_txid=00000000000008d2 to_txid=0000000000000a73";
-    assert_eq!(progress(applied), Event::Applied(0xa73));
-    assert_eq!(progress("time=x level=INFO msg=\"follow mode stopped\""), Event::Stopped);
+    assert_eq!(progress(applied), FollowEvent::Applied(0xa73));
+    assert_eq!(progress("time=x level=INFO msg=\"follow mode stopped\""), FollowEvent::Stopped);
     let empty = "Error: cannot restore: no matching backup files available";
-    assert_eq!(progress(empty), Event::EmptyReplica);
+    assert_eq!(progress(empty), FollowEvent::EmptyReplica);
     let resume = "Error: cannot resume follow mode: saved TXID 0000000000000ab5 is ahead of latest snapshot";
-    assert!(matches!(progress(resume), Event::Failed(t) if t.contains("ahead of latest snapshot")));
+    assert!(matches!(progress(resume), FollowEvent::Failed(t) if t.contains("ahead of latest snapshot")));
     let failed =
         "time=x level=ERROR msg=\"follow: error applying updates\" err=\"boom\" consecutive_errors=3";
-    assert!(matches!(progress(failed), Event::Failed(_)));
-    assert_eq!(progress("time=x level=INFO msg=\"restoring snapshot\""), Event::Other);
+    assert!(matches!(progress(failed), FollowEvent::Failed(_)));
+    assert_eq!(progress("time=x level=INFO msg=\"restoring snapshot\""), FollowEvent::Other);
 }
 
 #[test]
@@ -70,37 +70,37 @@ fn replica_newest_is_the_largest_max_txid_of_any_level() {
     assert!(parse_sidecar("").is_err());
 }
 
-fn look(now: f64, replica: u64, follower: u64, memory: Memory) -> Look {
-    Look {
+fn look(now: f64, replica: u64, follower: u64, memory: FollowerMemory) -> FollowerLook {
+    FollowerLook {
         name: "x".into(),
         now,
         listed_at: now - 0.1,
         replica: Ok(Some(replica)),
         follower: Ok(follower),
         memory,
-        stuck_after: 30.0,
+        stuck_after_seconds: 30.0,
     }
 }
 
 #[test]
 fn an_idle_primary_is_not_staleness() {
-    let first = judge(look(100.0, 7, 7, Memory::default()));
-    assert_eq!(first.state, State::CaughtUp);
+    let first = judge(look(100.0, 7, 7, FollowerMemory::default()));
+    assert_eq!(first.state, FollowerState::CaughtUp);
     let later = judge(look(200.0, 7, 7, first.memory));
-    assert_eq!(later.state, State::CaughtUp);
-    assert!(later.staleness.unwrap() < 0.2, "{later:?}");
+    assert_eq!(later.state, FollowerState::CaughtUp);
+    assert!(later.staleness_seconds.unwrap() < 0.2, "{later:?}");
     assert!(require_fresh(std::slice::from_ref(&later), 5.0, 200.0).is_ok());
     assert!(require_fresh(&[later], 5.0, 206.0).is_err(), "no look for 6 s is 6 s of staleness");
 }
 
 #[test]
 fn an_unreachable_replica_is_staleness() {
-    let ok = judge(look(100.0, 7, 7, Memory::default()));
+    let ok = judge(look(100.0, 7, 7, FollowerMemory::default()));
     let mut down = look(140.0, 7, 7, ok.memory);
     down.replica = Err("connection refused".into());
     let r = judge(down);
-    assert_eq!(r.state, State::Unknown);
-    assert!((r.staleness.unwrap() - 40.1).abs() < 1e-9, "{r:?}");
+    assert_eq!(r.state, FollowerState::Unknown);
+    assert!((r.staleness_seconds.unwrap() - 40.1).abs() < 1e-9, "{r:?}");
     let e = require_fresh(std::slice::from_ref(&r), 30.0, 140.0).unwrap_err();
     assert!(e.contains("x: 40 s since") && e.contains("connection refused"), "{e}");
     assert!(require_fresh(&[r], 60.0, 140.0).is_ok());
@@ -108,9 +108,9 @@ fn an_unreachable_replica_is_staleness() {
 
 #[test]
 fn a_follower_stuck_behind_is_restored_again_and_one_moving_is_not() {
-    let start = judge(look(100.0, 7, 7, Memory::default()));
+    let start = judge(look(100.0, 7, 7, FollowerMemory::default()));
     let behind = judge(look(110.0, 9, 7, start.memory.clone()));
-    assert_eq!((behind.state, behind.restore_again), (State::Behind, false));
+    assert_eq!((behind.state, behind.restore_again), (FollowerState::Behind, false));
     assert!(behind.reason.contains("2 transaction(s) behind"), "{}", behind.reason);
     let stuck = judge(look(131.0, 12, 7, behind.memory.clone()));
     assert!(stuck.restore_again, "{stuck:?}");
@@ -120,10 +120,10 @@ fn a_follower_stuck_behind_is_restored_again_and_one_moving_is_not() {
 
 #[test]
 fn never_confirmed_is_not_fresh() {
-    let mut first = look(100.0, 7, 3, Memory::default());
+    let mut first = look(100.0, 7, 3, FollowerMemory::default());
     first.follower = Err("no -txid file yet".into());
     let r = judge(first);
-    assert_eq!(r.staleness, None);
+    assert_eq!(r.staleness_seconds, None);
     assert!(require_fresh(&[r], 1000.0, 100.0).unwrap_err().contains("not confirmed up to date yet"));
 }
 
@@ -131,13 +131,13 @@ fn never_confirmed_is_not_fresh() {
 fn steady_writes_confirm_earlier_listings_so_the_staleness_stays_small() {
     // A commit every look: the follower is always one TXID behind the replica of the
     // moment, but holds what the previous listing saw.
-    let mut memory = Memory::default();
+    let mut memory = FollowerMemory::default();
     for i in 0..100u64 {
         let now = 100.0 + i as f64;
         let r = judge(look(now, 10 + i + 1, 10 + i, memory));
-        assert_eq!(r.state, State::Behind);
+        assert_eq!(r.state, FollowerState::Behind);
         if i > 0 {
-            assert!(r.staleness.unwrap() <= 1.2, "look {i}: {r:?}");
+            assert!(r.staleness_seconds.unwrap() <= 1.2, "look {i}: {r:?}");
             assert!(require_fresh(std::slice::from_ref(&r), 5.0, now).is_ok());
         }
         assert!(!r.restore_again, "a follower that moves is never stuck");

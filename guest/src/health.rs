@@ -3,7 +3,7 @@
 //! must show no recent unanswered error. Whether its changes reach the replica is the
 //! lag's question (`replication`).
 
-use crate::model::{Evidence, HealthInput, ProcessState, Verdict};
+use crate::model::{DatabaseEvidence, HealthInput, LogEntry, ProcessState, Verdict};
 
 pub fn assess(input: &HealthInput) -> Verdict {
     if input.state != ProcessState::Running {
@@ -11,17 +11,17 @@ pub fn assess(input: &HealthInput) -> Verdict {
             ProcessState::NotStarted => {
                 "Litestream is not running: nothing is configured to replicate".to_owned()
             }
-            state => format!("Litestream is not running (state: {})", state.word()),
+            state => format!("Litestream is not running (state: {})", state),
         };
         return Verdict { ok: false, reason, behind: vec![] };
     }
     // Sort the lines once: with 100 databases and a full log buffer, testing every
     // line for every database cost milliseconds per status request.
     let errors: Vec<_> =
-        input.logs.iter().filter(|(age, l)| *age <= input.window_seconds && is_error(l)).collect();
+        input.logs.iter().filter(|l| l.age_seconds <= input.window_seconds && is_error(&l.text)).collect();
     let successes = match errors.is_empty() {
         true => vec![],
-        false => input.logs.iter().filter(|(_, l)| is_success(l)).collect(),
+        false => input.logs.iter().filter(|l| is_success(&l.text)).collect(),
     };
     let lines = Lines { errors, successes };
     let durability =
@@ -30,7 +30,8 @@ pub fn assess(input: &HealthInput) -> Verdict {
         .databases
         .iter()
         .filter_map(|db| {
-            let conflict = input.conflicts.iter().find(|(name, _)| *name == db.name).map(|(_, why)| {
+            let conflict = input.conflicts.iter().find(|c| c.name == db.name).map(|c| {
+                let why = &c.reason;
                 format!(
                     "another node writes the same replica ({why}); stop it or give one of them its own \
                      replica, then restore this database from the replica (docs/disaster-recovery.md)"
@@ -48,22 +49,22 @@ pub fn assess(input: &HealthInput) -> Verdict {
     Verdict { ok: behind.is_empty(), reason, behind }
 }
 
-/// The recent error lines and all success lines, oldest first: (age in seconds, line).
+/// The recent error lines and all success lines, oldest first.
 struct Lines<'a> {
-    errors: Vec<&'a (f64, String)>,
-    successes: Vec<&'a (f64, String)>,
+    errors: Vec<&'a LogEntry>,
+    successes: Vec<&'a LogEntry>,
 }
 
-fn problem(db: &Evidence, lines: &Lines) -> Option<String> {
+fn problem(db: &DatabaseEvidence, lines: &Lines) -> Option<String> {
     if !db.file_exists {
         return Some("the database file does not exist (Litestream waits for it)".into());
     }
     let file = db.path.rsplit('/').next().unwrap_or(&db.path);
     let about =
         |line: &str| field(line, "db").is_some_and(|v| v == db.path || v == file) || line.contains(&db.path);
-    let last_error = lines.errors.iter().rev().find(|(_, l)| about(l));
-    if let Some((error_age, line)) = last_error {
-        let recovered = lines.successes.iter().any(|(age, l)| age < error_age && about(l));
+    let last_error = lines.errors.iter().rev().find(|e| about(&e.text));
+    if let Some(LogEntry { age_seconds: error_age, text: line }) = last_error {
+        let recovered = lines.successes.iter().any(|s| s.age_seconds < *error_age && about(&s.text));
         if !recovered {
             let why = field(line, "error").or_else(|| field(line, "msg")).unwrap_or_else(|| line.to_owned());
             return Some(format!("{}{} ({:.0} s ago)", cause(&why), shorten(&why), error_age));
@@ -147,17 +148,21 @@ fn shorten(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Conflict;
 
     fn input(logs: Vec<(f64, &str)>, exists: bool) -> HealthInput {
         HealthInput {
             state: ProcessState::Running,
             uptime_seconds: 100.0,
-            databases: vec![Evidence {
+            databases: vec![DatabaseEvidence {
                 name: "data".into(),
                 path: "/srv/data.db".into(),
                 file_exists: exists,
             }],
-            logs: logs.into_iter().map(|(a, l)| (a, l.to_owned())).collect(),
+            logs: logs
+                .into_iter()
+                .map(|(age_seconds, l)| LogEntry { age_seconds, text: l.to_owned() })
+                .collect(),
             window_seconds: 30.0,
             durability: vec![],
             conflicts: vec![],
@@ -216,7 +221,8 @@ mod tests {
     #[test]
     fn another_writer_comes_first_and_names_the_fix() {
         let mut both = input(vec![], true);
-        both.conflicts = vec![("data".into(), "the replica holds transaction 8".into())];
+        both.conflicts =
+            vec![Conflict { name: "data".into(), reason: "the replica holds transaction 8".into() }];
         let v = assess(&both);
         assert!(!v.ok);
         assert!(

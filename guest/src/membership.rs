@@ -1,15 +1,10 @@
 //! Databases that come and go while Litestream runs: which of a new set are admitted,
 //! and how the running Litestream takes the new config document.
 
-use crate::model::{ConfigError, Database, Line, Plan, Request};
+use crate::model::{
+    Admission, Change, ConfigError, Database, InPlaceChange, LitestreamLine, Registration, Request,
+};
 use serde_json::{Map, Value};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Admission {
-    pub databases: Vec<Database>,
-    pub plan: Plan,
-    pub refused: Vec<ConfigError>,
-}
 
 /// A database whose own config is invalid is refused alone, so one bad upload cannot
 /// stop the others replicating; a top-level error is everyone's, so it refuses the set.
@@ -30,23 +25,8 @@ pub fn admit(request: &Request) -> Result<Admission, Vec<ConfigError>> {
     Ok(Admission { databases: kept.databases, plan, refused: errors })
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Registration {
-    pub path: String,
-    pub replica_url: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Change {
-    Unchanged,
-    Start,
-    Stop,
-    InPlace { unregister: Vec<String>, register: Vec<Registration> },
-    Restart(String),
-}
-
 /// From the document Litestream runs with to the next one.
-pub fn plan_change(line: Line, running: Option<&str>, next: Option<&str>) -> Change {
+pub fn plan_change(line: LitestreamLine, running: Option<&str>, next: Option<&str>) -> Change {
     let (running, next) = match (running, next) {
         (None, None) => return Change::Unchanged,
         (None, Some(_)) => return Change::Start,
@@ -54,14 +34,14 @@ pub fn plan_change(line: Line, running: Option<&str>, next: Option<&str>) -> Cha
         (Some(a), Some(b)) if a == b => return Change::Unchanged,
         (Some(a), Some(b)) => (a, b),
     };
-    if line == Line::V03 {
+    if line == LitestreamLine::V03 {
         return Change::Restart("Litestream 0.3 cannot add or drop a database while it runs".into());
     }
     let (Some(running), Some(next)) = (document(running), document(next)) else {
         return Change::Restart("the config is not a document the rules wrote".into());
     };
     match in_place(&running, &next) {
-        Ok((unregister, register)) => Change::InPlace { unregister, register },
+        Ok((unregister, register)) => Change::InPlace(InPlaceChange { unregister, register }),
         Err(why) => Change::Restart(why),
     }
 }

@@ -60,24 +60,24 @@ const B: &str = r#"{"path": "/data/b.db", "replica": {"url": "s3://bucket/b", "e
 
 #[test]
 fn added_and_removed_databases_change_in_place_on_05() {
-    let change = plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[B], "")));
+    let change = plan_change(LitestreamLine::V05, Some(&doc(&[A], "")), Some(&doc(&[B], "")));
     assert_eq!(
         change,
-        Change::InPlace {
+        Change::InPlace(InPlaceChange {
             unregister: vec!["/data/a.db".into()],
             register: vec![Registration {
                 path: "/data/b.db".into(),
                 replica_url: "s3://bucket/b?endpoint=http://127.0.0.1:9000&force-path-style=true".into(),
             }],
-        }
+        })
     );
 }
 
 #[test]
 fn a_file_replica_registers_as_a_file_url() {
     let f = r#"{"path": "/data/f.db", "replica": {"type": "file", "path": "/backups/f"}}"#;
-    let Change::InPlace { register, .. } =
-        plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A, f], "")))
+    let Change::InPlace(InPlaceChange { register, .. }) =
+        plan_change(LitestreamLine::V05, Some(&doc(&[A], "")), Some(&doc(&[A, f], "")))
     else {
         panic!("expected in place");
     };
@@ -87,13 +87,15 @@ fn a_file_replica_registers_as_a_file_url() {
 #[test]
 fn what_a_url_cannot_say_needs_a_restart() {
     let synced = r#"{"path": "/data/c.db", "replica": {"url": "s3://bucket/c", "sync-interval": "10s"}}"#;
-    let Change::Restart(why) = plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A, synced], "")))
+    let Change::Restart(why) =
+        plan_change(LitestreamLine::V05, Some(&doc(&[A], "")), Some(&doc(&[A, synced], "")))
     else {
         panic!("expected a restart");
     };
     assert!(why.contains("/data/c.db") && why.contains("replica.sync-interval"), "{why}");
     let monitored = r#"{"path": "/data/d.db", "monitor-interval": "1s", "replica": {"url": "s3://b/d"}}"#;
-    let Change::Restart(why) = plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A, monitored], "")))
+    let Change::Restart(why) =
+        plan_change(LitestreamLine::V05, Some(&doc(&[A], "")), Some(&doc(&[A, monitored], "")))
     else {
         panic!("expected a restart");
     };
@@ -104,12 +106,12 @@ fn what_a_url_cannot_say_needs_a_restart() {
 fn changed_settings_or_databases_need_a_restart() {
     let a2 = r#"{"path": "/data/a.db", "replica": {"url": "s3://other/a"}}"#;
     assert!(matches!(
-        plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[a2], ""))),
+        plan_change(LitestreamLine::V05, Some(&doc(&[A], "")), Some(&doc(&[a2], ""))),
         Change::Restart(_)
     ));
     let addr = r#", "addr": ":9090""#;
     assert!(matches!(
-        plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A], addr))),
+        plan_change(LitestreamLine::V05, Some(&doc(&[A], "")), Some(&doc(&[A], addr))),
         Change::Restart(_)
     ));
 }
@@ -117,18 +119,20 @@ fn changed_settings_or_databases_need_a_restart() {
 #[test]
 fn litestream_03_always_restarts_and_nothing_to_do_is_unchanged() {
     let (a, ab) = (doc(&[A], ""), doc(&[A, B], ""));
-    assert!(matches!(plan_change(Line::V03, Some(&a), Some(&ab)), Change::Restart(w) if w.contains("0.3")));
-    assert_eq!(plan_change(Line::V03, Some(&a), Some(&a)), Change::Unchanged);
-    assert_eq!(plan_change(Line::V05, None, None), Change::Unchanged);
-    assert_eq!(plan_change(Line::V05, None, Some(&a)), Change::Start);
-    assert_eq!(plan_change(Line::V03, Some(&a), None), Change::Stop);
+    assert!(
+        matches!(plan_change(LitestreamLine::V03, Some(&a), Some(&ab)), Change::Restart(w) if w.contains("0.3"))
+    );
+    assert_eq!(plan_change(LitestreamLine::V03, Some(&a), Some(&a)), Change::Unchanged);
+    assert_eq!(plan_change(LitestreamLine::V05, None, None), Change::Unchanged);
+    assert_eq!(plan_change(LitestreamLine::V05, None, Some(&a)), Change::Start);
+    assert_eq!(plan_change(LitestreamLine::V03, Some(&a), None), Change::Stop);
 }
 
 #[test]
 fn an_s3_replica_by_bucket_and_path_registers_as_its_url() {
     let m = r#"{"path": "/data/m.db", "replica": {"type": "s3", "bucket": "b", "path": "x/m", "region": "us-east-1", "name": "t0"}}"#;
-    let Change::InPlace { register, .. } =
-        plan_change(Line::V05, Some(&doc(&[A], "")), Some(&doc(&[A, m], "")))
+    let Change::InPlace(InPlaceChange { register, .. }) =
+        plan_change(LitestreamLine::V05, Some(&doc(&[A], "")), Some(&doc(&[A, m], "")))
     else {
         panic!("expected in place");
     };
@@ -155,7 +159,7 @@ fn what_a_url_would_change_restarts_instead() {
             "no scheme",
         ),
     ] {
-        let change = plan_change(Line::V05, Some(&base), Some(&doc(&[A, m], "")));
+        let change = plan_change(LitestreamLine::V05, Some(&base), Some(&doc(&[A, m], "")));
         assert!(matches!(&change, Change::Restart(w) if w.contains(why)), "{m}: {change:?}");
     }
 }

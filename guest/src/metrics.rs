@@ -2,7 +2,7 @@
 //! replica operations by type and operation, and each database's `litestream_*`
 //! metrics under its Datasette name.
 
-use crate::model::{Database, Digest, Operation};
+use crate::model::{Database, DatabaseMetrics, Digest, NamedValue, Operation};
 use std::collections::BTreeMap;
 
 struct Sample<'a> {
@@ -59,7 +59,10 @@ pub fn digest(text: &str, databases: &[Database]) -> Result<Digest, String> {
         .iter()
         .zip(per_db)
         .filter(|(_, m)| !m.is_empty())
-        .map(|(d, m)| (d.name.clone(), m.into_iter().collect()))
+        .map(|(d, m)| DatabaseMetrics {
+            database: d.name.clone(),
+            values: m.into_iter().map(|(name, value)| NamedValue { name, value }).collect(),
+        })
         .collect();
     Ok(digest)
 }
@@ -156,12 +159,13 @@ mod tests {
         let d = digest(text, &[db("alpha", "/x/a.db")]).unwrap();
         assert_eq!(d.goroutines, Some(14.0));
         assert_eq!(d.operation_counts[0].operation, "PUT");
+        let value = |name: &str, value| NamedValue { name: name.into(), value };
         assert_eq!(
             d.databases,
-            vec![(
-                "alpha".into(),
-                vec![("litestream_db_size".into(), 16384.0), ("litestream_txid".into(), 7.0)]
-            )]
+            vec![DatabaseMetrics {
+                database: "alpha".into(),
+                values: vec![value("litestream_db_size", 16384.0), value("litestream_txid", 7.0)]
+            }]
         );
     }
 
@@ -179,9 +183,9 @@ mod tests {
             let d = digest(text, &[db("a", "/tmp/mt/a.db"), db("b", "/tmp/mt/b.db")]).unwrap();
             assert!(d.goroutines.is_some_and(|g| g > 0.0), "{which}");
             assert!(d.threads.is_some_and(|t| t > 0.0), "{which}");
-            let (name, metrics) = &d.databases[0];
+            let DatabaseMetrics { database: name, values: metrics } = &d.databases[0];
             assert_eq!((name.as_str(), d.databases.len()), ("a", 1), "{which}");
-            let get = |k: &str| metrics.iter().find(|(m, _)| m == k).map(|(_, v)| *v);
+            let get = |k: &str| metrics.iter().find(|m| m.name == k).map(|m| m.value);
             assert!(get("litestream_db_size").is_some_and(|v| v > 0.0), "{which}: {metrics:?}");
             assert!(get("litestream_sync_count").is_some_and(|v| v > 0.0), "{which}: {metrics:?}");
             if which.ends_with("s3") {

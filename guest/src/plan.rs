@@ -1,7 +1,7 @@
 //! What the host must do for a configuration: the entry points of the rules.
 
 use crate::model::{
-    ConfigError, Credentials, CredentialsSource, DurableDatabase, Line, Plan, Rendered, Request,
+    ConfigError, Credentials, CredentialsSource, DurableDatabase, LitestreamLine, Plan, Rendered, Request,
 };
 use crate::{render, validate, value};
 
@@ -63,10 +63,10 @@ const STOP_MARGIN: f64 = 5.0;
 /// final sync for its `shutdown-sync-timeout`, so it gets that and a margin (a second
 /// SIGTERM then makes it skip the databases still waiting, and say which); 0.3 makes
 /// one attempt per database and exits 1 when it fails, so the timeout alone bounds it.
-fn stop_grace(line: Line, timeout: Option<f64>) -> f64 {
+fn stop_grace(line: LitestreamLine, timeout: Option<f64>) -> f64 {
     match (line, timeout) {
-        (Line::V05, t) => t.unwrap_or(LITESTREAM_05_SHUTDOWN_SYNC) + STOP_MARGIN,
-        (Line::V03, t) => t.unwrap_or(LITESTREAM_03_GRACE),
+        (LitestreamLine::V05, t) => t.unwrap_or(LITESTREAM_05_SHUTDOWN_SYNC) + STOP_MARGIN,
+        (LitestreamLine::V03, t) => t.unwrap_or(LITESTREAM_03_GRACE),
     }
 }
 

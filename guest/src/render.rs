@@ -1,6 +1,6 @@
 //! The Litestream config document and environment for a validated configuration.
 
-use crate::model::{ConfigError, Credentials, CredentialsSource, Line, Rendered, Request};
+use crate::model::{ConfigError, Credentials, CredentialsSource, EnvVar, LitestreamLine, Rendered, Request};
 use crate::validate::Validated;
 use crate::{keys, redact};
 use serde_json::{Map, Value};
@@ -31,12 +31,12 @@ pub fn render(
     if let Some(addr) = &valid.top.metrics_addr {
         doc.insert("addr".into(), Value::String(addr.clone()));
     }
-    if let (Line::V05, Some((timeout, _))) = (valid.line, &valid.top.shutdown_sync_timeout) {
+    if let (LitestreamLine::V05, Some((timeout, _))) = (valid.line, &valid.top.shutdown_sync_timeout) {
         doc.insert("shutdown-sync-timeout".into(), Value::String(timeout.clone()));
     }
     let dbs = valid.databases.iter().map(|r| database_entry(r, valid.line, &mut secrets)).collect();
     doc.insert("dbs".into(), Value::Array(dbs));
-    if let (Line::V05, Some(path)) = (valid.line, &request.control_socket) {
+    if let (LitestreamLine::V05, Some(path)) = (valid.line, &request.control_socket) {
         let mut socket = Map::new();
         socket.insert("enabled".into(), Value::Bool(true));
         socket.insert("path".into(), Value::String(path.clone()));
@@ -64,20 +64,23 @@ const URL_KEY_VARIABLES: [&str; 4] = [
 /// Where the S3 keys go: Litestream's file, its environment, or both.
 fn keys_into(
     c: &Credentials,
-    line: Line,
+    line: LitestreamLine,
     doc: &mut Map<String, Value>,
-    environment: &mut Vec<(String, String)>,
+    environment: &mut Vec<EnvVar>,
     secrets: &mut Vec<String>,
 ) {
     secrets.push(c.secret_access_key.clone());
     match &c.session_token {
         // Litestream takes no session token in its file and prefers file keys over
         // the environment, so with a token all three travel in AWS_* variables.
-        Some(token) if line == Line::V03 => {
+        Some(token) if line == LitestreamLine::V03 => {
             secrets.push(token.clone());
-            environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
-            environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
-            environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
+            environment.push(EnvVar { name: "AWS_ACCESS_KEY_ID".to_owned(), value: c.access_key_id.clone() });
+            environment.push(EnvVar {
+                name: "AWS_SECRET_ACCESS_KEY".to_owned(),
+                value: c.secret_access_key.clone(),
+            });
+            environment.push(EnvVar { name: "AWS_SESSION_TOKEN".to_owned(), value: token.clone() });
         }
         // 0.5 builds the client of a replica made from a URL (`POST /register`, the
         // VFS) with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or LITESTREAM_*) from the
@@ -89,27 +92,36 @@ fn keys_into(
         Some(token) => {
             secrets.push(token.clone());
             for blank in URL_KEY_VARIABLES {
-                environment.push((blank.to_owned(), String::new()));
+                environment.push(EnvVar { name: blank.to_owned(), value: String::new() });
             }
-            environment.push(("AWS_ACCESS_KEY".to_owned(), c.access_key_id.clone()));
-            environment.push(("AWS_SECRET_KEY".to_owned(), c.secret_access_key.clone()));
-            environment.push(("AWS_SESSION_TOKEN".to_owned(), token.clone()));
+            environment.push(EnvVar { name: "AWS_ACCESS_KEY".to_owned(), value: c.access_key_id.clone() });
+            environment
+                .push(EnvVar { name: "AWS_SECRET_KEY".to_owned(), value: c.secret_access_key.clone() });
+            environment.push(EnvVar { name: "AWS_SESSION_TOKEN".to_owned(), value: token.clone() });
         }
         None => {
             doc.insert("access-key-id".into(), Value::String(c.access_key_id.clone()));
             doc.insert("secret-access-key".into(), Value::String(c.secret_access_key.clone()));
             // 0.5 makes the replica of a database registered while it runs from a
             // URL, and such a replica reads its keys from the environment only.
-            if line == Line::V05 {
-                environment.push(("AWS_ACCESS_KEY_ID".to_owned(), c.access_key_id.clone()));
-                environment.push(("AWS_SECRET_ACCESS_KEY".to_owned(), c.secret_access_key.clone()));
+            if line == LitestreamLine::V05 {
+                environment
+                    .push(EnvVar { name: "AWS_ACCESS_KEY_ID".to_owned(), value: c.access_key_id.clone() });
+                environment.push(EnvVar {
+                    name: "AWS_SECRET_ACCESS_KEY".to_owned(),
+                    value: c.secret_access_key.clone(),
+                });
             }
         }
     }
 }
 
 /// One `dbs:` entry: 0.3 takes a list of replicas, 0.5 exactly one.
-fn database_entry(r: &crate::validate::Replicated<'_>, line: Line, secrets: &mut Vec<String>) -> Value {
+fn database_entry(
+    r: &crate::validate::Replicated<'_>,
+    line: LitestreamLine,
+    secrets: &mut Vec<String>,
+) -> Value {
     let mut db = Map::new();
     db.insert("path".into(), Value::String(r.database.path.clone()));
     for (k, v) in &r.options {
@@ -119,11 +131,11 @@ fn database_entry(r: &crate::validate::Replicated<'_>, line: Line, secrets: &mut
         collect_secrets(replica, secrets);
     }
     match line {
-        Line::V03 => {
+        LitestreamLine::V03 => {
             let list = r.replicas.iter().cloned().map(Value::Object).collect();
             db.insert("replicas".into(), Value::Array(list));
         }
-        Line::V05 => {
+        LitestreamLine::V05 => {
             if let Some(one) = r.replicas.first() {
                 db.insert("replica".into(), Value::Object(one.clone()));
             }

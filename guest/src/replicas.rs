@@ -3,7 +3,7 @@
 //! (at least one, one only on Litestream 0.5, distinct names on 0.3).
 
 use crate::keys::{self, Kind, REPLICA};
-use crate::model::Line;
+use crate::model::LitestreamLine;
 use crate::report::Report;
 use crate::value;
 use serde_json::{Map, Value};
@@ -102,7 +102,7 @@ fn describe_replica(replica: &Map<String, Value>) -> String {
 pub(crate) fn check_replica_set(
     replicas: &[Map<String, Value>],
     own: usize,
-    line: Option<Line>,
+    line: Option<LitestreamLine>,
     report: &mut Report,
 ) {
     let label = |i: usize| {
@@ -116,7 +116,7 @@ pub(crate) fn check_replica_set(
         );
         return;
     }
-    if line == Some(Line::V05) && replicas.len() > 1 {
+    if line == Some(LitestreamLine::V05) && replicas.len() > 1 {
         let list: Vec<String> = replicas.iter().map(describe_replica).collect();
         report.push(
             "replicas",

@@ -1,16 +1,6 @@
 //! Which databases a restore touches, and what an empty replica means.
 
-/// A replicated database and whether its file exists now.
-pub struct Target<'a> {
-    pub name: &'a str,
-    pub exists: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Step {
-    Restore,
-    Skip(String),
-}
+use crate::model::{Decision, LastVerification, Step, Target, VerifyEvidence, VerifyOutcome, VerifyVerdict};
 
 /// `explicit` names limit the restore to those databases (each must be replicated);
 /// `only_missing` (start-up) restores only absent files; otherwise an existing file
@@ -20,9 +10,9 @@ pub fn plan(
     explicit: &[String],
     force: bool,
     only_missing: bool,
-) -> Result<Vec<(String, Step)>, String> {
-    if let Some(unknown) = explicit.iter().find(|e| !targets.iter().any(|t| t.name == e.as_str())) {
-        let known: Vec<&str> = targets.iter().map(|t| t.name).collect();
+) -> Result<Vec<Decision>, String> {
+    if let Some(unknown) = explicit.iter().find(|e| !targets.iter().any(|t| t.name == **e)) {
+        let known: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
         return Err(format!(
             "{unknown:?} is not a replicated database; replicated: {}",
             if known.is_empty() { "none".to_owned() } else { known.join(", ") }
@@ -30,7 +20,7 @@ pub fn plan(
     }
     Ok(targets
         .iter()
-        .filter(|t| explicit.is_empty() || explicit.iter().any(|e| e == t.name))
+        .filter(|t| explicit.is_empty() || explicit.contains(&t.name))
         .map(|t| {
             let step = match (t.exists, only_missing, force) {
                 (false, _, _) => Step::Restore,
@@ -40,7 +30,7 @@ pub fn plan(
                     "the database file exists; pass --force to replace it with the replica's copy".into(),
                 ),
             };
-            (t.name.to_owned(), step)
+            Decision { database: t.name.clone(), step }
         })
         .collect())
 }
@@ -51,64 +41,6 @@ pub fn empty_replica(database: &str, explicit: bool) -> Result<String, String> {
         Err(format!("the replica of {database:?} is empty: there is nothing to restore"))
     } else {
         Ok(format!("the replica of {database:?} is empty; skipped (a fresh start)"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(name: &str, exists: bool) -> Target<'_> {
-        Target { name, exists }
-    }
-
-    #[test]
-    fn existing_files_need_force_and_start_up_restores_only_missing_ones() {
-        let targets = [t("a", true), t("b", false)];
-        let plain = plan(&targets, &[], false, false).unwrap();
-        assert!(matches!(plain[0].1, Step::Skip(_)));
-        assert_eq!(plain[1].1, Step::Restore);
-        assert_eq!(plan(&targets, &[], true, false).unwrap()[0].1, Step::Restore);
-        assert!(matches!(plan(&targets, &[], true, true).unwrap()[0].1, Step::Skip(_)));
-        assert_eq!(plan(&targets, &["b".into()], false, false).unwrap().len(), 1);
-        assert!(plan(&targets, &["c".into()], false, false).unwrap_err().contains("replicated: a, b"));
-    }
-
-    #[test]
-    fn an_empty_replica_fails_only_when_asked_for() {
-        assert!(empty_replica("a", false).is_ok());
-        assert!(empty_replica("a", true).is_err());
-    }
-}
-
-/// What a verification attempt saw.
-pub struct Evidence<'a> {
-    pub sentinel_error: Option<&'a str>,
-    pub restored: bool,
-    pub restore_error: Option<&'a str>,
-    pub integrity_ok: Option<bool>,
-    pub sentinel_found: bool,
-    pub timed_out: bool,
-    pub waited_seconds: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Outcome {
-    Verified,
-    Failed,
-    Inconclusive,
-    /// Not decided yet: try again.
-    Pending,
-}
-
-impl Outcome {
-    pub fn word(self) -> &'static str {
-        match self {
-            Outcome::Verified => "verified",
-            Outcome::Failed => "failed",
-            Outcome::Inconclusive => "inconclusive",
-            Outcome::Pending => "pending",
-        }
     }
 }
 
@@ -138,79 +70,42 @@ fn damaged(error: &str) -> bool {
 }
 
 /// Whether a replica is good, from one restore of it.
-pub fn verify(e: &Evidence) -> (Outcome, String) {
-    if let Some(error) = e.sentinel_error {
-        return (Outcome::Inconclusive, format!("cannot write the sentinel row: {error}"));
+pub fn verify(e: &VerifyEvidence) -> VerifyVerdict {
+    let (outcome, reason) = judge(e);
+    VerifyVerdict { outcome, reason }
+}
+
+fn judge(e: &VerifyEvidence) -> (VerifyOutcome, String) {
+    if let Some(error) = &e.sentinel_error {
+        return (VerifyOutcome::Inconclusive, format!("cannot write the sentinel row: {error}"));
     }
-    if let Some(error) = e.restore_error {
+    if let Some(error) = &e.restore_error {
         if damaged(error) {
-            return (Outcome::Failed, format!("the replica cannot be restored: {error}"));
+            return (VerifyOutcome::Failed, format!("the replica cannot be restored: {error}"));
         }
         return if e.timed_out {
-            (Outcome::Inconclusive, format!("the replica could not be reached: {error}"))
+            (VerifyOutcome::Inconclusive, format!("the replica could not be reached: {error}"))
         } else {
-            (Outcome::Pending, String::new())
+            (VerifyOutcome::Pending, String::new())
         };
     }
     match (e.restored, e.integrity_ok, e.sentinel_found) {
-        (true, Some(false), _) => (Outcome::Failed, "the restored copy fails PRAGMA integrity_check".into()),
+        (true, Some(false), _) => {
+            (VerifyOutcome::Failed, "the restored copy fails PRAGMA integrity_check".into())
+        }
         (true, Some(true), true) => (
-            Outcome::Verified,
+            VerifyOutcome::Verified,
             format!("restored, integrity ok, sentinel found after {:.1} s", e.waited_seconds),
         ),
-        _ if !e.timed_out => (Outcome::Pending, String::new()),
-        (false, _, _) => (Outcome::Inconclusive, "the replica is empty".into()),
+        _ if !e.timed_out => (VerifyOutcome::Pending, String::new()),
+        (false, _, _) => (VerifyOutcome::Inconclusive, "the replica is empty".into()),
         _ => (
-            Outcome::Inconclusive,
+            VerifyOutcome::Inconclusive,
             format!(
                 "the sentinel did not reach the replica within {:.0} s (is Litestream running?)",
                 e.waited_seconds
             ),
         ),
-    }
-}
-
-#[cfg(test)]
-mod verify_tests {
-    use super::*;
-
-    fn ev(error: Option<&str>, integrity: Option<bool>, found: bool, timed_out: bool) -> Outcome {
-        verify(&Evidence {
-            sentinel_error: None,
-            restored: error.is_none() && integrity.is_some(),
-            restore_error: error,
-            integrity_ok: integrity,
-            sentinel_found: found,
-            timed_out,
-            waited_seconds: 3.0,
-        })
-        .0
-    }
-
-    #[test]
-    fn three_outcomes() {
-        assert_eq!(ev(None, Some(true), true, false), Outcome::Verified);
-        assert_eq!(ev(None, Some(false), false, false), Outcome::Failed);
-        assert_eq!(
-            ev(Some("decode wal segment: lz4: bad magic number"), None, false, false),
-            Outcome::Failed
-        );
-        assert_eq!(
-            ev(Some("dial tcp 127.0.0.1:1: connect: connection refused"), None, false, true),
-            Outcome::Inconclusive
-        );
-        assert_eq!(ev(None, Some(true), false, false), Outcome::Pending);
-        assert_eq!(ev(None, Some(true), false, true), Outcome::Inconclusive);
-    }
-
-    #[test]
-    fn refused_credentials_are_out_of_reach_not_damage() {
-        let moto = "cannot fetch generations: InvalidAccessKeyId: The AWS Access Key Id you provided \
-                    does not exist in our records.\n\tstatus code: 403";
-        assert_eq!(ev(Some(moto), None, false, false), Outcome::Pending);
-        assert_eq!(ev(Some(moto), None, false, true), Outcome::Inconclusive);
-        let eof = "decode database: decode page 2: read page header 0: read compressed data: unexpected EOF";
-        assert_eq!(ev(Some(eof), None, false, false), Outcome::Failed);
     }
 }
 
@@ -226,48 +121,15 @@ pub fn explain_failure(output: &str, timestamp: Option<&str>) -> String {
     }
 }
 
-#[cfg(test)]
-mod explain_tests {
-    #[test]
-    fn a_time_no_backup_covers_gets_the_way_to_pick_one() {
-        let why = super::explain_failure("no matching backup index found", Some("2020-01-01T00:00:00Z"));
-        assert!(
-            why.contains("no backup covers 2020-01-01T00:00:00Z") && why.contains("litestream generations")
-        );
-        assert_eq!(
-            super::explain_failure("no matching backup index found", None),
-            "no matching backup index found"
-        );
-        assert_eq!(super::explain_failure("access denied", Some("x")), "access denied");
-    }
-
-    #[test]
-    fn a_sentinel_that_cannot_be_written_is_inconclusive() {
-        let (outcome, why) = super::verify(&super::Evidence {
-            sentinel_error: Some("database is locked"),
-            restored: false,
-            restore_error: None,
-            integrity_ok: None,
-            sentinel_found: false,
-            timed_out: false,
-            waited_seconds: 0.0,
-        });
-        assert_eq!(outcome, super::Outcome::Inconclusive);
-        assert!(why.contains("database is locked"), "{why}");
-    }
-}
-
-/// A database's last verification as the host found it: (name, outcome, age in seconds).
-pub type Last<'a> = (&'a str, Option<Outcome>, Option<f64>);
-
 /// Every database needs a verification that said "verified" within `within` seconds.
-pub fn require_verified(last: &[Last], within: f64) -> Result<(), String> {
+pub fn require_verified(last: &[LastVerification], within: f64) -> Result<(), String> {
     let stale: Vec<String> = last
         .iter()
+        .map(|l| (&l.database, l.outcome, l.age_seconds))
         .filter_map(|(name, outcome, age)| match (outcome, age) {
-            (Some(Outcome::Verified), Some(a)) if *a <= within => None,
-            (Some(Outcome::Verified), Some(a)) => Some(format!("{name}: last verified {a:.0} s ago")),
-            (Some(other), _) => Some(format!("{name}: last verification {}", other.word())),
+            (Some(VerifyOutcome::Verified), Some(a)) if a <= within => None,
+            (Some(VerifyOutcome::Verified), Some(a)) => Some(format!("{name}: last verified {a:.0} s ago")),
+            (Some(other), _) => Some(format!("{name}: last verification {other}")),
             _ => Some(format!("{name}: never verified")),
         })
         .collect();
@@ -279,18 +141,5 @@ pub fn require_verified(last: &[Last], within: f64) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod require_tests {
-    #[test]
-    fn stale_failed_or_missing_verifications_fail() {
-        use super::Outcome::{Failed, Verified};
-        use super::require_verified as r;
-        assert!(r(&[("a", Some(Verified), Some(10.0))], 60.0).is_ok());
-        assert!(
-            r(&[("a", Some(Verified), Some(100.0))], 60.0)
-                .unwrap_err()
-                .contains("a: last verified 100 s ago")
-        );
-        assert!(r(&[("a", Some(Failed), Some(1.0))], 60.0).unwrap_err().contains("last verification failed"));
-        assert!(r(&[("a", None, None)], 60.0).unwrap_err().contains("never verified"));
-    }
-}
+#[path = "restore_tests.rs"]
+mod tests;

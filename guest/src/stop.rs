@@ -7,30 +7,7 @@
 //! status speaks for all of them.
 
 use crate::health::field;
-use crate::model::{Evidence, Line};
-
-/// How Litestream ended after the host asked it to stop.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StopEvidence {
-    /// False when it had already exited (waiting out a restart backoff): nothing made
-    /// the final sync.
-    pub running: bool,
-    pub exit_code: Option<i32>,
-    /// The grace ran out and the host interrupted the final sync (0.5's second SIGTERM).
-    pub interrupted: bool,
-    /// The host killed it (SIGKILL).
-    pub killed: bool,
-    /// What it printed after the first SIGTERM, oldest first.
-    pub output: Vec<String>,
-    pub databases: Vec<Evidence>,
-}
-
-/// A database whose final sync was not confirmed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Unconfirmed {
-    pub name: String,
-    pub reason: String,
-}
+use crate::model::{DatabaseEvidence, LitestreamLine, StopEvidence, Unconfirmed};
 
 /// What 0.5 logs, per database, while its final sync fails: the last word on a
 /// database wins, so a retry that then succeeds clears it. A retry loop that runs out
@@ -46,7 +23,7 @@ const SUCCEEDED: &str = "shutdown sync succeeded after retry";
 
 /// The databases whose last commits may not be on the replica; empty when the stop's
 /// final sync is confirmed for every one.
-pub fn judge(line: Line, e: &StopEvidence) -> Vec<Unconfirmed> {
+pub fn judge(line: LitestreamLine, e: &StopEvidence) -> Vec<Unconfirmed> {
     let everyone = |reason: String| {
         e.databases.iter().map(|d| Unconfirmed { name: d.name.clone(), reason: reason.clone() }).collect()
     };
@@ -59,7 +36,7 @@ pub fn judge(line: Line, e: &StopEvidence) -> Vec<Unconfirmed> {
     match e.exit_code {
         None => return everyone("Litestream ended by a signal during its final sync".into()),
         Some(0) => {}
-        Some(code) if line == Line::V03 => {
+        Some(code) if line == LitestreamLine::V03 => {
             return everyone(format!("Litestream 0.3 exited with status {code}: its final sync failed"));
         }
         Some(code) => return everyone(format!("Litestream exited with status {code} while stopping")),
@@ -99,7 +76,7 @@ pub fn judge(line: Line, e: &StopEvidence) -> Vec<Unconfirmed> {
 }
 
 /// 0.5 names a database by its file name (`db=data.db`); other lines by path.
-fn is(d: &Evidence, db: &str) -> bool {
+fn is(d: &DatabaseEvidence, db: &str) -> bool {
     d.path == db || d.path.rsplit('/').next() == Some(db)
 }
 
@@ -124,7 +101,7 @@ mod tests {
             output: output.iter().map(|l| (*l).to_owned()).collect(),
             databases: ["/srv/a.db", "/srv/b.db"]
                 .iter()
-                .map(|p| Evidence {
+                .map(|p| DatabaseEvidence {
                     name: p.trim_start_matches("/srv/").trim_end_matches(".db").into(),
                     path: (*p).into(),
                     file_exists: true,
@@ -140,8 +117,8 @@ mod tests {
     #[test]
     fn a_clean_exit_without_failure_lines_is_confirmed() {
         let e = evidence(Some(0), &["level=INFO msg=\"exiting\""]);
-        assert!(judge(Line::V05, &e).is_empty());
-        assert!(judge(Line::V03, &e).is_empty());
+        assert!(judge(LitestreamLine::V05, &e).is_empty());
+        assert!(judge(LitestreamLine::V03, &e).is_empty());
     }
 
     #[test]
@@ -154,7 +131,7 @@ mod tests {
                 r#"time=x level=ERROR msg="failed to close database" error="shutdown sync timeout after 30 attempts""#,
             ],
         );
-        let u = judge(Line::V05, &e);
+        let u = judge(LitestreamLine::V05, &e);
         assert_eq!(names(&u), ["a"]);
         assert!(u[0].reason.contains("i/o timeout"), "{u:?}");
     }
@@ -169,21 +146,21 @@ mod tests {
             ],
         );
         e.interrupted = true;
-        assert_eq!(names(&judge(Line::V05, &e)), ["a", "b"]);
+        assert_eq!(names(&judge(LitestreamLine::V05, &e)), ["a", "b"]);
     }
 
     #[test]
     fn a_kill_a_signal_or_a_03_failure_is_everyone_s() {
         let mut killed = evidence(None, &[]);
         killed.killed = true;
-        assert_eq!(names(&judge(Line::V05, &killed)), ["a", "b"]);
-        assert_eq!(names(&judge(Line::V05, &evidence(None, &[]))), ["a", "b"]);
-        let failed = judge(Line::V03, &evidence(Some(1), &[]));
+        assert_eq!(names(&judge(LitestreamLine::V05, &killed)), ["a", "b"]);
+        assert_eq!(names(&judge(LitestreamLine::V05, &evidence(None, &[]))), ["a", "b"]);
+        let failed = judge(LitestreamLine::V03, &evidence(Some(1), &[]));
         assert_eq!(names(&failed), ["a", "b"]);
         assert!(failed[0].reason.contains("status 1"));
         let mut down = evidence(Some(0), &[]);
         down.running = false;
-        assert_eq!(names(&judge(Line::V03, &down)), ["a", "b"]);
+        assert_eq!(names(&judge(LitestreamLine::V03, &down)), ["a", "b"]);
     }
 
     #[test]
@@ -197,7 +174,7 @@ mod tests {
                 r#"level=ERROR msg="failed to close database" error="shutdown sync timeout after 4 attempts""#,
             ],
         );
-        let u = judge(Line::V05, &e);
+        let u = judge(LitestreamLine::V05, &e);
         assert_eq!(names(&u), ["a"]);
         assert!(u[0].reason.contains("refused"), "{u:?}");
     }
@@ -205,6 +182,6 @@ mod tests {
     #[test]
     fn a_summary_line_alone_stands_for_everyone() {
         let e = evidence(Some(0), &[r#"level=ERROR msg="failed to close database" error="x""#]);
-        assert_eq!(names(&judge(Line::V05, &e)), ["a", "b"]);
+        assert_eq!(names(&judge(LitestreamLine::V05, &e)), ["a", "b"]);
     }
 }

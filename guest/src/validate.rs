@@ -2,7 +2,7 @@
 //! problem reported at once, each naming its key, its database and the fix.
 
 use crate::keys::{self, DATABASE};
-use crate::model::{ConfigError, Database, Line, Request};
+use crate::model::{ConfigError, Database, LitestreamLine, Request};
 use crate::replicas::{check_replica_set, own_replicas};
 use crate::report::{Report, mapping};
 pub use crate::top_level::Top;
@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 /// A configuration that passed every check, normalised for rendering.
 pub struct Validated<'a> {
-    pub line: Line,
+    pub line: LitestreamLine,
     pub top: Top,
     pub databases: Vec<Replicated<'a>>,
     pub warnings: Vec<String>,
@@ -53,7 +53,7 @@ pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
 fn database_level<'a>(
     database: &'a Database,
     top: &Top,
-    line: Option<Line>,
+    line: Option<LitestreamLine>,
     request: &Request,
     errors: &mut Vec<ConfigError>,
     warnings: &mut Vec<String>,
@@ -97,11 +97,11 @@ fn database_level<'a>(
     if !replicas.is_empty() || report.errors.len() == errors_before {
         check_replica_set(&replicas, replicas.len() - top.all_replicate.len(), line, &mut report);
     }
-    if line == Some(Line::V05) && options.iter().any(|(k, _)| k == "max-checkpoint-page-count") {
+    if line == Some(LitestreamLine::V05) && options.iter().any(|(k, _)| k == "max-checkpoint-page-count") {
         warnings
             .push(format!("database {:?}: Litestream 0.5 ignores max-checkpoint-page-count", database.name));
     }
-    if line == Some(Line::V05) {
+    if line == Some(LitestreamLine::V05) {
         for (i, replica) in replicas.iter().enumerate() {
             for key in IGNORED_BY_05.iter().filter(|k| replica.contains_key(**k)) {
                 warnings.push(format!(

@@ -11,7 +11,7 @@
 //!   replica starts from the replica's newest file, which it fetches: the same file.
 //! - 0.3: another generation still written after this node's generation started.
 
-use crate::model::Line;
+use crate::model::{LitestreamLine, WritersEvidence, WritersVerdict};
 use serde_json::Value;
 
 /// How much later than this node's generation start another generation's last write
@@ -19,60 +19,44 @@ use serde_json::Value;
 /// ends in the second the new one starts.
 const GENERATION_SLACK_SECONDS: i64 = 1;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Evidence {
-    pub listing: String,
-    /// 0.5: (file name, size) of this node's level-0 LTX files.
-    pub local_files: Vec<(String, u64)>,
-    /// 0.3: this node's generation.
-    pub generation: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
-    Alone,
-    AnotherWriter(String),
-    Unknown(String),
-}
-
-pub fn judge(line: Line, e: &Evidence) -> Verdict {
+pub fn judge(line: LitestreamLine, e: &WritersEvidence) -> WritersVerdict {
     match line {
-        Line::V05 => judge_05(e),
-        Line::V03 => judge_03(e),
+        LitestreamLine::V05 => judge_05(e),
+        LitestreamLine::V03 => judge_03(e),
     }
 }
 
 /// (min TXID, max TXID, size).
 type Ltx = (u64, u64, u64);
 
-fn judge_05(e: &Evidence) -> Verdict {
+fn judge_05(e: &WritersEvidence) -> WritersVerdict {
     let replica = match replica_files(&e.listing) {
         Ok(files) => files,
-        Err(why) => return Verdict::Unknown(why),
+        Err(why) => return WritersVerdict::Unknown(why),
     };
     let local: Vec<Ltx> = e
         .local_files
         .iter()
-        .filter_map(|(name, size)| Some((range(name)?, *size)))
+        .filter_map(|f| Some((range(&f.name)?, f.size)))
         .map(|((a, b), s)| (a, b, s))
         .collect();
     let Some(local_max) = local.iter().map(|f| f.1).max() else {
-        return Verdict::Unknown("this node has written no LTX file yet".into());
+        return WritersVerdict::Unknown("this node has written no LTX file yet".into());
     };
     for (min, max, size) in &replica {
         if let Some((_, _, ours)) = local.iter().find(|(a, b, _)| a == min && b == max)
             && ours != size
         {
-            return Verdict::AnotherWriter(format!(
+            return WritersVerdict::AnotherWriter(format!(
                 "the replica's transaction {max} is not the one this node wrote ({size} bytes there, {ours} here)"
             ));
         }
     }
     match replica.iter().map(|f| f.1).max() {
-        Some(newest) if newest > local_max => Verdict::AnotherWriter(format!(
+        Some(newest) if newest > local_max => WritersVerdict::AnotherWriter(format!(
             "the replica holds transaction {newest}, but this node has written only up to {local_max}"
         )),
-        _ => Verdict::Alone,
+        _ => WritersVerdict::Alone,
     }
 }
 
@@ -99,9 +83,9 @@ fn range(name: &str) -> Option<(u64, u64)> {
     Some((u64::from_str_radix(min, 16).ok()?, u64::from_str_radix(max, 16).ok()?))
 }
 
-fn judge_03(e: &Evidence) -> Verdict {
+fn judge_03(e: &WritersEvidence) -> WritersVerdict {
     let Some(ours) = e.generation.as_deref().map(str::trim).filter(|g| !g.is_empty()) else {
-        return Verdict::Unknown("this node has no generation yet".into());
+        return WritersVerdict::Unknown("this node has no generation yet".into());
     };
     // `name generation lag start end`, one line per replica and generation.
     let rows: Vec<(&str, i64, i64)> = e
@@ -115,13 +99,15 @@ fn judge_03(e: &Evidence) -> Verdict {
         })
         .collect();
     let Some(&(_, started, _)) = rows.iter().find(|(g, _, _)| *g == ours) else {
-        return Verdict::Unknown(format!("the replica does not list this node's generation {ours} yet"));
+        return WritersVerdict::Unknown(format!(
+            "the replica does not list this node's generation {ours} yet"
+        ));
     };
     match rows.iter().find(|(g, _, end)| *g != ours && *end > started + GENERATION_SLACK_SECONDS) {
-        Some((other, _, _)) => Verdict::AnotherWriter(format!(
+        Some((other, _, _)) => WritersVerdict::AnotherWriter(format!(
             "generation {other} on the replica was still written after this node's generation {ours} started"
         )),
-        None => Verdict::Alone,
+        None => WritersVerdict::Alone,
     }
 }
 
@@ -144,6 +130,7 @@ fn seconds(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::LocalFile;
 
     fn listing(files: &[(u64, u64, u64)]) -> String {
         let items: Vec<String> = files
@@ -153,12 +140,15 @@ mod tests {
         format!("[{}]", items.join(","))
     }
 
-    fn local(files: &[(u64, u64, u64)]) -> Vec<(String, u64)> {
-        files.iter().map(|(a, b, s)| (format!("{a:016x}-{b:016x}.ltx"), *s)).collect()
+    fn local(files: &[(u64, u64, u64)]) -> Vec<LocalFile> {
+        files.iter().map(|(a, b, s)| LocalFile { name: format!("{a:016x}-{b:016x}.ltx"), size: *s }).collect()
     }
 
-    fn v05(replica: &[(u64, u64, u64)], ours: &[(u64, u64, u64)]) -> Verdict {
-        judge(Line::V05, &Evidence { listing: listing(replica), local_files: local(ours), generation: None })
+    fn v05(replica: &[(u64, u64, u64)], ours: &[(u64, u64, u64)]) -> WritersVerdict {
+        judge(
+            LitestreamLine::V05,
+            &WritersEvidence { listing: listing(replica), local_files: local(ours), generation: None },
+        )
     }
 
     /// Seen on this machine: node B started on A's replica (TXIDs 1-3), both wrote.
@@ -177,10 +167,10 @@ mod tests {
         let b = [(3, 3, 367), (4, 4, 589), (5, 5, 191), (6, 6, 267), (7, 7, 358), (8, 8, 367)];
         let a = [(4, 4, 457), (5, 5, 544), (6, 6, 566)];
         assert!(
-            matches!(v05(&replica, &b), Verdict::AnotherWriter(w) if w.contains("transaction 4 is not the one"))
+            matches!(v05(&replica, &b), WritersVerdict::AnotherWriter(w) if w.contains("transaction 4 is not the one"))
         );
         assert!(
-            matches!(v05(&replica, &a), Verdict::AnotherWriter(w) if w.contains("holds transaction 8") && w.contains("up to 6"))
+            matches!(v05(&replica, &a), WritersVerdict::AnotherWriter(w) if w.contains("holds transaction 8") && w.contains("up to 6"))
         );
     }
 
@@ -188,12 +178,13 @@ mod tests {
     fn a_node_that_restored_and_replicates_alone_is_alone() {
         // It fetched the replica's newest file at start, then wrote its own.
         let replica = [(1, 1, 589), (2, 2, 229), (3, 3, 367), (4, 4, 100)];
-        assert_eq!(v05(&replica, &[(3, 3, 367), (4, 4, 100)]), Verdict::Alone);
+        assert_eq!(v05(&replica, &[(3, 3, 367), (4, 4, 100)]), WritersVerdict::Alone);
         // Listed before this node's newest upload: the replica behind is normal.
-        assert_eq!(v05(&replica[..3], &[(3, 3, 367), (4, 4, 100)]), Verdict::Alone);
-        assert!(matches!(v05(&replica, &[]), Verdict::Unknown(_)));
-        let broken = Evidence { listing: "nope".into(), local_files: local(&[(1, 1, 1)]), generation: None };
-        assert!(matches!(judge(Line::V05, &broken), Verdict::Unknown(_)));
+        assert_eq!(v05(&replica[..3], &[(3, 3, 367), (4, 4, 100)]), WritersVerdict::Alone);
+        assert!(matches!(v05(&replica, &[]), WritersVerdict::Unknown(_)));
+        let broken =
+            WritersEvidence { listing: "nope".into(), local_files: local(&[(1, 1, 1)]), generation: None };
+        assert!(matches!(judge(LitestreamLine::V05, &broken), WritersVerdict::Unknown(_)));
     }
 
     const GENERATIONS: &str = "name  generation        lag     start                 end
@@ -201,10 +192,14 @@ file  638483198e2a7fe9  -885ms  2026-12-02T05:37:29Z  2026-12-02T05:37:33Z
 file  a090265f572668d3  -833ms  2026-12-02T05:37:25Z  2026-12-02T05:37:33Z
 ";
 
-    fn v03(listing: &str, ours: &str) -> Verdict {
+    fn v03(listing: &str, ours: &str) -> WritersVerdict {
         judge(
-            Line::V03,
-            &Evidence { listing: listing.into(), local_files: vec![], generation: Some(format!("{ours}\n")) },
+            LitestreamLine::V03,
+            &WritersEvidence {
+                listing: listing.into(),
+                local_files: vec![],
+                generation: Some(format!("{ours}\n")),
+            },
         )
     }
 
@@ -212,17 +207,17 @@ file  a090265f572668d3  -833ms  2026-12-02T05:37:25Z  2026-12-02T05:37:33Z
     #[test]
     fn on_03_another_generation_written_after_ours_began_is_another_writer() {
         assert!(
-            matches!(v03(GENERATIONS, "638483198e2a7fe9"), Verdict::AnotherWriter(w) if w.contains("a090265f572668d3"))
+            matches!(v03(GENERATIONS, "638483198e2a7fe9"), WritersVerdict::AnotherWriter(w) if w.contains("a090265f572668d3"))
         );
         // From A's side, B's generation began after A's and is written on: also seen.
-        assert!(matches!(v03(GENERATIONS, "a090265f572668d3"), Verdict::AnotherWriter(_)));
+        assert!(matches!(v03(GENERATIONS, "a090265f572668d3"), WritersVerdict::AnotherWriter(_)));
         // An old generation that ended before ours began (a restore, a restart) is history.
         let handover = "name generation lag start end
 file aaaaaaaaaaaaaaaa 0s 2026-12-02T05:30:00Z 2026-12-02T05:37:00Z
 file bbbbbbbbbbbbbbbb 0s 2026-12-02T05:37:01Z 2026-12-02T05:40:00Z
 ";
-        assert_eq!(v03(handover, "bbbbbbbbbbbbbbbb"), Verdict::Alone);
-        assert!(matches!(v03(handover, "cccccccccccccccc"), Verdict::Unknown(_)));
+        assert_eq!(v03(handover, "bbbbbbbbbbbbbbbb"), WritersVerdict::Alone);
+        assert!(matches!(v03(handover, "cccccccccccccccc"), WritersVerdict::Unknown(_)));
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use datasette_litestream::rules::{self, Rules};
 use datasette_litestream::{credentials, inputs, prepare};
-use guest::model as native;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -162,12 +161,11 @@ fn native_agrees(p: &Prepared, name: &str) -> Result<(), String> {
     let request = prepare::request(&inputs, &p.version, None);
     let rules = Rules::builtin().unwrap();
     let wasm = rules.check(&request).unwrap();
-    let here = tests::native::request(&request);
-    let local = guest::plan::plan(&here);
+    let local = guest::plan::plan(&request);
     let plan = match (wasm, local) {
         (Err(a), Err(b)) => {
             crate::cross_runtime::render_case(name, &request, None);
-            return equal("check errors", &errors(&a), &native_errors(&b));
+            return equal("check errors", &errors(&a), &errors(&b));
         }
         (Ok(a), Ok(b)) => {
             equal("replicated", &a.replicated, &b.replicated)?;
@@ -185,29 +183,25 @@ fn native_agrees(p: &Prepared, name: &str) -> Result<(), String> {
         _ => None,
     };
     crate::cross_runtime::render_case(name, &request, creds.as_ref());
-    compare_render(rules, &request, &here, creds)
+    compare_render(rules, &request, creds)
 }
 
 fn compare_render(
     rules: &Rules,
     request: &rules::Request,
-    here: &native::Request,
     creds: Option<rules::Credentials>,
 ) -> Result<(), String> {
-    let native_creds = creds.as_ref().map(tests::native::credentials);
     let wasm = rules.render(request, creds.as_ref()).unwrap();
-    let local = guest::plan::render(here, native_creds.as_ref());
+    let local = guest::plan::render(request, creds.as_ref());
     match (wasm, local) {
         (Ok(a), Ok(b)) => {
             equal("document", &a.document, &b.document)?;
-            let env: Vec<(String, String)> =
-                a.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect();
-            equal("environment", &env, &b.environment)?;
+            equal("environment", &a.environment, &b.environment)?;
             equal("secrets", &a.secrets, &b.secrets)?;
             let redacted = rules.redact(&a.document).unwrap();
             equal("redacted", &redacted, &guest::redact::document(&b.document))
         }
-        (Err(a), Err(b)) => equal("render errors", &errors(&a), &native_errors(&b)),
+        (Err(a), Err(b)) => equal("render errors", &errors(&a), &errors(&b)),
         (a, b) => Err(format!("render disagrees: component {a:?}, native {b:?}")),
     }
 }
@@ -233,10 +227,6 @@ fn errors(list: &[rules::ConfigError]) -> Vec<String> {
     list.iter().map(ToString::to_string).collect()
 }
 
-fn native_errors(list: &[native::ConfigError]) -> Vec<String> {
-    list.iter().map(|e| tests::native::config_error(e).to_string()).collect()
-}
-
 fn parse_case(case: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(case.join("credentials-input.txt")).unwrap();
     crate::cross_runtime::parse_case(&case.file_name().unwrap().to_string_lossy(), &text);
@@ -257,7 +247,7 @@ fn parse_case(case: &Path) -> Result<(), String> {
             c.secret_access_key,
             c.session_token.as_deref().unwrap_or("(none)")
         ),
-        Err(e) => format!("error: {}\n", rules::credentials_problem(&tests::native::credentials_error(e))),
+        Err(e) => format!("error: {}\n", rules::credentials_problem(&e)),
     };
     equal("parsed credentials", &got, &native)?;
     equal("expected-credentials.txt", &want.trim_end().to_owned(), &got.trim_end().to_owned())

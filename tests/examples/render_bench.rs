@@ -57,26 +57,6 @@ fn health_input(n: usize) -> HealthInput {
     }
 }
 
-fn native_health(h: &HealthInput) -> guest::model::HealthInput {
-    guest::model::HealthInput {
-        state: guest::model::ProcessState::Running,
-        uptime_seconds: h.uptime_seconds,
-        databases: h
-            .databases
-            .iter()
-            .map(|d| guest::model::Evidence {
-                name: d.name.clone(),
-                path: d.path.clone(),
-                file_exists: d.file_exists,
-            })
-            .collect(),
-        logs: h.logs.iter().map(|l| (l.age_seconds, l.text.clone())).collect(),
-        window_seconds: h.window_seconds,
-        durability: vec![],
-        conflicts: vec![],
-    }
-}
-
 fn median_us(repeats: usize, mut f: impl FnMut()) -> f64 {
     let mut times: Vec<f64> = (0..repeats)
         .map(|_| {
@@ -104,12 +84,11 @@ fn main() {
     for n in [1usize, 100, 1000] {
         let req = request(n);
         // (1,000 is timed again below with its cost; this is the component/native pair.)
-        let here = tests::native::request(&req);
         let wasm = median_us(repeats, || {
             rules.render(&req, None).unwrap().unwrap();
         });
         let local = median_us(repeats, || {
-            guest::plan::render(&here, None).unwrap();
+            guest::plan::render(&req, None).unwrap();
         });
         out[format!("render_{n}_wasm_us")] = wasm.into();
         out[format!("render_{n}_native_us")] = local.into();
@@ -128,9 +107,8 @@ fn main() {
     out["instruction_budget"] = datasette_litestream::rules::FUEL_PER_CALL.into();
     for n in [1usize, 100] {
         let input = health_input(n);
-        let here = native_health(&input);
         let wasm = median_us(repeats, || assert!(rules.assess_health(&input).unwrap().ok));
-        let local = median_us(repeats, || assert!(guest::health::assess(&here).ok));
+        let local = median_us(repeats, || assert!(guest::health::assess(&input).ok));
         out[format!("health_{n}_wasm_us")] = wasm.into();
         out[format!("health_{n}_native_us")] = local.into();
     }

@@ -4,7 +4,6 @@
 pub mod db;
 pub mod host;
 pub mod moto;
-pub mod native;
 pub mod process;
 
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //! position) and SQLite's WAL index (what has been committed). Layouts:
 //! docs/research/replication-positions.md.
 
-use super::Position;
+use crate::model::Position;
 
 /// Litestream's local position and the end of the WAL it has taken in.
 #[derive(Debug, Clone, PartialEq)]

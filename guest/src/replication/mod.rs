@@ -8,86 +8,24 @@ pub mod evidence;
 mod verdict;
 
 use crate::health::field;
-use crate::model::Line;
+use crate::model::{
+    EvidencePaths, LagReport, LagState, LitestreamLine, LocalFiles, Observation, PendingChange, Position,
+    ReplicationState,
+};
 use std::collections::HashMap;
 
 pub use verdict::{parse_max_lag, require_caught_up};
 
-/// A position in a database's history (see the WIT for the meaning per line).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Position {
-    pub generation: String,
-    pub index: u64,
-    pub offset: u64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pending {
-    pub position: Position,
-    pub since: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LagState {
-    pub pending: Vec<Pending>,
-    pub replica: Option<Position>,
-    pub replicated_at: Option<f64>,
-    pub unknown_since: Option<f64>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct LocalFiles {
-    pub newest_file: Option<(String, Vec<u8>)>,
-    pub newest_size: u64,
-    pub generation: Option<String>,
-    pub wal_index: Vec<u8>,
-}
-
-pub struct Observation {
-    pub name: String,
-    pub path: String,
-    pub state: LagState,
-    pub files: LocalFiles,
-    /// 0.5: the body of the control socket's answer to `POST /sync`, or why none.
-    pub socket: Option<Result<String, String>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    CaughtUp,
-    Behind,
-    Unknown,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    pub name: String,
-    pub state: State,
-    pub lag_seconds: f64,
-    pub local: Option<Position>,
-    pub replica: Option<Position>,
-    pub behind_by: Option<u64>,
-    pub replicated_at: Option<f64>,
-    pub unknown_since: Option<f64>,
-    pub observed_at: f64,
-    pub reason: String,
-}
-
-/// Where the host reads one database's evidence.
-pub struct Paths {
-    pub position_source: String,
-    pub shadow_directory: Option<String>,
-    pub wal_index: String,
-}
-
 /// Litestream keeps its files in `.<file>-litestream` beside the database.
-pub fn paths(line: Line, path: &str) -> Paths {
+pub fn paths(line: LitestreamLine, path: &str) -> EvidencePaths {
     let (dir, file) = path.rsplit_once('/').unwrap_or((".", path));
     let meta = format!("{dir}/.{file}-litestream");
     let wal_index = format!("{path}-shm");
     match line {
-        Line::V05 => Paths { position_source: format!("{meta}/ltx/0"), shadow_directory: None, wal_index },
-        Line::V03 => Paths {
+        LitestreamLine::V05 => {
+            EvidencePaths { position_source: format!("{meta}/ltx/0"), shadow_directory: None, wal_index }
+        }
+        LitestreamLine::V03 => EvidencePaths {
             position_source: format!("{meta}/generation"),
             shadow_directory: Some(format!("{meta}/generations/{{generation}}/wal")),
             wal_index,
@@ -100,11 +38,11 @@ pub fn paths(line: Line, path: &str) -> Paths {
 const MAX_PENDING: usize = 64;
 
 pub fn track(
-    line: Line,
+    line: LitestreamLine,
     now: f64,
     output: &[String],
     observations: Vec<Observation>,
-) -> Vec<(Report, LagState)> {
+) -> Vec<(LagReport, LagState)> {
     let uploads = uploads(output);
     observations.into_iter().map(|o| look(line, now, &uploads, o)).collect()
 }
@@ -146,13 +84,13 @@ fn replicated_txid(body: &str) -> Result<u64, String> {
     }
 }
 
-fn local(line: Line, files: &LocalFiles) -> Result<evidence::Local, String> {
+fn local(line: LitestreamLine, files: &LocalFiles) -> Result<evidence::Local, String> {
     let Some((name, header)) = &files.newest_file else {
         return Err("Litestream has not written its local position yet".into());
     };
     match line {
-        Line::V05 => evidence::ltx(name, header),
-        Line::V03 => {
+        LitestreamLine::V05 => evidence::ltx(name, header),
+        LitestreamLine::V03 => {
             let generation = files.generation.as_deref().ok_or("Litestream has no current generation yet")?;
             evidence::shadow(generation, name, files.newest_size, header)
         }
@@ -174,21 +112,26 @@ fn at_or_after(a: &Position, b: &Position) -> bool {
     a.generation == b.generation && (a.index, a.offset) >= (b.index, b.offset)
 }
 
-fn look(line: Line, now: f64, uploads: &HashMap<String, Position>, o: Observation) -> (Report, LagState) {
+fn look(
+    line: LitestreamLine,
+    now: f64,
+    uploads: &HashMap<String, Position>,
+    o: Observation,
+) -> (LagReport, LagState) {
     let mut s = o.state;
     let local = local(line, &o.files);
     // The replica's position seen in this look, or why the evidence is unreadable.
     let (seen, mut unknown) = match (line, &o.socket) {
-        (Line::V05, Some(Ok(body))) => match replicated_txid(body) {
+        (LitestreamLine::V05, Some(Ok(body))) => match replicated_txid(body) {
             // 0 means "not known yet" (or reset by a replica error): keep the last known.
             Ok(txid) => {
                 ((txid > 0).then(|| Position { generation: String::new(), index: txid, offset: 0 }), None)
             }
             Err(e) => (None, Some(e)),
         },
-        (Line::V05, Some(Err(e))) => (None, Some(e.clone())),
-        (Line::V05, None) => (None, Some("Litestream's control socket was not asked".to_owned())),
-        (Line::V03, _) => {
+        (LitestreamLine::V05, Some(Err(e))) => (None, Some(e.clone())),
+        (LitestreamLine::V05, None) => (None, Some("Litestream's control socket was not asked".to_owned())),
+        (LitestreamLine::V03, _) => {
             let file = o.path.rsplit('/').next().unwrap_or(&o.path);
             (uploads.get(&o.path).or_else(|| uploads.get(file)).cloned(), None)
         }
@@ -196,7 +139,7 @@ fn look(line: Line, now: f64, uploads: &HashMap<String, Position>, o: Observatio
     // 0.3 says nothing about a replica it has nothing to upload to: at its first sync it
     // uploads any difference (and logs it), so its starting position is the baseline.
     let seen = match (line, seen, &s.replica, &local) {
-        (Line::V03, None, None, Ok(l)) => Some(l.position.clone()),
+        (LitestreamLine::V03, None, None, Ok(l)) => Some(l.position.clone()),
         (_, seen, _, _) => seen,
     };
     if let Some(r) = seen
@@ -241,7 +184,7 @@ fn note_pending(s: &mut LagState, l: &evidence::Local, committed: Option<evidenc
         (false, Some(at), Some(_)) => at.min(now),
         _ => now,
     };
-    s.pending.push(Pending { position: target, since });
+    s.pending.push(PendingChange { position: target, since });
     if s.pending.len() > MAX_PENDING {
         let oldest = s.pending.remove(0);
         s.pending[0].since = oldest.since;
@@ -254,7 +197,7 @@ fn report(
     local: Option<evidence::Local>,
     unknown: Option<String>,
     now: f64,
-) -> Report {
+) -> LagReport {
     let local = local.map(|l| l.position);
     let lag_seconds = s.pending.first().map_or(0.0, |p| (now - p.since).max(0.0));
     let behind_by = match (&local, &s.replica) {
@@ -267,13 +210,14 @@ fn report(
         _ => None,
     };
     let (state, reason) = match (unknown, s.pending.is_empty()) {
-        (Some(why), _) => (State::Unknown, why),
-        (None, true) => {
-            (State::CaughtUp, format!("caught up at {}", local.as_ref().map_or_else(String::new, show)))
-        }
-        (None, false) => (State::Behind, verdict::behind_words(lag_seconds, s.replicated_at)),
+        (Some(why), _) => (ReplicationState::Unknown, why),
+        (None, true) => (
+            ReplicationState::CaughtUp,
+            format!("caught up at {}", local.as_ref().map_or_else(String::new, show)),
+        ),
+        (None, false) => (ReplicationState::Behind, verdict::behind_words(lag_seconds, s.replicated_at)),
     };
-    Report {
+    LagReport {
         name,
         state,
         lag_seconds,

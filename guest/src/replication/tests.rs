@@ -27,34 +27,37 @@ fn v05(
     }
 }
 
-fn one(line: Line, now: f64, output: &[&str], o: Observation) -> (Report, LagState) {
+fn one(line: LitestreamLine, now: f64, output: &[&str], o: Observation) -> (LagReport, LagState) {
     let output: Vec<String> = output.iter().map(|s| s.to_string()).collect();
     track(line, now, &output, vec![o]).remove(0)
 }
 
 #[test]
 fn an_idle_database_is_caught_up_however_old_its_last_write() {
-    let (r, s) = one(Line::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
-    assert_eq!((r.state, r.lag_seconds), (State::CaughtUp, 0.0));
-    let (r, _) = one(Line::V05, 3700.0, &[], v05(s, 7, 2, 2, Ok(7)));
-    assert_eq!((r.state, r.lag_seconds, r.reason.as_str()), (State::CaughtUp, 0.0, "caught up at txid 7"));
+    let (r, s) = one(LitestreamLine::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
+    assert_eq!((r.state, r.lag_seconds), (ReplicationState::CaughtUp, 0.0));
+    let (r, _) = one(LitestreamLine::V05, 3700.0, &[], v05(s, 7, 2, 2, Ok(7)));
+    assert_eq!(
+        (r.state, r.lag_seconds, r.reason.as_str()),
+        (ReplicationState::CaughtUp, 0.0, "caught up at txid 7")
+    );
 }
 
 #[test]
 fn lag_is_the_age_of_the_oldest_change_not_on_the_replica() {
-    let (_, s) = one(Line::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
+    let (_, s) = one(LitestreamLine::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
     // Commits Litestream has not taken in (a frozen Litestream): behind from this look.
-    let (r, s) = one(Line::V05, 101.0, &[], v05(s, 7, 2, 3, Ok(7)));
-    assert_eq!(r.state, State::Behind);
-    let (r, s) = one(Line::V05, 111.0, &[], v05(s, 7, 2, 5, Ok(7)));
-    assert_eq!((r.state, r.lag_seconds), (State::Behind, 10.0));
+    let (r, s) = one(LitestreamLine::V05, 101.0, &[], v05(s, 7, 2, 3, Ok(7)));
+    assert_eq!(r.state, ReplicationState::Behind);
+    let (r, s) = one(LitestreamLine::V05, 111.0, &[], v05(s, 7, 2, 5, Ok(7)));
+    assert_eq!((r.state, r.lag_seconds), (ReplicationState::Behind, 10.0));
     assert!(r.reason.starts_with("10 s of changes not on the replica (last replicated "), "{}", r.reason);
     // Litestream takes them in but the replica does not have them yet: still 10 s old.
-    let (r, s) = one(Line::V05, 112.0, &[], v05(s, 9, 5, 5, Ok(7)));
+    let (r, s) = one(LitestreamLine::V05, 112.0, &[], v05(s, 9, 5, 5, Ok(7)));
     assert_eq!((r.lag_seconds, r.behind_by), (11.0, Some(2)));
     // The replica catches up: caught up again.
-    let (r, _) = one(Line::V05, 113.0, &[], v05(s, 9, 5, 5, Ok(9)));
-    assert_eq!((r.state, r.lag_seconds, r.replicated_at), (State::CaughtUp, 0.0, Some(113.0)));
+    let (r, _) = one(LitestreamLine::V05, 113.0, &[], v05(s, 9, 5, 5, Ok(9)));
+    assert_eq!((r.state, r.lag_seconds, r.replicated_at), (ReplicationState::CaughtUp, 0.0, Some(113.0)));
 }
 
 #[test]
@@ -63,7 +66,7 @@ fn steady_writes_keep_the_lag_to_the_oldest_waiting_change() {
     let mut worst: f64 = 0.0;
     for tick in 0..200u64 {
         // Each look sees one new TXID locally; the replica is two behind it.
-        let (r, next) = one(Line::V05, tick as f64, &[], v05(s, tick + 3, 0, 0, Ok(tick + 1)));
+        let (r, next) = one(LitestreamLine::V05, tick as f64, &[], v05(s, tick + 3, 0, 0, Ok(tick + 1)));
         worst = worst.max(r.lag_seconds);
         s = next;
     }
@@ -73,18 +76,18 @@ fn steady_writes_keep_the_lag_to_the_oldest_waiting_change() {
 
 #[test]
 fn a_silent_socket_is_unknown_and_keeps_the_last_known_replica() {
-    let (_, s) = one(Line::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
+    let (_, s) = one(LitestreamLine::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
     let (r, s) = one(
-        Line::V05,
+        LitestreamLine::V05,
         101.0,
         &[],
         v05(s, 7, 2, 3, Err("Litestream's control socket did not answer within 1s")),
     );
-    assert_eq!(r.state, State::Unknown);
+    assert_eq!(r.state, ReplicationState::Unknown);
     assert_eq!(r.replica.as_ref().map(|p| p.index), Some(7));
     assert_eq!(r.unknown_since, Some(101.0));
     let (r, _) = one(
-        Line::V05,
+        LitestreamLine::V05,
         106.0,
         &[],
         v05(s, 7, 2, 3, Err("Litestream's control socket did not answer within 1s")),
@@ -96,9 +99,9 @@ fn a_silent_socket_is_unknown_and_keeps_the_last_known_replica() {
 
 #[test]
 fn a_replica_error_resets_replicated_txid_to_zero_which_is_not_a_position() {
-    let (_, s) = one(Line::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
-    let (r, _) = one(Line::V05, 101.0, &[], v05(s, 7, 2, 2, Ok(0)));
-    assert_eq!((r.state, r.replica.map(|p| p.index)), (State::CaughtUp, Some(7)));
+    let (_, s) = one(LitestreamLine::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
+    let (r, _) = one(LitestreamLine::V05, 101.0, &[], v05(s, 7, 2, 2, Ok(0)));
+    assert_eq!((r.state, r.replica.map(|p| p.index)), (ReplicationState::CaughtUp, Some(7)));
 }
 
 fn v03(state: LagState, shadow_size: u64, committed_frames: u32) -> Observation {
@@ -124,18 +127,18 @@ const WRITTEN: &str = r#"level=INFO msg="wal segment written" db=/srv/data.db re
 #[test]
 fn litestream_03_uploads_come_from_its_output() {
     // First look: the shadow position is the baseline (0.3 uploads any difference at once).
-    let (r, s) = one(Line::V03, 10.0, &[], v03(LagState::default(), 4152, 1));
-    assert_eq!(r.state, State::CaughtUp);
+    let (r, s) = one(LitestreamLine::V03, 10.0, &[], v03(LagState::default(), 4152, 1));
+    assert_eq!(r.state, ReplicationState::CaughtUp);
     // A commit copied into the shadow WAL, not uploaded yet.
-    let (r, s) = one(Line::V03, 11.0, &[], v03(s, 8272, 2));
-    assert_eq!((r.state, r.behind_by), (State::Behind, Some(4120)));
+    let (r, s) = one(LitestreamLine::V03, 11.0, &[], v03(s, 8272, 2));
+    assert_eq!((r.state, r.behind_by), (ReplicationState::Behind, Some(4120)));
     // Its upload: end = 4152 + 4120 = 8272.
-    let (r, s) = one(Line::V03, 12.0, &[WRITTEN], v03(s, 8272, 2));
-    assert_eq!(r.state, State::CaughtUp);
+    let (r, s) = one(LitestreamLine::V03, 12.0, &[WRITTEN], v03(s, 8272, 2));
+    assert_eq!(r.state, ReplicationState::CaughtUp);
     // Litestream frozen: SQLite commits, the shadow WAL does not move.
-    let (r, s) = one(Line::V03, 13.0, &[], v03(s, 8272, 3));
-    assert_eq!(r.state, State::Behind);
-    let (r, _) = one(Line::V03, 20.0, &[], v03(s, 8272, 4));
+    let (r, s) = one(LitestreamLine::V03, 13.0, &[], v03(s, 8272, 3));
+    assert_eq!(r.state, ReplicationState::Behind);
+    let (r, _) = one(LitestreamLine::V03, 20.0, &[], v03(s, 8272, 4));
     assert_eq!(r.lag_seconds, 7.0);
     assert!(require_caught_up(std::slice::from_ref(&r), 10.0, 20.0).is_ok());
     assert!(require_caught_up(&[r], 5.0, 20.0).unwrap_err().starts_with("behind: data: 7 s of changes"));
@@ -143,25 +146,25 @@ fn litestream_03_uploads_come_from_its_output() {
 
 #[test]
 fn a_new_generation_on_the_replica_supersedes_the_old_one() {
-    let (_, s) = one(Line::V03, 10.0, &[], v03(LagState::default(), 4152, 1));
-    let (_, s) = one(Line::V03, 11.0, &[], v03(s, 8272, 2));
+    let (_, s) = one(LitestreamLine::V03, 10.0, &[], v03(LagState::default(), 4152, 1));
+    let (_, s) = one(LitestreamLine::V03, 11.0, &[], v03(s, 8272, 2));
     let mut o = v03(s, 4152, 1);
     o.files.generation = Some("122f9261c093bdde".into());
     let line = WRITTEN
         .replace("e4ee4096aa45a8bc/00000000:4152", "122f9261c093bdde/00000000:0")
         .replace("4120", "4152");
-    let (r, _) = one(Line::V03, 12.0, &[&line], o);
-    assert_eq!(r.state, State::CaughtUp, "{r:?}");
+    let (r, _) = one(LitestreamLine::V03, 12.0, &[&line], o);
+    assert_eq!(r.state, ReplicationState::CaughtUp, "{r:?}");
 }
 
 #[test]
 fn paths_follow_litestreams_layout() {
-    let p = paths(Line::V05, "/srv/data.db");
+    let p = paths(LitestreamLine::V05, "/srv/data.db");
     assert_eq!(
         (p.position_source.as_str(), p.wal_index.as_str()),
         ("/srv/.data.db-litestream/ltx/0", "/srv/data.db-shm")
     );
-    let p = paths(Line::V03, "/srv/data.db");
+    let p = paths(LitestreamLine::V03, "/srv/data.db");
     assert_eq!(p.shadow_directory.as_deref(), Some("/srv/.data.db-litestream/generations/{generation}/wal"));
 }
 
@@ -169,15 +172,15 @@ fn paths_follow_litestreams_layout() {
 fn a_socket_answer_that_is_not_json_is_unknown() {
     let mut o = v05(LagState::default(), 7, 2, 2, Ok(7));
     o.socket = Some(Ok("<html>".into()));
-    let (r, _) = one(Line::V05, 1.0, &[], o);
-    assert_eq!(r.state, State::Unknown);
+    let (r, _) = one(LitestreamLine::V05, 1.0, &[], o);
+    assert_eq!(r.state, ReplicationState::Unknown);
     assert!(r.reason.contains("not JSON"), "{}", r.reason);
 }
 
 #[test]
 fn a_waiting_change_keeps_ageing_between_looks() {
-    let (_, s) = one(Line::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
-    let (r, _) = one(Line::V05, 101.0, &[], v05(s, 7, 2, 3, Ok(7)));
+    let (_, s) = one(LitestreamLine::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
+    let (r, _) = one(LitestreamLine::V05, 101.0, &[], v05(s, 7, 2, 3, Ok(7)));
     assert_eq!(r.lag_seconds, 0.0);
     assert!(require_caught_up(std::slice::from_ref(&r), 5.0, 105.5).is_ok());
     assert!(

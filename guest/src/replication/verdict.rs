@@ -1,6 +1,6 @@
 //! What the lag means for a health probe, in one line a load balancer logs.
 
-use super::{Report, State};
+use crate::model::{LagReport, ReplicationState};
 
 /// Evidence unreadable for longer than this fails the check: one slow answer on a
 /// busy machine is not an outage, three seconds of silence is.
@@ -27,19 +27,19 @@ pub fn parse_max_lag(text: &str) -> Result<f64, String> {
 }
 
 /// Every database caught up or within `max_lag`; otherwise one line naming each that is not.
-pub fn require_caught_up(reports: &[Report], max_lag: f64, now: f64) -> Result<(), String> {
+pub fn require_caught_up(reports: &[LagReport], max_lag: f64, now: f64) -> Result<(), String> {
     let mut behind = vec![];
     let mut unknown = vec![];
     for r in reports {
         match r.state {
-            State::Unknown => {
+            ReplicationState::Unknown => {
                 let for_seconds = r.unknown_since.map_or(0.0, |s| now - s);
                 if for_seconds > UNKNOWN_GRACE {
                     unknown.push(format!("{}: {} (for {for_seconds:.0} s)", r.name, r.reason));
                 }
             }
             // A change still waiting has waited since the look too.
-            State::Behind if r.lag_seconds + (now - r.observed_at).max(0.0) > max_lag => {
+            ReplicationState::Behind if r.lag_seconds + (now - r.observed_at).max(0.0) > max_lag => {
                 let lag = r.lag_seconds + (now - r.observed_at).max(0.0);
                 behind.push(format!("{}: {}", r.name, behind_words(lag, r.replicated_at)));
             }

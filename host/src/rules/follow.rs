@@ -1,65 +1,9 @@
-//! The `follow` interface: the host's types for read-only followers, and the calls.
+//! The `follow` interface's calls, for read-only followers.
 
-use super::adapter::Convert;
-use super::{ConfigError, Request, Rules, RulesError};
-use serde::Serialize;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FollowTarget {
-    pub name: String,
-    pub path: String,
-    pub replica: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum FollowEvent {
-    Following(u64),
-    Applied(u64),
-    Failed(String),
-    Stopped,
-    EmptyReplica,
-    Other,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct FollowerMemory {
-    pub confirmed_at: Option<f64>,
-    pub txid: Option<u64>,
-    pub since: f64,
-    pub listings: Vec<(f64, u64)>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FollowerLook {
-    pub name: String,
-    pub now: f64,
-    pub listed_at: f64,
-    pub replica: Result<Option<u64>, String>,
-    pub follower: Result<u64, String>,
-    pub memory: FollowerMemory,
-    pub stuck_after_seconds: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FollowerState {
-    CaughtUp,
-    Behind,
-    Unknown,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FollowerReport {
-    pub name: String,
-    pub state: FollowerState,
-    pub staleness_seconds: Option<f64>,
-    pub follower_txid: Option<u64>,
-    pub replica_txid: Option<u64>,
-    pub confirmed_at: Option<f64>,
-    pub reason: String,
-    pub restore_again: bool,
-    pub memory: FollowerMemory,
-}
+use super::{
+    ConfigError, FollowEvent, FollowTarget, FollowerLook, FollowerReport, Request, Rules, RulesError,
+};
+use contract::Convert;
 
 impl Rules {
     pub fn plan_follow(

@@ -1,6 +1,6 @@
 //! The only place that sees the component: the sandbox for each call, and plain
-//! functions on the host's own types (`model`) for the rest of the host. The
-//! generated types stay in `adapter`, the one `bindgen!`.
+//! functions on the contract's types (the `contract` crate) for the rest of the host.
+//! The generated types stay in `conversions`, the one `bindgen!`.
 
 mod engine;
 
@@ -10,13 +10,12 @@ use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-mod adapter;
+mod conversions;
 mod follow;
-pub mod model;
 
-use adapter::Convert;
-use adapter::bindings::{RulesComponent, RulesComponentPre};
-pub use model::*;
+use conversions::bindings::{RulesComponent, RulesComponentPre};
+// The contract's plain types are the host's own: every module says `rules::Plan`.
+pub use contract::*;
 
 /// The rules component as built into this binary, portable: what `component --out`
 /// writes for other runtimes. The host itself runs `engine::COMPILED`.
@@ -380,20 +379,6 @@ fn describe(e: &wasmtime::Error) -> String {
         }
         Some(trap) => trap.to_string(),
         None => format!("{e:#}"),
-    }
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.database, self.key.as_str()) {
-            (_, "") => write!(f, "{}", self.problem)?,
-            (Some(db), key) => write!(f, "database {db:?}, key {key:?}: {}", self.problem)?,
-            (None, key) => write!(f, "top-level key {key:?}: {}", self.problem)?,
-        }
-        if let Some(hint) = &self.hint {
-            write!(f, " ({hint})")?;
-        }
-        Ok(())
     }
 }
 

@@ -1,8 +1,9 @@
-//! The adapter for contract `datasette:litestream@0.3.0`: the only place that sees
-//! the generated types. It converts the host's own types (`model.rs`) to and from
-//! them; a conversion that misses a field or a case does not compile.
+//! The host's side of contract `datasette:litestream@0.3.0`: the only place that sees
+//! wasmtime's generated types. Each record and variant is converted to and from the
+//! contract crate's plain type once, here; one that misses a field or a case does not
+//! compile.
 
-use super::model as m;
+use contract::{record, variant};
 
 pub mod bindings {
     // host/wit is a link to the workspace's wit/, so that an sdist (which packs only
@@ -14,72 +15,6 @@ use bindings::datasette::litestream::types;
 use bindings::exports::datasette::litestream::{
     durability, follow, health, membership, metrics, replication, restore,
 };
-
-/// A value of one side of the contract as the other side's type.
-pub trait Convert<T> {
-    fn convert(self) -> T;
-}
-
-macro_rules! same {
-    ($($t:ty),*) => { $(impl Convert<$t> for $t { fn convert(self) -> $t { self } })* };
-}
-same!(String, bool, f64, u64, u8, u16, u32, i32, ());
-
-impl<A: Convert<B>, B> Convert<Vec<B>> for Vec<A> {
-    fn convert(self) -> Vec<B> {
-        self.into_iter().map(Convert::convert).collect()
-    }
-}
-
-impl<A: Convert<B>, B> Convert<Option<B>> for Option<A> {
-    fn convert(self) -> Option<B> {
-        self.map(Convert::convert)
-    }
-}
-
-impl<A: Convert<B>, B, E: Convert<F>, F> Convert<Result<B, F>> for Result<A, E> {
-    fn convert(self) -> Result<B, F> {
-        self.map(Convert::convert).map_err(Convert::convert)
-    }
-}
-
-impl<A: Convert<B>, B, C: Convert<D>, D> Convert<(B, D)> for (A, C) {
-    fn convert(self) -> (B, D) {
-        (self.0.convert(), self.1.convert())
-    }
-}
-
-/// A record, field by field, both ways.
-macro_rules! record {
-    ($name:ident = $wm:ident :: $wt:ident { $($field:ident),* $(,)? }) => {
-        impl Convert<m::$name> for $wm::$wt {
-            fn convert(self) -> m::$name {
-                m::$name { $($field: self.$field.convert()),* }
-            }
-        }
-        impl Convert<$wm::$wt> for m::$name {
-            fn convert(self) -> $wm::$wt {
-                $wm::$wt { $($field: self.$field.convert()),* }
-            }
-        }
-    };
-}
-
-/// An enum or a variant, case by case (with its payload, if any), both ways.
-macro_rules! variant {
-    ($name:ident = $wm:ident :: $wt:ident { $($case:ident $(($p:ident))?),* $(,)? }) => {
-        impl Convert<m::$name> for $wm::$wt {
-            fn convert(self) -> m::$name {
-                match self { $($wm::$wt::$case $(($p))? => m::$name::$case $(($p.convert()))?),* }
-            }
-        }
-        impl Convert<$wm::$wt> for m::$name {
-            fn convert(self) -> $wm::$wt {
-                match self { $(m::$name::$case $(($p))? => $wm::$wt::$case $(($p.convert()))?),* }
-            }
-        }
-    };
-}
 
 record!(Database = types::Database { name, path, directory, plugin_config });
 record!(Credentials = types::Credentials { access_key_id, secret_access_key, session_token });

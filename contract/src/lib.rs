@@ -1,0 +1,32 @@
+//! The contract between the host and its rules component, as plain Rust: one type per
+//! record, enum and variant of `wit/world.wit` (package `datasette:litestream`), with
+//! the same names and fields, grouped by the WIT interface that defines them.
+//!
+//! The guest, the host and the tests share these types; each side's generated
+//! bindings are converted to and from them once, in that side's `conversions.rs`,
+//! with the macros of [`convert`]: a field or a case added to the WIT fails to compile
+//! on a side until that side's list names it. No wasm, no wasmtime here.
+
+pub mod convert;
+mod durability;
+mod follow;
+mod health;
+mod membership;
+mod metrics;
+mod replication;
+mod restore;
+mod types;
+mod words;
+
+pub use convert::Convert;
+pub use durability::*;
+pub use follow::*;
+pub use health::*;
+pub use membership::*;
+pub use metrics::*;
+pub use replication::*;
+pub use restore::*;
+pub use types::*;
+
+/// The version of the WIT package these types mirror.
+pub const VERSION: &str = "0.3.0";

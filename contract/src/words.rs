@@ -1,0 +1,48 @@
+//! Small conveniences on the contract's types, the same on every side.
+
+use crate::{ConfigError, FollowerState, ProcessState, ReplicationState, VerifyOutcome};
+
+/// An enum's word: the same as in the status JSON and the WIT (`not-started`).
+macro_rules! words {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let word = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned));
+                f.write_str(word.as_deref().unwrap_or("?"))
+            }
+        }
+    )*};
+}
+words!(ProcessState, ReplicationState, VerifyOutcome, FollowerState);
+
+impl ConfigError {
+    /// A problem with `key` (of `database`, or at the top level), without a hint.
+    pub fn new(database: Option<&str>, key: impl Into<String>, problem: impl Into<String>) -> Self {
+        ConfigError {
+            database: database.map(str::to_owned),
+            key: key.into(),
+            problem: problem.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// How a configuration error reads: `database "db", key "k": problem (hint)`.
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.database, self.key.as_str()) {
+            (_, "") => write!(f, "{}", self.problem)?,
+            (Some(db), key) => write!(f, "database {db:?}, key {key:?}: {}", self.problem)?,
+            (None, key) => write!(f, "top-level key {key:?}: {}", self.problem)?,
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
