@@ -71,3 +71,136 @@ macro_rules! variant {
         }
     };
 }
+
+/// Every record and variant of the WIT, for one side: expanded where that side's
+/// generated modules `types`, `durability`, `follow`, `health`, `membership`,
+/// `metrics`, `replication` and `restore` are in scope (the guest's and the host's
+/// `conversions.rs`), so the list is written once for both.
+#[macro_export]
+macro_rules! conversions {
+    () => {
+        $crate::record!(Database = types::Database { name, path, directory, plugin_config });
+        $crate::record!(Credentials = types::Credentials { access_key_id, secret_access_key, session_token });
+        $crate::record!(
+            Request = types::Request { top_level, databases, working_directory, litestream_version, control_socket }
+        );
+        $crate::variant!(LitestreamLine = types::LitestreamLine { V03, V05 });
+        $crate::variant!(CredentialsSource = types::CredentialsSource { None, File(x), Command(x) });
+        $crate::record!(
+            Plan = types::Plan {
+                replicated,
+                start_litestream,
+                credentials_source,
+                refresh_interval_seconds,
+                metrics_addr,
+                line,
+                warnings,
+                first_sync_seconds,
+                health_window_seconds,
+                stop_grace_seconds,
+                durable
+            }
+        );
+        $crate::record!(DurableDatabase = types::DurableDatabase { name, timeout_seconds });
+        $crate::record!(
+            DurabilityEvidence =
+                health::DurabilityEvidence { name, waiting, longest_wait_seconds, timeout_seconds, failing }
+        );
+        $crate::record!(SyncAnswer = durability::SyncAnswer { status, body });
+        $crate::variant!(SyncOutcome = durability::SyncOutcome { Durable(x), NotDurable(x) });
+        $crate::record!(ConfigError = types::ConfigError { database, key, problem, hint });
+        $crate::record!(EnvVar = types::EnvVar { name, value });
+        $crate::record!(Rendered = types::Rendered { document, environment, secrets });
+        $crate::variant!(CredentialsError = types::CredentialsError { NotJson(x), NotAnObject, MissingKey(x), WrongType(x) });
+        $crate::record!(CredentialsChange = types::CredentialsChange { changed, fields });
+        $crate::record!(Operation = metrics::Operation { replica_type, operation, value });
+        $crate::record!(NamedValue = metrics::NamedValue { name, value });
+        $crate::record!(DatabaseMetrics = metrics::DatabaseMetrics { database, values });
+        $crate::record!(Digest = metrics::Digest { goroutines, threads, operation_bytes, operation_counts, databases });
+        $crate::record!(LogEntry = health::LogEntry { age_seconds, text });
+        $crate::record!(DatabaseEvidence = health::DatabaseEvidence { name, path, file_exists });
+        $crate::variant!(
+            ProcessState =
+                health::ProcessState { Starting, Running, Restarting, Stopping, Stopped, Failed, NotStarted }
+        );
+        $crate::record!(
+            HealthInput =
+                health::HealthInput { state, uptime_seconds, databases, logs, window_seconds, durability, conflicts }
+        );
+        $crate::record!(Conflict = health::Conflict { name, reason });
+        $crate::record!(LocalFile = replication::LocalFile { name, size });
+        $crate::record!(WritersEvidence = replication::WritersEvidence { listing, local_files, generation });
+        $crate::variant!(WritersVerdict = replication::WritersVerdict { Alone, AnotherWriter(x), Unknown(x) });
+        $crate::record!(Verdict = health::Verdict { ok, reason, behind });
+        $crate::record!(StopEvidence = health::StopEvidence { running, exit_code, interrupted, killed, output, databases });
+        $crate::record!(Unconfirmed = health::Unconfirmed { name, reason });
+        $crate::variant!(Startup = health::Startup { Waiting, Replicating, SocketListening });
+        $crate::record!(EvidencePaths = replication::EvidencePaths { position_source, shadow_directory, wal_index });
+        $crate::record!(Position = replication::Position { generation, index, offset });
+        $crate::record!(PendingChange = replication::PendingChange { position, since });
+        $crate::record!(LagState = replication::LagState { pending, replica, replicated_at, unknown_since });
+        $crate::record!(LocalFiles = replication::LocalFiles { newest_file, newest_size, generation, wal_index });
+        $crate::record!(Observation = replication::Observation { name, path, state, files, socket });
+        $crate::variant!(ReplicationState = replication::ReplicationState { CaughtUp, Behind, Unknown });
+        $crate::record!(
+            LagReport = replication::LagReport {
+                name,
+                state,
+                lag_seconds,
+                local,
+                replica,
+                behind_by,
+                replicated_at,
+                unknown_since,
+                observed_at,
+                reason
+            }
+        );
+        $crate::record!(Tracked = replication::Tracked { report, state });
+        $crate::record!(Admission = membership::Admission { databases, plan, refused });
+        $crate::record!(Registration = membership::Registration { path, replica_url });
+        $crate::record!(InPlaceChange = membership::InPlaceChange { unregister, register });
+        $crate::variant!(Change = membership::Change { Unchanged, Start, Stop, InPlace(x), Restart(x) });
+        $crate::record!(Target = restore::Target { name, exists });
+        $crate::variant!(Step = restore::Step { Restore, Skip(x) });
+        $crate::record!(Decision = restore::Decision { database, step });
+        $crate::record!(RestoreOptions = restore::RestoreOptions { force, only_missing });
+        $crate::variant!(EmptyReplicaOutcome = restore::EmptyReplicaOutcome { FreshStart, Error });
+        $crate::record!(EmptyReplicaVerdict = restore::EmptyReplicaVerdict { outcome, message });
+        $crate::record!(
+            VerifyEvidence = restore::VerifyEvidence {
+                sentinel_error,
+                restored,
+                restore_error,
+                integrity_ok,
+                sentinel_found,
+                timed_out,
+                waited_seconds
+            }
+        );
+        $crate::variant!(VerifyOutcome = restore::VerifyOutcome { Verified, Failed, Inconclusive, Pending });
+        $crate::record!(VerifyVerdict = restore::VerifyVerdict { outcome, reason });
+        $crate::record!(LastVerification = restore::LastVerification { database, outcome, age_seconds });
+        $crate::record!(FollowTarget = follow::FollowTarget { name, path, replica });
+        $crate::variant!(FollowEvent = follow::FollowEvent { Following(x), Applied(x), Failed(x), Stopped, EmptyReplica, Other });
+        $crate::record!(FollowerMemory = follow::FollowerMemory { confirmed_at, txid, since, listings });
+        $crate::record!(
+            FollowerLook =
+                follow::FollowerLook { name, now, listed_at, replica, follower, memory, stuck_after_seconds }
+        );
+        $crate::variant!(FollowerState = follow::FollowerState { CaughtUp, Behind, Unknown });
+        $crate::record!(
+            FollowerReport = follow::FollowerReport {
+                name,
+                state,
+                staleness_seconds,
+                follower_txid,
+                replica_txid,
+                confirmed_at,
+                reason,
+                restore_again,
+                memory
+            }
+        );
+    };
+}

@@ -1,26 +1,19 @@
 //! The native host: every effect (files, processes, network, HTTP) lives here; every
-//! decision is asked of the rules component.
+//! decision is asked of the rules component (`rules`). The layers, top down:
+//! `commands` (one module per subcommand) use `status` (the HTTP view), `follow`
+//! (read-only followers), `supervisor` (the Litestream child), `replica` (evidence
+//! gathered beside it), `recovery` (restore and verify), `config` (inputs to requests),
+//! `litestream` (the binary, its control socket) and `util`; every layer may ask
+//! `rules`.
 
-pub mod blocking;
-pub mod cache;
 pub mod cli;
-pub mod clock;
 pub mod commands;
-pub mod control_socket;
-pub mod credentials;
-pub mod durability;
+pub mod config;
 pub mod follow;
-pub mod inputs;
-pub mod lag;
 pub mod litestream;
-pub mod logbuf;
-pub mod logging;
-pub mod prepare;
-pub mod private_dir;
-pub mod refresh;
-pub mod restore;
+pub mod recovery;
+pub mod replica;
 pub mod rules;
 pub mod status;
 pub mod supervisor;
-pub mod verify;
-pub mod writers;
+pub mod util;

@@ -3,12 +3,12 @@
 use clap::Parser;
 use datasette_litestream::cli::{Cli, Command};
 use datasette_litestream::commands;
-use datasette_litestream::inputs::InputError;
+use datasette_litestream::config::inputs::InputError;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    datasette_litestream::logging::init();
+    datasette_litestream::util::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

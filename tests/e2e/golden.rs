@@ -2,8 +2,8 @@
 //! `render` command (the compiled component) and, for render cases, through the same
 //! rules compiled natively; all must agree with the expected files.
 
+use datasette_litestream::config::{credentials, inputs, prepare};
 use datasette_litestream::rules::{self, Rules};
-use datasette_litestream::{credentials, inputs, prepare};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -140,5 +140,5 @@ fn a_node_that_restored_from_the_replica_and_replicates_alone_stays_healthy() {
 
 /// The host's look interval (`writers::LOOK_EVERY`).
 fn tests_look_interval() -> Duration {
-    datasette_litestream::writers::LOOK_EVERY
+    datasette_litestream::replica::writers::LOOK_EVERY
 }

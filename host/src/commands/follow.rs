@@ -4,14 +4,14 @@
 use super::run::read_inputs;
 use super::run::signals::{Outside, Signals};
 use crate::cli::FollowArgs;
+use crate::config::refresh::{Change, Refresher};
 use crate::follow::follower::{Control, CrashLoop, Follower, Swapped};
 use crate::follow::layout::Layout;
 use crate::follow::view::FollowView;
 use crate::follow::{Followers, Keys, Setup, looks};
-use crate::private_dir::PrivateDir;
-use crate::refresh::{Change, Refresher};
 use crate::rules::{FollowTarget, Rules};
-use crate::status::server::{View, serve_all};
+use crate::status::server::serve_all;
+use crate::util::private_dir::PrivateDir;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -21,7 +21,7 @@ pub async fn follow(args: FollowArgs) -> Result<u8> {
     let (inputs, stdin_lines) = read_inputs(args.stdin, &args.sources).await?;
     let rules = Rules::builtin()?;
     let litestream = crate::litestream::find(args.sources.litestream.as_deref()).await?;
-    let request = crate::prepare::request(&inputs, &litestream.version, None);
+    let request = crate::config::prepare::request(&inputs, &litestream.version, None);
     let targets = match targets(rules, &request).await? {
         Ok(t) => t,
         Err(code) => return Ok(code),
@@ -82,9 +82,10 @@ async fn serve(
     socket: Option<&std::path::Path>,
 ) -> Result<Result<(), u8>> {
     let (rules, document) = (setup.rules, rendered.document.clone());
-    let config =
-        crate::blocking::blocking(move || rules.redact(&document)).await?.map_err(anyhow::Error::msg)?;
-    let view = View::Follow(Arc::new(FollowView { rules, followers: followers.clone(), config }));
+    let config = crate::util::blocking::blocking(move || rules.redact(&document))
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    let view = Arc::new(FollowView { rules, followers: followers.clone(), config });
     Ok(serve_all(view, args.status.addr, args.status.token.clone(), socket).await)
 }
 
@@ -134,7 +135,7 @@ async fn until_stopped(
 ) -> Result<u8> {
     loop {
         tokio::select! {
-            change = crate::refresh::next(&mut r.refresher, r.setup.rules) => match change {
+            change = crate::config::refresh::next(&mut r.refresher, r.setup.rules) => match change {
                 Ok(None) => {}
                 Ok(Some(change)) => {
                     if let Err(e) = rotate(&r.setup, &r.followers, &r.dir, &r.request, change, &node).await {
@@ -167,7 +168,7 @@ async fn targets(
     request: &crate::rules::Request,
 ) -> Result<Result<Vec<(FollowTarget, Layout)>, u8>> {
     let r = request.clone();
-    let planned = crate::blocking::blocking(move || rules.plan_follow(&r)).await?;
+    let planned = crate::util::blocking::blocking(move || rules.plan_follow(&r)).await?;
     let targets = match planned {
         Ok(t) => t,
         Err(errors) => {
@@ -209,7 +210,8 @@ async fn rotate(
     node: &Node,
 ) -> Result<()> {
     let (rules, r, c) = (setup.rules, request.clone(), change.credentials.clone());
-    let rendered = crate::blocking::blocking(move || crate::prepare::render(rules, &r, Some(&c))).await?;
+    let rendered =
+        crate::util::blocking::blocking(move || crate::config::prepare::render(rules, &r, Some(&c))).await?;
     dir.write("litestream.yml", &rendered.document)?;
     followers.logs.set_secrets(&rendered.secrets);
     *setup.keys.write().expect("keys lock") = keys(&rendered);

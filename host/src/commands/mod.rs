@@ -7,7 +7,7 @@ pub mod run;
 pub mod verify;
 
 use crate::cli::Sources;
-use crate::inputs::{self, Inputs};
+use crate::config::inputs::{self, Inputs};
 use anyhow::{Context, Result};
 
 /// Inputs from `datasette`-style arguments, resolved against this process's directory and environment.
@@ -21,9 +21,9 @@ pub fn inputs_from(sources: &Sources) -> Result<Inputs> {
 /// the Litestream found, and a private directory for its config and copies.
 pub struct Offline {
     pub rules: &'static crate::rules::Rules,
-    pub prepared: crate::prepare::Prepared,
+    pub prepared: crate::config::prepare::Prepared,
     pub litestream: crate::litestream::Litestream,
-    pub dir: crate::private_dir::PrivateDir,
+    pub dir: crate::util::private_dir::PrivateDir,
 }
 
 /// Builds an `Offline`; a configuration or credentials problem is printed once and
@@ -32,12 +32,13 @@ pub async fn offline(sources: &Sources) -> Result<std::result::Result<Offline, u
     let inputs = inputs_from(sources)?;
     let rules = crate::rules::Rules::builtin()?;
     let litestream = crate::litestream::find(sources.litestream.as_deref()).await?;
-    let request = crate::prepare::request(&inputs, &litestream.version, None);
+    let request = crate::config::prepare::request(&inputs, &litestream.version, None);
     let prepared = match prepared(rules, request).await {
         Ok(p) => p,
         Err(code) => return Ok(Err(code)),
     };
-    let dir = crate::private_dir::PrivateDir::create().context("cannot create the private directory")?;
+    let dir =
+        crate::util::private_dir::PrivateDir::create().context("cannot create the private directory")?;
     Ok(Ok(Offline { rules, prepared, litestream, dir }))
 }
 
@@ -54,8 +55,8 @@ pub fn component(out: &std::path::Path) -> Result<u8> {
 pub async fn prepared(
     rules: &crate::rules::Rules,
     request: crate::rules::Request,
-) -> Result<crate::prepare::Prepared, u8> {
-    match crate::prepare::prepare(rules, request).await {
+) -> Result<crate::config::prepare::Prepared, u8> {
+    match crate::config::prepare::prepare(rules, request).await {
         Ok(p) => {
             for w in &p.plan.warnings {
                 eprintln!("warning: {w}");

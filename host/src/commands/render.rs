@@ -1,8 +1,8 @@
 //! `render`: print exactly what `run` would start Litestream with.
 
 use crate::cli::RenderArgs;
+use crate::config::prepare::{self, Prepared};
 use crate::litestream;
-use crate::prepare::{self, Prepared};
 use crate::rules::{LitestreamLine, Rules};
 use anyhow::Result;
 use std::fmt::Write;

@@ -1,7 +1,7 @@
 //! `restore`: bring databases back from their replicas.
 
 use crate::cli::RestoreArgs;
-use crate::restore::{self, Options, Outcome};
+use crate::recovery::restore::{self, Options, Outcome};
 use anyhow::Result;
 
 pub async fn restore(args: RestoreArgs) -> Result<u8> {

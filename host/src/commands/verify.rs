@@ -10,7 +10,8 @@ pub async fn verify(args: VerifyArgs) -> Result<u8> {
         Err(code) => return Ok(code),
     };
     let verdicts =
-        crate::verify::verify(o.rules, &o.prepared, &o.litestream.path, &o.dir, args.timeout).await?;
+        crate::recovery::verify::verify(o.rules, &o.prepared, &o.litestream.path, &o.dir, args.timeout)
+            .await?;
     if args.json {
         let list: Vec<_> = verdicts
             .iter()

@@ -7,13 +7,13 @@
 use super::layout::{Layout, side};
 use super::{Followers, Setup};
 use crate::rules::FollowEvent;
+use crate::supervisor::restarts::Restarts;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Child;
 use tokio::sync::mpsc;
 
@@ -92,9 +92,7 @@ enum Ended {
 impl Follower {
     /// Follows until told to stop; a crash loop is the error.
     pub async fn run(self, mut control: mpsc::Receiver<Control>) -> Result<(), CrashLoop> {
-        let policy = &self.setup.policy;
-        let mut backoff = policy.backoff_start;
-        let mut exits: Vec<Instant> = Vec::new();
+        let mut restarts = Restarts::new(&self.setup.policy);
         let mut waiting = false;
         loop {
             let started = Instant::now();
@@ -136,23 +134,23 @@ impl Follower {
                 Ended::Exited(why) => why,
             };
             waiting = false;
-            if started.elapsed() >= policy.healthy_after {
-                backoff = policy.backoff_start;
-            }
-            let now = Instant::now();
-            exits.retain(|t| now.duration_since(*t) < policy.crash_window);
-            exits.push(now);
+            let ended = restarts.exited(Some(started));
             self.followers.update(self.index, |f| {
                 f.restarts += 1;
                 f.last_exit = Some(why.clone());
                 f.pid = None;
                 f.state = FollowState::Restarting;
             });
-            if exits.len() >= policy.crash_limit {
+            if let Err(l) = ended {
                 self.followers.update(self.index, |f| f.state = FollowState::Failed);
-                let (name, count, window) = (self.name.clone(), exits.len(), policy.crash_window);
-                return Err(CrashLoop { name, count, window, last: why });
+                return Err(CrashLoop {
+                    name: self.name.clone(),
+                    count: l.exits,
+                    window: l.window,
+                    last: why,
+                });
             }
+            let backoff = restarts.next_wait();
             eprintln!("datasette-litestream: following {}: {why}; restoring again in {backoff:?}", self.name);
             tokio::select! {
                 _ = tokio::time::sleep(backoff) => {}
@@ -161,7 +159,6 @@ impl Follower {
                     return Ok(());
                 },
             }
-            backoff = (backoff * 2).min(policy.backoff_max);
         }
     }
 
@@ -254,13 +251,12 @@ impl Follower {
         events: mpsc::UnboundedSender<FollowEvent>,
     ) {
         let (followers, rules, db) = (self.followers.clone(), self.setup.rules, self.name.clone());
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(stream).lines();
-            while let Ok(Some(line)) = reader.next_line().await {
-                let clean = followers.logs.push(name, &format!("[{db}] {line}"));
-                eprintln!("litestream: {clean}");
-                let progress = crate::blocking::blocking(move || rules.follow_progress(&line)).await;
-                match progress {
+        crate::supervisor::forward(stream, move |line| {
+            let clean = followers.logs.push(name, &format!("[{db}] {line}"));
+            eprintln!("litestream: {clean}");
+            let events = events.clone();
+            async move {
+                match crate::util::blocking::blocking(move || rules.follow_progress(&line)).await {
                     Ok(event) => {
                         let _ = events.send(event);
                     }
@@ -274,16 +270,16 @@ impl Follower {
     /// then swap it in.
     async fn swap_in(&self, generation: &Path, txid: u64) -> Result<(), String> {
         let file = generation.to_path_buf();
-        crate::blocking::blocking(move || rollback_journal(&file)).await?;
+        crate::util::blocking::blocking(move || rollback_journal(&file)).await?;
         let (layout, file) = (self.layout.clone(), generation.to_path_buf());
-        crate::blocking::blocking(move || layout.swap_in(&file)).await.map_err(|e| e.to_string())?;
+        crate::util::blocking::blocking(move || layout.swap_in(&file)).await.map_err(|e| e.to_string())?;
         self.followers.update(self.index, |f| {
             f.state = FollowState::Following;
             f.generation = Some(generation.display().to_string());
             // A new file: how long it has stayed put starts now; what it confirmed stays.
             if let Some(r) = &mut f.report {
                 r.memory.txid = None;
-                r.memory.since = crate::clock::now();
+                r.memory.since = crate::util::clock::now();
                 r.restore_again = false;
             }
         });

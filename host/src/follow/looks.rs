@@ -6,8 +6,8 @@
 use super::follower::{Control, FollowState};
 use super::layout::side;
 use super::{Followers, Setup};
-use crate::clock::now;
 use crate::rules::{FollowerLook, FollowerMemory};
+use crate::util::clock::now;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,7 +71,7 @@ async fn look(
     let replica = newest(setup, path).await?;
     let (rules, name, stuck) = (setup.rules, name.to_owned(), setup.stuck_after.as_secs_f64());
     let sidecar_path = side(Path::new(generation), "-txid");
-    crate::blocking::blocking(move || {
+    crate::util::blocking::blocking(move || {
         let sidecar = std::fs::read_to_string(&sidecar_path)
             .map_err(|e| format!("cannot read the follower's -txid file: {e}"));
         let follower = match sidecar {
@@ -103,7 +103,7 @@ async fn newest(setup: &Setup, path: &str) -> Result<Result<Option<u64>, String>
             Ok(json) => json,
             Err(e) => return Ok(Err(e)),
         };
-        let newest = crate::blocking::blocking(move || rules.replica_newest(&listing)).await?;
+        let newest = crate::util::blocking::blocking(move || rules.replica_newest(&listing)).await?;
         if !matches!(newest, Ok(None)) || level == "all" {
             return Ok(newest);
         }

@@ -6,8 +6,8 @@ pub mod layout;
 pub mod looks;
 pub mod view;
 
-use crate::logbuf::LogBuffer;
 use crate::rules::{FollowTarget, FollowerReport, Rules};
+use crate::util::logbuf::LogBuffer;
 use follower::FollowState;
 use serde::Serialize;
 use std::path::PathBuf;

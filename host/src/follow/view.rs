@@ -2,14 +2,18 @@
 //! followed database, how stale it may be, and `restore -f`'s output.
 
 use super::{FollowerStatus, Followers};
-use crate::clock::now;
-use crate::logbuf::LogLine;
+use crate::replica::durability::Answer;
 use crate::rules::{FollowerState, Rules};
-use crate::status::html::{BODY_STYLE, esc, log_lines};
+use crate::status::html::{BODY_STYLE, esc, in_chrome, log_lines};
 use crate::status::prometheus::{family, sample};
+use crate::status::{HealthReport, Source};
+use crate::util::clock::now;
+use crate::util::logbuf::LogLine;
+use axum::response::{IntoResponse, Json, Response};
 use serde::Serialize;
 use std::fmt::Write;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A probe without `max-lag`: how stale a follower may be and still serve.
 pub const DEFAULT_MAX_LAG: f64 = 30.0;
@@ -53,7 +57,7 @@ pub struct LagJson {
 
 impl FollowView {
     pub async fn report(self: &Arc<Self>) -> FollowReport {
-        let health = self.health(DEFAULT_MAX_LAG).await;
+        let health = self.fresh_within(DEFAULT_MAX_LAG).await;
         let followers = self
             .followers
             .snapshot()
@@ -80,7 +84,7 @@ impl FollowView {
     }
 
     /// 200 when every follower confirmed within `max_lag` seconds of now.
-    pub async fn health(self: &Arc<Self>, max_lag: f64) -> crate::status::HealthReport {
+    pub async fn fresh_within(self: &Arc<Self>, max_lag: f64) -> crate::status::HealthReport {
         let snapshot = self.followers.snapshot();
         let waiting: Vec<&str> =
             snapshot.iter().filter(|f| f.report.is_none()).map(|f| f.name.as_str()).collect();
@@ -90,7 +94,8 @@ impl FollowView {
         }
         let reports: Vec<_> = snapshot.into_iter().filter_map(|f| f.report).collect();
         let rules = self.rules;
-        let verdict = crate::blocking::blocking(move || rules.require_fresh(&reports, max_lag, now())).await;
+        let verdict =
+            crate::util::blocking::blocking(move || rules.require_fresh(&reports, max_lag, now())).await;
         let (ok, reason) = match verdict {
             Ok(Ok(())) => (true, format!("every follower confirmed up to date within {max_lag} s")),
             Ok(Err(why)) => (false, why),
@@ -178,5 +183,41 @@ impl FollowView {
             }
         }
         out
+    }
+}
+
+/// The status view's endpoints on a follower node.
+impl Source for FollowView {
+    fn rules(&self) -> &'static Rules {
+        self.rules
+    }
+
+    async fn page(self: &Arc<Self>) -> String {
+        in_chrome(&self.body().await)
+    }
+
+    async fn body(self: &Arc<Self>) -> String {
+        FollowView::body(self).await
+    }
+
+    async fn json(self: &Arc<Self>) -> Response {
+        Json(self.report().await).into_response()
+    }
+
+    /// A follower has no verification; `max_lag` defaults to [`DEFAULT_MAX_LAG`].
+    async fn health(self: &Arc<Self>, _: Option<f64>, max_lag: Option<f64>) -> HealthReport {
+        self.fresh_within(max_lag.unwrap_or(DEFAULT_MAX_LAG)).await
+    }
+
+    async fn metrics(self: &Arc<Self>) -> String {
+        FollowView::metrics(self).await
+    }
+
+    async fn durable(self: &Arc<Self>, _: &str) -> Option<Answer> {
+        None
+    }
+
+    async fn reach(self: &Arc<Self>, database: &str, txid: u64, limit: Duration) -> Option<Result<u64, u64>> {
+        self.followers.reach(database, txid, limit).await
     }
 }

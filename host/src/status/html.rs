@@ -125,7 +125,7 @@ fn databases(o: &mut String, r: &Report) {
     o.push_str("<h2 id=\"databases\">Databases</h2><table><tr><th>name</th><th>path</th><th>replicated</th><th>last verification</th></tr>");
     for d in &r.databases {
         let verified = d.last_verification.as_ref().map_or("never".to_owned(), |v| {
-            format!("{} {:.0} s ago: {}", v.outcome, crate::clock::now() - v.at, v.reason)
+            format!("{} {:.0} s ago: {}", v.outcome, crate::util::clock::now() - v.at, v.reason)
         });
         let _ = write!(
             o,
@@ -249,7 +249,7 @@ fn logs(o: &mut String, r: &Report) {
 }
 
 /// Litestream's recent output, with when (UTC) and on which stream.
-pub(crate) fn log_lines(o: &mut String, lines: &[crate::logbuf::LogLine]) {
+pub(crate) fn log_lines(o: &mut String, lines: &[crate::util::logbuf::LogLine]) {
     o.push_str("<h2 id=\"logs\">Recent Litestream output</h2><pre>");
     for l in lines {
         let _ = writeln!(o, "{} {} {}", utc(l.at), l.stream, esc(&l.text));
@@ -281,7 +281,7 @@ pub(crate) fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::{HealthReport, LitestreamReport, RefusedReport, Report};
-    use crate::logbuf::LogLine;
+    use crate::util::logbuf::LogLine;
 
     fn report() -> Report {
         Report {

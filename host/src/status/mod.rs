@@ -2,18 +2,21 @@
 //! lines, Litestream's metrics digested by the rules, and the health verdict.
 
 pub mod html;
+mod lag;
 mod plugin_routes;
 pub mod prometheus;
-mod replication;
 mod report;
 mod scrape;
 pub mod server;
+mod source;
 
-use crate::clock::now;
+pub use source::Source;
+
 use crate::rules::{ConfigError, Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
 use crate::supervisor::Shared;
-pub use replication::ReplicationReport;
-use replication::replication_report;
+use crate::util::clock::now;
+pub use lag::ReplicationReport;
+use lag::replication_report;
 use report::metrics_report;
 pub use report::*;
 use std::path::PathBuf;
@@ -58,12 +61,12 @@ pub struct Context {
     pub health_window: f64,
     cache: Mutex<Option<(Instant, Arc<Live>)>>,
     /// Replication lag, once Litestream is started.
-    lag: OnceLock<Arc<crate::lag::Lag>>,
+    lag: OnceLock<Arc<crate::replica::lag::Lag>>,
     verdicts: Mutex<Option<(VerdictKey, Instant, HealthReport)>>,
     /// Durable writes, on Litestream 0.5 (its control socket).
-    pub durability: Option<Arc<crate::durability::Durability>>,
+    pub durability: Option<Arc<crate::replica::durability::Durability>>,
     /// Whether another node writes a replica, once Litestream is started.
-    writers: OnceLock<Arc<crate::writers::Writers>>,
+    writers: OnceLock<Arc<crate::replica::writers::Writers>>,
 }
 
 /// Everything a health verdict is judged from, but the clock.
@@ -108,7 +111,7 @@ impl Context {
             cache: Mutex::new(None),
             lag: OnceLock::new(),
             verdicts: Mutex::new(None),
-            durability: socket.map(|s| Arc::new(crate::durability::Durability::new(rules, s))),
+            durability: socket.map(|s| Arc::new(crate::replica::durability::Durability::new(rules, s))),
             writers: OnceLock::new(),
         }
     }
@@ -126,7 +129,7 @@ impl Context {
         self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(lag) = self.lag.get().cloned() {
             let databases = self.replicated_databases();
-            crate::blocking::blocking(move || lag.watch(&databases)).await?;
+            crate::util::blocking::blocking(move || lag.watch(&databases)).await?;
         }
         Ok(())
     }
@@ -137,10 +140,10 @@ impl Context {
             return Ok(());
         }
         let context = self.clone();
-        let lag = crate::blocking::blocking(move || {
+        let lag = crate::util::blocking::blocking(move || {
             let databases = context.replicated_databases();
             let socket = context.socket.clone();
-            crate::lag::Lag::new(context.rules, line, socket, context.shared.clone(), &databases)
+            crate::replica::lag::Lag::new(context.rules, line, socket, context.shared.clone(), &databases)
         })
         .await?;
         let lag = Arc::new(lag);
@@ -152,7 +155,7 @@ impl Context {
 
     /// Starts listing each replica every few seconds to find another writer.
     pub fn watch_writers(self: &Arc<Self>) {
-        let writers = Arc::new(crate::writers::Writers::new(self.rules, self.shared.clone()));
+        let writers = Arc::new(crate::replica::writers::Writers::new(self.rules, self.shared.clone()));
         if self.writers.set(writers.clone()).is_ok() {
             let context = Arc::downgrade(self);
             writers.spawn(move || context.upgrade().map(|c| c.replicated_databases()).unwrap_or_default());
@@ -169,7 +172,7 @@ impl Context {
         self.lag.get().map(|l| l.reports()).unwrap_or_default()
     }
 
-    pub fn durability_reports(&self) -> Vec<crate::durability::DurabilityReport> {
+    pub fn durability_reports(&self) -> Vec<crate::replica::durability::DurabilityReport> {
         self.durability.as_ref().map(|d| d.reports()).unwrap_or_default()
     }
 
@@ -181,7 +184,7 @@ impl Context {
     pub async fn report(self: &Arc<Self>) -> Report {
         let live = self.live().await;
         let context = self.clone();
-        crate::blocking::blocking(move || context.assemble(&live)).await
+        crate::util::blocking::blocking(move || context.assemble(&live)).await
     }
 
     /// The report from Litestream's answers: file reads and wasm calls, so blocking.
@@ -201,7 +204,7 @@ impl Context {
                     name: d.name.clone(),
                     path: d.path.clone(),
                     replicated: members.replicated.contains(&d.name),
-                    last_verification: crate::verify::last(std::path::Path::new(&d.path)),
+                    last_verification: crate::recovery::verify::last(std::path::Path::new(&d.path)),
                     replication: lag.0.iter().find(|r| r.name == d.name).map(replication_report),
                     writers: self.writers.get().and_then(|w| w.report(&d.name)),
                 })
@@ -225,7 +228,7 @@ impl Context {
         max_lag: Option<f64>,
     ) -> HealthReport {
         let context = self.clone();
-        crate::blocking::blocking(move || {
+        crate::util::blocking::blocking(move || {
             let lag = context.lag_reports();
             context.judge(&lag, verified_within, max_lag)
         })
@@ -294,10 +297,10 @@ impl Context {
                 .replicated_databases()
                 .iter()
                 .map(|d| {
-                    let r = crate::verify::last(std::path::Path::new(&d.path));
+                    let r = crate::recovery::verify::last(std::path::Path::new(&d.path));
                     crate::rules::LastVerification {
                         database: d.name.clone(),
-                        outcome: r.as_ref().and_then(|r| crate::verify::outcome_of(&r.outcome)),
+                        outcome: r.as_ref().and_then(|r| crate::recovery::verify::outcome_of(&r.outcome)),
                         age_seconds: r.map(|r| t - r.at),
                     }
                 })
@@ -335,7 +338,7 @@ impl Context {
         };
         let replicated = self.replicated_databases();
         let rules = self.rules;
-        match crate::blocking::blocking(move || rules.digest_metrics(&text, &replicated)).await {
+        match crate::util::blocking::blocking(move || rules.digest_metrics(&text, &replicated)).await {
             Ok(Ok(d)) => (Some(d), None),
             Ok(Err(e)) => (None, Some(format!("Litestream's metrics at {addr} could not be read: {e}"))),
             Err(e) => (None, Some(e.to_string())),
@@ -358,7 +361,7 @@ impl Context {
         let logs = self
             .shared
             .logs
-            .recent(crate::logbuf::CAPACITY)
+            .recent(crate::util::logbuf::CAPACITY)
             .into_iter()
             .filter(|l| t - l.at <= self.health_window)
             .map(|l| LogEntry { age_seconds: t - l.at, text: l.text })
@@ -385,13 +388,13 @@ impl Context {
 }
 
 /// The durable databases with their paths, as the members name them.
-fn durable_targets(members: &Members) -> Vec<crate::durability::Target> {
+fn durable_targets(members: &Members) -> Vec<crate::replica::durability::Target> {
     members
         .durable
         .iter()
         .filter_map(|d| {
             let db = members.databases.iter().find(|db| db.name == d.name)?;
-            Some(crate::durability::Target {
+            Some(crate::replica::durability::Target {
                 name: d.name.clone(),
                 path: db.path.clone(),
                 timeout: Duration::from_secs_f64(d.timeout_seconds),

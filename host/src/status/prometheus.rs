@@ -4,7 +4,7 @@
 //! model of live counters has nothing to hold here.
 
 use super::Report;
-use crate::durability::DurabilityReport;
+use crate::replica::durability::DurabilityReport;
 use crate::rules::ReplicationState;
 use std::fmt::Write;
 

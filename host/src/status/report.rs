@@ -2,8 +2,8 @@
 //! Prometheus text.
 
 use super::ReplicationReport;
-use crate::logbuf::LogLine;
 use crate::rules::{ConfigError, Digest};
+use crate::util::logbuf::LogLine;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -24,7 +24,7 @@ pub struct Report {
     /// Databases not replicated because their own config is invalid.
     pub refused: Vec<RefusedReport>,
     /// Durable writes, per `durable-writes` database.
-    pub durability: Vec<crate::durability::DurabilityReport>,
+    pub durability: Vec<crate::replica::durability::DurabilityReport>,
 }
 
 #[derive(Serialize)]
@@ -59,11 +59,11 @@ pub struct DatabaseReport {
     pub path: String,
     pub replicated: bool,
     /// What `datasette-litestream verify` last said about it.
-    pub last_verification: Option<crate::verify::Record>,
+    pub last_verification: Option<crate::recovery::verify::Record>,
     /// How far its replica is behind it; none when not replicated or not looked at yet.
     pub replication: Option<ReplicationReport>,
     /// Whether this node is its replica's only writer, as last looked at.
-    pub writers: Option<crate::writers::WritersReport>,
+    pub writers: Option<crate::replica::writers::WritersReport>,
 }
 
 #[derive(Serialize)]

@@ -1,12 +1,12 @@
 //! The status endpoints on the host's runtime: a TCP address (loopback, or any with a
 //! bearer token) and/or a Unix socket in the private directory for the Datasette plugin.
 
-use super::{Context, html};
+use super::Source;
 use axum::Router;
 use axum::extract::{Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Json, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -36,36 +36,29 @@ impl ServeError {
     }
 }
 
-/// What the endpoints show: a replicating node (`run`) or a follower (`follow`).
-#[derive(Clone)]
-pub enum View {
-    Run(Arc<Context>),
-    Follow(Arc<crate::follow::view::FollowView>),
-}
-
-struct App {
-    view: View,
+struct App<V> {
+    view: Arc<V>,
     token: Option<String>,
     /// The last `max-lag` text and what the rules made of it: probes repeat one query.
     max_lag: std::sync::Mutex<Option<(String, Result<f64, String>)>>,
 }
 
-fn router(view: View, token: Option<String>) -> Router {
+fn router<V: Source>(view: Arc<V>, token: Option<String>) -> Router {
     let app = Arc::new(App { view, token, max_lag: std::sync::Mutex::new(None) });
     Router::new()
-        .route("/-/litestream-status", get(page))
-        .route("/-/litestream-status.json", get(json))
-        .route("/-/litestream-status.body", get(body))
-        .route("/-/litestream-health", get(health))
-        .route("/-/litestream-metrics", get(metrics))
-        .layer(middleware::from_fn_with_state(app.clone(), authorize))
+        .route("/-/litestream-status", get(page::<V>))
+        .route("/-/litestream-status.json", get(json::<V>))
+        .route("/-/litestream-status.body", get(body::<V>))
+        .route("/-/litestream-health", get(health::<V>))
+        .route("/-/litestream-metrics", get(metrics::<V>))
+        .layer(middleware::from_fn_with_state(app.clone(), authorize::<V>))
         .with_state(app)
 }
 
 /// The status view on TCP and/or a Unix socket; a listener that cannot start ends
 /// the command with the exit code docs/commands.md gives, said once.
-pub async fn serve_all(
-    view: View,
+pub async fn serve_all<V: Source>(
+    view: Arc<V>,
     addr: Option<SocketAddr>,
     token: Option<String>,
     socket: Option<&Path>,
@@ -89,8 +82,8 @@ pub async fn serve_all(
 }
 
 /// Binds `addr` (refusing a non-loopback one without a token) and serves in the background.
-pub async fn serve_tcp(
-    view: View,
+pub async fn serve_tcp<V: Source>(
+    view: Arc<V>,
     addr: SocketAddr,
     token: Option<String>,
 ) -> Result<SocketAddr, ServeError> {
@@ -108,7 +101,7 @@ pub async fn serve_tcp(
 }
 
 /// Serves on a Unix socket (the private directory keeps others out).
-pub async fn serve_unix(view: View, path: &Path) -> Result<(), ServeError> {
+pub async fn serve_unix<V: Source>(view: Arc<V>, path: &Path) -> Result<(), ServeError> {
     let _ = std::fs::remove_file(path);
     let listener = tokio::net::UnixListener::bind(path)
         .map_err(|source| ServeError::Bind { what: path.display().to_string(), source })?;
@@ -117,7 +110,7 @@ pub async fn serve_unix(view: View, path: &Path) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+async fn authorize<V: Source>(State(app): State<Arc<App<V>>>, request: Request, next: Next) -> Response {
     if let Some(token) = &app.token {
         let given = request
             .headers()
@@ -137,26 +130,17 @@ async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) ->
     next.run(request).await
 }
 
-async fn page(State(app): State<Arc<App>>) -> Html<String> {
-    match &app.view {
-        View::Run(c) => Html(html::page(&c.report().await)),
-        View::Follow(f) => Html(html::in_chrome(&f.body().await)),
-    }
+async fn page<V: Source>(State(app): State<Arc<App<V>>>) -> Html<String> {
+    Html(app.view.page().await)
 }
 
 /// The page's body alone, for the Datasette plugin to show inside Datasette's chrome.
-async fn body(State(app): State<Arc<App>>) -> Html<String> {
-    match &app.view {
-        View::Run(c) => Html(html::fragment(&c.report().await)),
-        View::Follow(f) => Html(f.body().await),
-    }
+async fn body<V: Source>(State(app): State<Arc<App<V>>>) -> Html<String> {
+    Html(app.view.body().await)
 }
 
-async fn json(State(app): State<Arc<App>>) -> Response {
-    match &app.view {
-        View::Run(c) => Json(c.report().await).into_response(),
-        View::Follow(f) => Json(f.report().await).into_response(),
-    }
+async fn json<V: Source>(State(app): State<Arc<App<V>>>) -> Response {
+    app.view.json().await
 }
 
 /// `?verified-within=SECONDS` also requires a recent successful `verify` of every
@@ -169,7 +153,7 @@ struct HealthQuery {
     max_lag: Option<String>,
 }
 
-async fn health(State(app): State<Arc<App>>, Query(q): Query<HealthQuery>) -> Response {
+async fn health<V: Source>(State(app): State<Arc<App<V>>>, Query(q): Query<HealthQuery>) -> Response {
     let max_lag = match q.max_lag {
         None => None,
         Some(text) => match max_lag(&app, text).await {
@@ -178,35 +162,29 @@ async fn health(State(app): State<Arc<App>>, Query(q): Query<HealthQuery>) -> Re
             Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
         },
     };
-    let h = match &app.view {
-        View::Run(c) => c.health(q.verified_within, max_lag).await,
-        View::Follow(f) => f.health(max_lag.unwrap_or(crate::follow::view::DEFAULT_MAX_LAG)).await,
-    };
+    let h = app.view.health(q.verified_within, max_lag).await;
     let code = if h.ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, format!("{}\n", h.reason)).into_response()
 }
 
 /// The rules' reading of a `max-lag` value, remembered for the next probe.
-async fn max_lag(app: &App, text: String) -> Result<Result<f64, String>, crate::rules::RulesError> {
+async fn max_lag<V: Source>(
+    app: &App<V>,
+    text: String,
+) -> Result<Result<f64, String>, crate::rules::RulesError> {
     if let Some((last, parsed)) = app.max_lag.lock().expect("max-lag lock").as_ref()
         && *last == text
     {
         return Ok(parsed.clone());
     }
-    let rules = match &app.view {
-        View::Run(c) => c.rules,
-        View::Follow(f) => f.rules,
-    };
+    let rules = app.view.rules();
     let asked = text.clone();
-    let parsed = crate::blocking::blocking(move || rules.parse_max_lag(&asked)).await?;
+    let parsed = crate::util::blocking::blocking(move || rules.parse_max_lag(&asked)).await?;
     *app.max_lag.lock().expect("max-lag lock") = Some((text, parsed.clone()));
     Ok(parsed)
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let text = match &app.view {
-        View::Run(c) => super::prometheus::render(&c.report().await),
-        View::Follow(f) => f.metrics().await,
-    };
+async fn metrics<V: Source>(State(app): State<Arc<App<V>>>) -> Response {
+    let text = app.view.metrics().await;
     ([(header::CONTENT_TYPE, super::prometheus::CONTENT_TYPE)], text).into_response()
 }

@@ -2,12 +2,16 @@
 //! output, restarts it after a crash with backoff, replaces it when credentials
 //! rotate, and stops it with SIGTERM (its final sync) before SIGKILL.
 
+mod output;
+pub mod restarts;
 mod start;
 mod supervise;
 
-use crate::logbuf::LogBuffer;
-use crate::private_dir::PrivateDir;
+pub use output::forward;
+
 use crate::rules::{LitestreamLine, StopEvidence, Unconfirmed};
+use crate::util::logbuf::LogBuffer;
+use crate::util::private_dir::PrivateDir;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::Serialize;
@@ -318,7 +322,7 @@ async fn stop(running: &mut Running, launch: &Launch, shared: &Shared) -> StopEv
 async fn judge(launch: &Launch, evidence: StopEvidence) -> Vec<Unconfirmed> {
     let (rules, line) = (launch.rules, launch.line);
     let names = evidence.databases.iter().map(|d| d.name.clone()).collect::<Vec<_>>();
-    match crate::blocking::blocking(move || rules.judge_stop(line, &evidence)).await {
+    match crate::util::blocking::blocking(move || rules.judge_stop(line, &evidence)).await {
         Ok(unconfirmed) => unconfirmed,
         Err(e) => names
             .into_iter()

@@ -2,12 +2,11 @@
 //! signal), its output copied line by line, and the wait for evidence of replication.
 
 use super::{Launch, Policy, Running, Shared, SupervisorError, describe};
-use crate::control_socket;
-use crate::private_dir::PrivateDir;
+use crate::litestream::control_socket;
 use crate::rules::Startup;
+use crate::util::private_dir::PrivateDir;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
@@ -37,7 +36,7 @@ pub(super) async fn start(
     let mut child =
         cmd.spawn().map_err(|source| SupervisorError::Spawn { binary: launch.binary.clone(), source })?;
     let pid = child.id();
-    let at = crate::clock::now();
+    let at = crate::util::clock::now();
     shared.update(|s| {
         s.pid = pid;
         s.started_at = Some(at);
@@ -96,8 +95,8 @@ fn command(launch: &Launch, config: &std::path::Path) -> Command {
     cmd
 }
 
-/// Copies one output stream into the log buffer and the host's stderr, line by line;
-/// the task ends when the stream does.
+/// Copies one output stream into the log buffer and the host's stderr, line by line,
+/// with the rules' hint for a line that shows a misconfiguration.
 fn forward(
     stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     name: &'static str,
@@ -105,13 +104,13 @@ fn forward(
     lines_tx: mpsc::UnboundedSender<String>,
     rules: &'static crate::rules::Rules,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut reader = BufReader::new(stream).lines();
-        while let Ok(Some(line)) = reader.next_line().await {
-            let clean = shared.logs.push(name, &line);
-            eprintln!("litestream: {clean}");
+    super::output::forward(stream, move |line| {
+        let clean = shared.logs.push(name, &line);
+        eprintln!("litestream: {clean}");
+        let lines_tx = lines_tx.clone();
+        async move {
             // The rules know which lines show a misconfiguration (a wasm call: blocking).
-            if let Ok(Some(hint)) = crate::blocking::blocking(move || rules.hint(&clean)).await {
+            if let Ok(Some(hint)) = crate::util::blocking::blocking(move || rules.hint(&clean)).await {
                 eprintln!("datasette-litestream: hint: {hint}");
             }
             let _ = lines_tx.send(line);
@@ -137,7 +136,8 @@ async fn wait_ready(
             }
             // What the output proves is the rules' call; off the async workers.
             let (rules, document, seen) = (launch.rules, launch.document.clone(), output.clone());
-            let progress = crate::blocking::blocking(move || rules.startup_progress(&document, &seen)).await;
+            let progress =
+                crate::util::blocking::blocking(move || rules.startup_progress(&document, &seen)).await;
             match (progress, &launch.socket) {
                 (Ok(Startup::SocketListening), Some(socket)) => {
                     return Some(first_sync(launch, socket).await);

@@ -1,13 +1,14 @@
 //! The supervising task: restarts Litestream with backoff after an unexpected exit,
 //! ends after too many exits in the window, and takes the host's control messages.
 
+use super::restarts::{CrashLoop, Restarts};
 use super::{
     Control, Launch, Policy, ProcessState, Running, Shared, SupervisorError, describe, judge, start, stop,
 };
-use crate::private_dir::PrivateDir;
 use crate::rules::{StopEvidence, Unconfirmed};
+use crate::util::private_dir::PrivateDir;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 /// The supervising task's state between events.
@@ -17,8 +18,7 @@ struct Loop {
     dir: Arc<PrivateDir>,
     policy: Policy,
     shared: Arc<Shared>,
-    backoff: Duration,
-    crashes: Vec<Instant>,
+    restarts: Restarts,
 }
 
 /// Where supervision goes next.
@@ -38,8 +38,8 @@ pub(super) async fn supervise(
     policy: Policy,
     shared: Arc<Shared>,
 ) -> Result<Vec<Unconfirmed>, SupervisorError> {
-    let backoff = policy.backoff_start;
-    let mut l = Loop { launch, rx, dir, policy, shared, backoff, crashes: Vec::new() };
+    let restarts = Restarts::new(&policy);
+    let mut l = Loop { launch, rx, dir, policy, shared, restarts };
     let mut after = After::Running(Box::new(first));
     loop {
         after = match after {
@@ -59,12 +59,9 @@ impl Loop {
         };
         match event {
             Err(status) => {
-                if running.started.elapsed() >= self.policy.healthy_after {
-                    self.backoff = self.policy.backoff_start;
-                }
                 let (text, code) = describe(status);
                 tracing::warn!(status = %text, "Litestream exited unexpectedly");
-                self.crashed(text, code)?;
+                self.crashed(text, code, Some(running.started))?;
                 Ok(After::Down)
             }
             Ok(None | Some(Control::Stop)) => {
@@ -92,7 +89,7 @@ impl Loop {
                             SupervisorError::Exited { status, code, .. } => (status.clone(), *code),
                             other => (other.to_string(), None),
                         };
-                        self.crashed(text, code)?;
+                        self.crashed(text, code, None)?;
                         Ok(After::Down)
                     }
                 }
@@ -107,7 +104,7 @@ impl Loop {
             s.pid = None;
         });
         tokio::select! {
-            _ = tokio::time::sleep(self.backoff) => {}
+            _ = tokio::time::sleep(self.restarts.next_wait()) => {}
             control = self.rx.recv() => match control {
                 None | Some(Control::Stop) => {
                     self.shared.update(|s| s.state = ProcessState::Stopped);
@@ -129,7 +126,6 @@ impl Loop {
                 Some(Control::Replace(next)) => self.launch = *next,
             },
         }
-        self.backoff = (self.backoff * 2).min(self.policy.backoff_max);
         match start(&self.launch, &self.dir, &self.policy, &self.shared).await {
             Ok(r) => {
                 self.shared.update(|s| s.restarts += 1);
@@ -140,7 +136,7 @@ impl Loop {
             Err(SupervisorError::Exited { status, code, .. }) => {
                 self.shared.update(|s| s.restarts += 1);
                 tracing::warn!(%status, "Litestream exited unexpectedly");
-                self.crashed(status, code)?;
+                self.crashed(status, code, None)?;
                 Ok(After::Down)
             }
             Err(other) => Err(other),
@@ -149,25 +145,22 @@ impl Loop {
 
     /// Records an unexpected exit (its caller reports it); too many within the window
     /// ends supervision.
-    fn crashed(&mut self, status: String, code: Option<i32>) -> Result<(), SupervisorError> {
-        let (shared, policy, crashes) = (&self.shared, &self.policy, &mut self.crashes);
+    fn crashed(
+        &mut self,
+        status: String,
+        code: Option<i32>,
+        started: Option<Instant>,
+    ) -> Result<(), SupervisorError> {
+        let shared = &self.shared;
         shared.update(|s| {
             s.last_exit = Some(status.clone());
             s.last_exit_code = code;
             s.pid = None;
             s.replicating = false;
         });
-        let now = Instant::now();
-        crashes.retain(|t| now.duration_since(*t) < policy.crash_window);
-        crashes.push(now);
-        if crashes.len() >= policy.crash_limit {
+        if let Err(CrashLoop { exits, window }) = self.restarts.exited(started) {
             shared.update(|s| s.state = ProcessState::Failed);
-            return Err(SupervisorError::CrashLoop {
-                crashes: crashes.len(),
-                window: policy.crash_window,
-                status,
-                tail: shared.tail(),
-            });
+            return Err(SupervisorError::CrashLoop { crashes: exits, window, status, tail: shared.tail() });
         }
         Ok(())
     }

@@ -5,17 +5,14 @@ pub mod signals;
 mod update;
 
 use crate::cli::RunArgs;
-use crate::inputs::Inputs;
+use crate::config::inputs::Inputs;
+use crate::config::prepare::{self, Prepared};
+use crate::config::refresh::Change;
 use crate::litestream::{self, Litestream};
-use crate::prepare::{self, Prepared};
-use crate::private_dir::PrivateDir;
-use crate::refresh::Change;
 use crate::rules::{DurableDatabase, LitestreamLine, Rendered, Rules};
-use crate::status::{
-    self, Members,
-    server::{View, serve_all},
-};
+use crate::status::{self, Members, server::serve_all};
 use crate::supervisor::{Launch, Policy, Shared, Supervisor};
+use crate::util::private_dir::PrivateDir;
 use anyhow::{Context, Result};
 use replication::{End, NOTHING_TO_REPLICATE, Replication};
 use signals::{Outside, Signals};
@@ -74,7 +71,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     };
     replication.publish().await?;
     let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status.socket.clone());
-    let view = View::Run(context.clone());
+    let view = context.clone();
     if let Err(code) =
         serve_all(view, args.status.addr, args.status.token.clone(), status_socket.as_deref()).await
     {
@@ -116,7 +113,7 @@ async fn until_stopped(mut replication: Replication, mut outside: Signals) -> Re
                 Outside::Update(text) => Event::Update(text),
             },
             ended = finished(&mut replication.supervisor) => Event::Ended(ended),
-            change = crate::refresh::next(&mut replication.refresher, rules) => Event::Refreshed(change),
+            change = crate::config::refresh::next(&mut replication.refresher, rules) => Event::Refreshed(change),
         };
         let step = match event {
             Event::Stop(why) => {
@@ -216,7 +213,7 @@ enum Event {
     Stop(&'static str),
     Update(String),
     Ended(Result<Vec<crate::rules::Unconfirmed>, crate::supervisor::SupervisorError>),
-    Refreshed(Result<Option<Change>, crate::prepare::PrepareError>),
+    Refreshed(Result<Option<Change>, crate::config::prepare::PrepareError>),
 }
 
 /// When the supervisor ends by itself; never while Litestream is not started.

@@ -1,13 +1,13 @@
 //! One run's replication: what Litestream runs with now, how new credentials reach
 //! it, and how it stops. A new set of databases is `update.rs`.
 
+use crate::config::prepare::{self, Prepared};
+use crate::config::refresh::{self, Refresher};
 use crate::litestream::Litestream;
-use crate::prepare::{self, Prepared};
-use crate::private_dir::PrivateDir;
-use crate::refresh::{self, Refresher};
 use crate::rules::{ConfigError, LitestreamLine, Rules, Unconfirmed};
 use crate::status::{Context, Members};
 use crate::supervisor::{Launch, Policy, Shared, Supervisor, Why};
+use crate::util::private_dir::PrivateDir;
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -92,15 +92,24 @@ impl Replication {
         if !self.restore_if_missing {
             return Ok(());
         }
-        let options =
-            crate::restore::Options { explicit: &[], force: false, only_missing: true, timestamp: None };
-        let outcomes =
-            crate::restore::restore(self.rules, &self.prepared, &litestream.path, &self.dir, &options)
-                .await
-                .map_err(|e| {
-                    eprintln!("error: {e:#}");
-                    End(1)
-                })?;
+        let options = crate::recovery::restore::Options {
+            explicit: &[],
+            force: false,
+            only_missing: true,
+            timestamp: None,
+        };
+        let outcomes = crate::recovery::restore::restore(
+            self.rules,
+            &self.prepared,
+            &litestream.path,
+            &self.dir,
+            &options,
+        )
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e:#}");
+            End(1)
+        })?;
         if crate::commands::restore::report(&outcomes) != 0 {
             // Starting an empty database here would replicate it over the good backup.
             eprintln!(
@@ -125,7 +134,7 @@ impl Replication {
         let redacted = match &self.prepared.rendered {
             Some(r) => {
                 let (rules, document) = (self.rules, r.document.clone());
-                let redacted = crate::blocking::blocking(move || rules.redact(&document)).await?;
+                let redacted = crate::util::blocking::blocking(move || rules.redact(&document)).await?;
                 Some(redacted.map_err(anyhow::Error::msg)?)
             }
             None => None,

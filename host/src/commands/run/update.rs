@@ -2,11 +2,11 @@
 //! Litestream takes it (`admit`, `plan-change`); this applies only the difference.
 
 use super::replication::{End, NOTHING_TO_REPLICATE, Replication, error_json, of_the_set};
-use crate::control_socket;
-use crate::logbuf::scrub;
-use crate::prepare::{self, Prepared};
+use crate::config::prepare::{self, Prepared};
+use crate::litestream::control_socket;
 use crate::rules::{Change, ConfigError, InPlaceChange, Request};
 use crate::supervisor::ProcessState;
+use crate::util::logbuf::scrub;
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,7 +20,7 @@ impl Replication {
     /// A new set of databases (a line of inputs JSON): the rules admit it, render it and
     /// say how the running Litestream takes it; only the difference is applied.
     pub async fn update(&mut self, text: &str) -> Result<(), End> {
-        let inputs: crate::inputs::Inputs = match serde_json::from_str(text) {
+        let inputs: crate::config::inputs::Inputs = match serde_json::from_str(text) {
             Ok(i) => i,
             Err(e) => {
                 self.refuse(&[of_the_set(format!("a line on stdin is not the inputs JSON: {e}"))]);
@@ -45,7 +45,7 @@ impl Replication {
             self.supervisor.as_ref().and(self.prepared.rendered.as_ref()).map(|r| r.document.clone());
         let upcoming = next.rendered.as_ref().map(|r| r.document.clone());
         let (rules, line) = (self.rules, self.line());
-        let change = crate::blocking::blocking(move || {
+        let change = crate::util::blocking::blocking(move || {
             rules.plan_change(line, running.as_deref(), upcoming.as_deref())
         })
         .await
@@ -104,7 +104,8 @@ impl Replication {
     async fn admit(&self, request: Request) -> Result<(Prepared, Vec<ConfigError>), Vec<ConfigError>> {
         let rules = self.rules;
         let problem = |e: &dyn std::fmt::Display| vec![of_the_set(e.to_string())];
-        let (admitted, request) = crate::blocking::blocking(move || (rules.admit(&request), request)).await;
+        let (admitted, request) =
+            crate::util::blocking::blocking(move || (rules.admit(&request), request)).await;
         let admission = admitted.map_err(|e| problem(&e))??;
         let request = Request { databases: admission.databases, ..request };
         let plan = admission.plan;
@@ -121,7 +122,8 @@ impl Replication {
         };
         let rendered = if plan.start_litestream {
             let (r, c) = (request.clone(), credentials.clone());
-            let rendered = crate::blocking::blocking(move || prepare::render(rules, &r, c.as_ref())).await;
+            let rendered =
+                crate::util::blocking::blocking(move || prepare::render(rules, &r, c.as_ref())).await;
             Some(rendered.map_err(|e| match e {
                 prepare::PrepareError::Config(errors) => errors,
                 other => problem(&other),

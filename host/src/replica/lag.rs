@@ -3,13 +3,13 @@
 //! judge it. Status requests read the latest judgement, so they never wait on Litestream
 //! and cost the same however many databases there are.
 
-use crate::clock::now;
-use crate::control_socket;
+use crate::litestream::control_socket;
 use crate::rules::{
     Database, EvidencePaths, LagReport, LagState, LitestreamLine, LocalFiles, Observation, ReplicationState,
     Rules,
 };
 use crate::supervisor::Shared;
+use crate::util::clock::now;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -123,7 +123,7 @@ impl Lag {
             _ => vec![None; watched.len()],
         };
         let lag = self.clone();
-        let _ = crate::blocking::blocking(move || lag.judge(&watched, answers)).await;
+        let _ = crate::util::blocking::blocking(move || lag.judge(&watched, answers)).await;
     }
 
     /// File reads and a wasm call: blocking. The lock is held only to read the last

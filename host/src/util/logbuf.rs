@@ -44,7 +44,7 @@ impl LogBuffer {
     pub fn push(&self, stream: &'static str, text: &str) -> String {
         let mut inner = self.inner.lock().expect("log buffer lock");
         let text = scrub(text, &inner.secrets);
-        let at = crate::clock::now();
+        let at = crate::util::clock::now();
         if inner.lines.len() == CAPACITY {
             inner.lines.pop_front();
         }

@@ -2,10 +2,10 @@
 //! the replica into the private directory until the row arrives (or time runs out),
 //! and ask the rules what the evidence means.
 
-use crate::prepare::Prepared;
-use crate::private_dir::PrivateDir;
-use crate::restore::{remove_with_side_files, restore_to};
+use crate::config::prepare::Prepared;
+use crate::recovery::restore::{remove_with_side_files, restore_to};
 use crate::rules::{Rules, VerifyEvidence, VerifyOutcome, VerifyVerdict};
+use crate::util::private_dir::PrivateDir;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -28,11 +28,12 @@ pub async fn verify(
     for db in prepared.replicated() {
         let path = Path::new(&db.path);
         let target = path.to_path_buf();
-        let token = match crate::blocking::blocking(move || write_sentinel(&target)).await {
+        let token = match crate::util::blocking::blocking(move || write_sentinel(&target)).await {
             Ok(t) => t,
             Err(e) => {
                 let evidence = VerifyEvidence { sentinel_error: Some(e), ..Default::default() };
-                let verdict = crate::blocking::blocking(move || rules.judge_verification(&evidence)).await?;
+                let verdict =
+                    crate::util::blocking::blocking(move || rules.judge_verification(&evidence)).await?;
                 verdicts.push((db.name.clone(), verdict));
                 continue;
             }
@@ -44,7 +45,7 @@ pub async fn verify(
             let restored = result.is_ok() && copy.exists();
             let (integrity_ok, sentinel_found) = if restored {
                 let (copy, token) = (copy.clone(), token.clone());
-                crate::blocking::blocking(move || inspect(&copy, &token)).await
+                crate::util::blocking::blocking(move || inspect(&copy, &token)).await
             } else {
                 (None, false)
             };
@@ -58,7 +59,8 @@ pub async fn verify(
                 waited_seconds: started.elapsed().as_secs_f64(),
                 ..Default::default()
             };
-            let verdict = crate::blocking::blocking(move || rules.judge_verification(&evidence)).await?;
+            let verdict =
+                crate::util::blocking::blocking(move || rules.judge_verification(&evidence)).await?;
             if verdict.outcome != VerifyOutcome::Pending {
                 break verdict;
             }
@@ -93,7 +95,7 @@ pub fn outcome_of(word: &str) -> Option<VerifyOutcome> {
 
 fn record(db: &Path, verdict: &VerifyVerdict) {
     let r = Record {
-        at: crate::clock::now(),
+        at: crate::util::clock::now(),
         outcome: verdict.outcome.to_string(),
         reason: verdict.reason.clone(),
     };

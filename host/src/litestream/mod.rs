@@ -5,6 +5,9 @@
 //! identity (device, inode, size, modification and change times), so a replaced or
 //! upgraded binary is asked again.
 
+pub mod control_socket;
+pub mod version_cache;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -82,20 +85,22 @@ pub async fn version(path: &Path) -> Result<String, FindError> {
 }
 
 pub async fn find(explicit: Option<&Path>) -> Result<Litestream, FindError> {
-    find_caching_in(explicit, crate::cache::dir().as_deref()).await
+    find_caching_in(explicit, crate::litestream::version_cache::dir().as_deref()).await
 }
 
 async fn find_caching_in(explicit: Option<&Path>, cache: Option<&Path>) -> Result<Litestream, FindError> {
     let path = locate(explicit)?;
     let cached = cache.and_then(|dir| cache_path(&path, dir));
-    if let Some(version) =
-        cached.as_deref().and_then(crate::cache::read_trusted).and_then(|b| String::from_utf8(b).ok())
+    if let Some(version) = cached
+        .as_deref()
+        .and_then(crate::litestream::version_cache::read_trusted)
+        .and_then(|b| String::from_utf8(b).ok())
     {
         return Ok(Litestream { path, version });
     }
     let version = version(&path).await?;
     if let Some(c) = cached {
-        let _ = crate::cache::write_private(&c, version.as_bytes());
+        let _ = crate::litestream::version_cache::write_private(&c, version.as_bytes());
     }
     Ok(Litestream { path, version })
 }
@@ -144,7 +149,7 @@ impl Reader<'_> {
             Ok(Ok(out)) => out,
         };
         if !out.status.success() {
-            let said = crate::logbuf::scrub(String::from_utf8_lossy(&out.stderr).trim(), self.secrets);
+            let said = crate::util::logbuf::scrub(String::from_utf8_lossy(&out.stderr).trim(), self.secrets);
             return Err(format!("litestream {command} exited with {}: {said}", out.status));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())

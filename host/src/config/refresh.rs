@@ -1,7 +1,7 @@
 //! The credentials refresh cycle: every interval, read the source again and ask the
 //! rules whether the credentials changed.
 
-use crate::prepare::{self, PrepareError};
+use crate::config::prepare::{self, PrepareError};
 use crate::rules::{Credentials, CredentialsSource, Rules};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,7 +51,7 @@ impl Refresher {
             .expect("a refresher always has a source");
         let (current, candidate) = (self.current.clone(), fresh.clone());
         let change =
-            crate::blocking::blocking(move || rules.compare_credentials(&current, &candidate)).await?;
+            crate::util::blocking::blocking(move || rules.compare_credentials(&current, &candidate)).await?;
         if !change.changed {
             return Ok(None);
         }

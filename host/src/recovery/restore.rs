@@ -2,9 +2,9 @@
 //! file beside the database, checked with `PRAGMA integrity_check`, fsynced and renamed
 //! into place, so a database is never left half-written.
 
-use crate::prepare::Prepared;
-use crate::private_dir::PrivateDir;
+use crate::config::prepare::Prepared;
 use crate::rules::{EmptyReplicaOutcome, EmptyReplicaVerdict, RestoreOptions, Rules, Step, Target};
+use crate::util::private_dir::PrivateDir;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -103,7 +103,7 @@ async fn one(
         "datasette-litestream: checking the restored copy of {name:?} ({mib} MiB, PRAGMA integrity_check)"
     );
     let (copy, target) = (tmp.clone(), path.to_path_buf());
-    let outcome = match crate::blocking::blocking(move || swap_in(&copy, &target)).await {
+    let outcome = match crate::util::blocking::blocking(move || swap_in(&copy, &target)).await {
         Ok(bytes) => Outcome::Restored { bytes, took: started.elapsed() },
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
@@ -147,7 +147,7 @@ pub async fn restore_to(
         return Ok(());
     }
     remove_with_side_files(out);
-    let said = crate::logbuf::scrub(
+    let said = crate::util::logbuf::scrub(
         &format!("{} {}", String::from_utf8_lossy(&result.stdout), String::from_utf8_lossy(&result.stderr)),
         &rendered.secrets,
     );

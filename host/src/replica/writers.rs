@@ -114,7 +114,7 @@ async fn judge(rules: &'static Rules, listing: &Listing, path: &str) -> WritersV
         Err(why) => return WritersVerdict::Unknown(why),
     };
     let (line, path) = (listing.line, path.to_owned());
-    let judged = crate::blocking::blocking(move || {
+    let judged = crate::util::blocking::blocking(move || {
         let paths = rules.where_to_look(line, &path)?;
         let source = Path::new(&paths.position_source);
         let evidence = WritersEvidence {

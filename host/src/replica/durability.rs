@@ -4,7 +4,7 @@
 //! `POST /sync` with `wait` per batch, not one per write. What an answer means is the
 //! rules' call (`durability.judge-sync`).
 
-use crate::control_socket;
+use crate::litestream::control_socket;
 use crate::rules::{DurabilityEvidence, Rules, SyncAnswer, SyncOutcome};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -232,6 +232,6 @@ async fn sync(target: &Target, rules: &'static Rules, socket: &std::path::Path) 
             Err(e) => break Err(format!("{e:#}")),
         }
     };
-    let judged = crate::blocking::blocking(move || rules.judge_sync(answer)).await;
+    let judged = crate::util::blocking::blocking(move || rules.judge_sync(answer)).await;
     judged.unwrap_or_else(|e| SyncOutcome::NotDurable(e.to_string()))
 }

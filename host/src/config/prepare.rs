@@ -1,8 +1,8 @@
 //! From inputs to a rendered Litestream config: ask the rules for a plan, read the
 //! credentials the plan names, ask the rules to render.
 
-use crate::credentials::{self, SourceError};
-use crate::inputs::Inputs;
+use crate::config::credentials::{self, SourceError};
+use crate::config::inputs::Inputs;
 use crate::rules::{
     ConfigError, Credentials, CredentialsSource, Database, Plan, Rendered, Request, Rules, RulesError,
 };
