@@ -55,6 +55,27 @@ macro_rules! record {
     };
 }
 
+/// WIT flags, flag by flag, both ways, as a struct of booleans. (A flag added to the
+/// WIT but not here is not a compile error on the generated side: the contract's
+/// struct gets the field first, which every side's list must then name.)
+#[macro_export]
+macro_rules! flags {
+    ($name:ident = $wm:ident :: $wt:ident { $($field:ident = $flag:ident),* $(,)? }) => {
+        impl $crate::Convert<$crate::$name> for $wm::$wt {
+            fn convert(self) -> $crate::$name {
+                $crate::$name { $($field: self.contains($wm::$wt::$flag)),* }
+            }
+        }
+        impl $crate::Convert<$wm::$wt> for $crate::$name {
+            fn convert(self) -> $wm::$wt {
+                let mut flags = $wm::$wt::empty();
+                $(if self.$field { flags |= $wm::$wt::$flag; })*
+                flags
+            }
+        }
+    };
+}
+
 /// An enum or a variant, case by case (with its payload, if any), both ways.
 #[macro_export]
 macro_rules! variant {
@@ -110,11 +131,20 @@ macro_rules! conversions {
         $crate::variant!(SyncOutcome = durability::SyncOutcome { Durable(x), NotDurable(x) });
         $crate::record!(ConfigError = types::ConfigError { database, key, problem, hint });
         $crate::record!(EnvVar = types::EnvVar { name, value });
-        $crate::record!(Rendered = types::Rendered { document, environment, secrets });
+        $crate::record!(ReplicaCount = types::ReplicaCount { path, replicas });
+        $crate::variant!(StartupProof = types::StartupProof { ControlSocket, Replicas(x) });
+        $crate::record!(Rendered = types::Rendered { document, redacted, environment, secrets, startup });
         $crate::variant!(CredentialsError = types::CredentialsError { NotJson(x), NotAnObject, MissingKey(x), WrongType(x) });
+        $crate::flags!(
+            CredentialFields = types::CredentialFields {
+                access_key_id = ACCESS_KEY_ID,
+                secret_access_key = SECRET_ACCESS_KEY,
+                session_token = SESSION_TOKEN
+            }
+        );
         $crate::record!(CredentialsChange = types::CredentialsChange { changed, fields });
         $crate::record!(Operation = metrics::Operation { replica_type, operation, value });
-        $crate::record!(NamedValue = metrics::NamedValue { name, value });
+        $crate::record!(NamedValue = metrics::NamedValue { name, replica, status, value });
         $crate::record!(DatabaseMetrics = metrics::DatabaseMetrics { database, values });
         $crate::record!(Digest = metrics::Digest { goroutines, threads, operation_bytes, operation_counts, databases });
         $crate::record!(LogEntry = health::LogEntry { age_seconds, text });
@@ -131,6 +161,7 @@ macro_rules! conversions {
         $crate::record!(LocalFile = replication::LocalFile { name, size });
         $crate::record!(WritersEvidence = replication::WritersEvidence { listing, local_files, generation });
         $crate::variant!(WritersVerdict = replication::WritersVerdict { Alone, AnotherWriter(x), Unknown(x) });
+        $crate::record!(Behind = health::Behind { database, why });
         $crate::record!(Verdict = health::Verdict { ok, reason, behind });
         $crate::record!(StopEvidence = health::StopEvidence { running, exit_code, interrupted, killed, output, databases });
         $crate::record!(Unconfirmed = health::Unconfirmed { name, reason });
@@ -188,7 +219,6 @@ macro_rules! conversions {
             FollowerLook =
                 follow::FollowerLook { name, now, listed_at, replica, follower, memory, stuck_after_seconds }
         );
-        $crate::variant!(FollowerState = follow::FollowerState { CaughtUp, Behind, Unknown });
         $crate::record!(
             FollowerReport = follow::FollowerReport {
                 name,

@@ -6,13 +6,15 @@ use crate::*;
 #[allow(unused_imports)]
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct LogEntry {
     pub age_seconds: f64,
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct DatabaseEvidence {
     pub name: String,
     pub path: String,
@@ -34,7 +36,8 @@ pub enum ProcessState {
     NotStarted,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct HealthInput {
     pub state: ProcessState,
     pub uptime_seconds: f64,
@@ -46,7 +49,8 @@ pub struct HealthInput {
 }
 
 /// How the durable writes of one database are going, for the health check.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct DurabilityEvidence {
     pub name: String,
     pub waiting: u32,
@@ -56,20 +60,31 @@ pub struct DurabilityEvidence {
 }
 
 /// Another node writes this database's replica.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Conflict {
     pub name: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Verdict {
     pub ok: bool,
     pub reason: String,
-    pub behind: Vec<String>,
+    pub behind: Vec<Behind>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A database that is not replicating as it should, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Behind {
+    pub database: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct StopEvidence {
     pub running: bool,
     pub exit_code: Option<i32>,
@@ -79,13 +94,15 @@ pub struct StopEvidence {
     pub databases: Vec<DatabaseEvidence>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Unconfirmed {
     pub name: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Startup {
     Waiting,
     Replicating,

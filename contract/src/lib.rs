@@ -16,6 +16,7 @@ mod metrics;
 mod replication;
 mod restore;
 mod types;
+pub mod wit_json;
 mod words;
 
 pub use convert::Convert;

@@ -5,26 +5,30 @@ use crate::*;
 #[allow(unused_imports)]
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Admission {
     pub databases: Vec<Database>,
     pub plan: Plan,
     pub refused: Vec<ConfigError>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Registration {
     pub path: String,
     pub replica_url: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct InPlaceChange {
     pub unregister: Vec<String>,
     pub register: Vec<Registration>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "tag", content = "val", rename_all = "kebab-case")]
 pub enum Change {
     Unchanged,
     Start,

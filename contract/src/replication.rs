@@ -6,7 +6,8 @@ use crate::*;
 #[allow(unused_imports)]
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct EvidencePaths {
     pub position_source: String,
     pub shadow_directory: Option<String>,
@@ -16,19 +17,22 @@ pub struct EvidencePaths {
 /// 0.3: generation, WAL index and byte offset; 0.5: the TXID as `index` (the
 /// generation empty, the offset 0).
 #[derive(Debug, Clone, PartialEq, Serialize, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
 pub struct Position {
     pub generation: String,
     pub index: u64,
     pub offset: u64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct PendingChange {
     pub position: Position,
     pub since: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct LagState {
     pub pending: Vec<PendingChange>,
     pub replica: Option<Position>,
@@ -36,7 +40,8 @@ pub struct LagState {
     pub unknown_since: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct LocalFiles {
     pub newest_file: Option<(String, Vec<u8>)>,
     pub newest_size: u64,
@@ -44,12 +49,14 @@ pub struct LocalFiles {
     pub wal_index: Vec<u8>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Observation {
     pub name: String,
     pub path: String,
     pub state: LagState,
     pub files: LocalFiles,
+    #[serde(serialize_with = "crate::wit_json::option_result")]
     pub socket: Option<Result<String, String>>,
 }
 
@@ -61,7 +68,8 @@ pub enum ReplicationState {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct LagReport {
     pub name: String,
     pub state: ReplicationState,
@@ -75,21 +83,24 @@ pub struct LagReport {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Tracked {
     pub report: LagReport,
     pub state: LagState,
 }
 
 /// One local Litestream file: its name and size.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct LocalFile {
     pub name: String,
     pub size: u64,
 }
 
 /// What tells whether another node writes the same replica.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct WritersEvidence {
     pub listing: String,
     pub local_files: Vec<LocalFile>,
@@ -97,7 +108,8 @@ pub struct WritersEvidence {
 }
 
 /// Whether this node is the replica's only writer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "tag", content = "val", rename_all = "kebab-case")]
 pub enum WritersVerdict {
     Alone,
     AnotherWriter(String),

@@ -6,7 +6,8 @@ use crate::*;
 #[allow(unused_imports)]
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Database {
     pub name: String,
     pub path: String,
@@ -14,14 +15,16 @@ pub struct Database {
     pub plugin_config: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Credentials {
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Request {
     pub top_level: Option<String>,
     pub databases: Vec<Database>,
@@ -30,20 +33,23 @@ pub struct Request {
     pub control_socket: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LitestreamLine {
     V03,
     V05,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "tag", content = "val", rename_all = "kebab-case")]
 pub enum CredentialsSource {
     None,
     File(String),
     Command(Vec<String>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Plan {
     pub replicated: Vec<String>,
     pub start_litestream: bool,
@@ -59,13 +65,15 @@ pub struct Plan {
 }
 
 /// A database with `durable-writes` and its `durable-timeout`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct DurableDatabase {
     pub name: String,
     pub timeout_seconds: f64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct ConfigError {
     pub database: Option<String>,
     pub key: String,
@@ -73,20 +81,40 @@ pub struct ConfigError {
     pub hint: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct EnvVar {
     pub name: String,
     pub value: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rendered {
-    pub document: String,
-    pub environment: Vec<EnvVar>,
-    pub secrets: Vec<String>,
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ReplicaCount {
+    pub path: String,
+    pub replicas: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// What proves that a Litestream started with a rendered config replicates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "tag", content = "val", rename_all = "kebab-case")]
+pub enum StartupProof {
+    ControlSocket,
+    Replicas(Vec<ReplicaCount>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Rendered {
+    pub document: String,
+    pub redacted: String,
+    pub environment: Vec<EnvVar>,
+    pub secrets: Vec<String>,
+    pub startup: StartupProof,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "tag", content = "val", rename_all = "kebab-case")]
 pub enum CredentialsError {
     NotJson(String),
     NotAnObject,
@@ -94,8 +122,17 @@ pub enum CredentialsError {
     WrongType(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// The fields of `Credentials`, by name (WIT flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CredentialFields {
+    pub access_key_id: bool,
+    pub secret_access_key: bool,
+    pub session_token: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct CredentialsChange {
     pub changed: bool,
-    pub fields: Vec<String>,
+    pub fields: CredentialFields,
 }

@@ -1,6 +1,6 @@
 //! Small conveniences on the contract's types, the same on every side.
 
-use crate::{ConfigError, FollowerState, ProcessState, ReplicationState, VerifyOutcome};
+use crate::{ConfigError, ProcessState, ReplicationState, VerifyOutcome};
 
 /// An enum's word: the same as in the status JSON and the WIT (`not-started`).
 macro_rules! words {
@@ -13,7 +13,7 @@ macro_rules! words {
         }
     )*};
 }
-words!(ProcessState, ReplicationState, VerifyOutcome, FollowerState);
+words!(ProcessState, ReplicationState, VerifyOutcome);
 
 impl ConfigError {
     /// A problem with `key` (of `database`, or at the top level), without a hint.
@@ -44,5 +44,24 @@ impl std::fmt::Display for ConfigError {
             write!(f, " ({hint})")?;
         }
         Ok(())
+    }
+}
+
+/// `name: why`, as the health check's reason and the status view say it.
+impl std::fmt::Display for crate::Behind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.database, self.why)
+    }
+}
+
+impl crate::CredentialFields {
+    /// The set fields by their WIT names (`access-key-id`, …), in declaration order.
+    pub fn names(&self) -> Vec<&'static str> {
+        let all = [
+            (self.access_key_id, "access-key-id"),
+            (self.secret_access_key, "secret-access-key"),
+            (self.session_token, "session-token"),
+        ];
+        all.into_iter().filter(|(set, _)| *set).map(|(_, name)| name).collect()
     }
 }

@@ -27,6 +27,11 @@ function answer(rules, req) {
       return { parse: rules.parseCredentials(req.text) };
     case 'compare':
       return { compare: rules.compareCredentials(req.current, req.fresh) };
+    case 'call': {
+      // Any export, by its WIT name (`plan-follow` is rules.planFollow).
+      const method = req.call.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+      return { answer: rules[method](...req.args) };
+    }
     default:
       throw new Error(`unknown request kind ${JSON.stringify(req.kind)}`);
   }

@@ -47,6 +47,7 @@ const TARGETS = [{ name: 'db0', exists: false }];
 // In jco's own terms (camelCase keys, undefined for none), for the calls below that
 // go through its bindings directly.
 const OUTPUT = ['level=INFO msg=replicating'];
+const PROOF = { tag: 'replicas', val: [{ path: '/srv/data/db0.db', replicas: 1 }] };
 const VERIFY = { restored: true, integrityOk: true, sentinelFound: true, timedOut: false, waitedSeconds: 1.5 };
 const LAST = [{ database: 'db0', outcome: 'verified', ageSeconds: 10 }];
 
@@ -62,7 +63,7 @@ const CALLS = [
   ['plan-restore', (r) => r.planRestore(TARGETS, [], { force: false, 'only-missing': true }), (a) => 'ok' in a],
   ['empty-replica', (r) => r.emptyReplica('db0', false), (a) => a.outcome === 'fresh-start'],
   // Exports Rules has no method for (yet), through jco's bindings (an `err` is thrown).
-  ['startup-progress', (r) => raw(r).health.startupProgress(DOCUMENT, OUTPUT), (a) => typeof a === 'string'],
+  ['startup-progress', (r) => raw(r).health.startupProgress(PROOF, OUTPUT), (a) => typeof a === 'string'],
   ['judge-verification', (r) => raw(r).restore.judgeVerification(VERIFY), (a) => a.outcome === 'verified'],
   ['require-verified', (r) => raw(r).restore.requireVerified(LAST, 60), (a) => a === undefined],
 ];

@@ -15,6 +15,8 @@
 //   result<T, E>    {ok: value} or {err: value}
 //   variant         {tag: "case"} or {tag: "case", val: payload}
 //   enum            the case name ("v03")
+//   flags           array of the names set, in declaration order
+//   tuple           array
 //
 // (jco itself uses camelCase keys, `undefined` for none, and throws a ComponentError
 // for an `err` result; the codecs below translate.)
@@ -58,6 +60,22 @@ const string = {
 const bool = { lower: (v) => Boolean(v), lift: (v) => v };
 const f64 = { lower: (v) => Number(v), lift: (v) => v };
 const enumeration = string;
+// jco passes u64 as BigInt; the JSON shape is a number (the values here fit).
+const u64 = { lower: (v) => BigInt(v), lift: (v) => Number(v) };
+const unit = { lower: () => undefined, lift: () => null };
+const tuple = (...ts) => ({
+  lower: (v) => ts.map((t, i) => t.lower(v[i])),
+  lift: (v) => ts.map((t, i) => t.lift(v[i])),
+});
+// A result inside a record or a list (a top-level one is the export's {ok, err}).
+const result = (ok, err) => ({
+  lower: (v) => ('ok' in v ? { tag: 'ok', val: ok.lower(v.ok) } : { tag: 'err', val: err.lower(v.err) }),
+  lift: (v) => (v.tag === 'ok' ? { ok: ok.lift(v.val) } : { err: err.lift(v.val) }),
+});
+const flags = (names) => ({
+  lower: (v) => Object.fromEntries(names.map((n) => [camel(n), v.includes(n)])),
+  lift: (v) => names.filter((n) => v[camel(n)]),
+});
 const list = (t) => ({ lower: (v) => v.map(t.lower), lift: (v) => Array.from(v, t.lift) });
 const option = (t) => ({
   lower: (v) => (v === null || v === undefined ? undefined : t.lower(v)),
@@ -117,11 +135,22 @@ T.plan = record({
 });
 T.configError = record({ database: option(string), key: string, problem: string, hint: option(string) });
 T.envVar = record({ name: string, value: string });
-T.rendered = record({ document: string, environment: list(T.envVar), secrets: list(string) });
+T.replicaCount = record({ path: string, replicas: f64 });
+T.startupProof = variant({ 'control-socket': null, replicas: list(T.replicaCount) });
+T.rendered = record({
+  document: string,
+  redacted: string,
+  environment: list(T.envVar),
+  secrets: list(string),
+  startup: T.startupProof,
+});
 T.credentialsError = variant({ 'not-json': string, 'not-an-object': null, 'missing-key': string, 'wrong-type': string });
-T.credentialsChange = record({ changed: bool, fields: list(string) });
+T.credentialsChange = record({
+  changed: bool,
+  fields: flags(['access-key-id', 'secret-access-key', 'session-token']),
+});
 T.operation = record({ 'replica-type': string, operation: string, value: f64 });
-T.namedValue = record({ name: string, value: f64 });
+T.namedValue = record({ name: string, replica: option(string), status: option(string), value: f64 });
 T.databaseMetrics = record({ database: string, values: list(T.namedValue) });
 T.digest = record({
   goroutines: option(f64),
@@ -153,23 +182,70 @@ T.healthInput = record({
   durability: list(T.durabilityEvidence),
   conflicts: list(T.conflict),
 });
-T.verdict = record({ ok: bool, reason: string, behind: list(string) });
+T.behind = record({ database: string, why: string });
+T.verdict = record({ ok: bool, reason: string, behind: list(T.behind) });
 T.target = record({ name: string, exists: bool });
 T.decision = record({ database: string, step: variant({ restore: null, skip: string }) });
 T.restoreOptions = record({ force: bool, 'only-missing': bool });
 T.emptyReplicaVerdict = record({ outcome: enumeration, message: string });
+T.followTarget = record({ name: string, path: string, replica: string });
+T.followEvent = variant({ following: u64, applied: u64, failed: string, stopped: null, 'empty-replica': null, other: null });
+T.followerMemory = record({
+  'confirmed-at': option(f64),
+  txid: option(u64),
+  since: f64,
+  listings: list(tuple(f64, u64)),
+});
+T.followerLook = record({
+  name: string,
+  now: f64,
+  'listed-at': f64,
+  replica: result(option(u64), string),
+  follower: result(u64, string),
+  memory: T.followerMemory,
+  'stuck-after-seconds': f64,
+});
+T.followerReport = record({
+  name: string,
+  state: enumeration,
+  'staleness-seconds': option(f64),
+  'follower-txid': option(u64),
+  'replica-txid': option(u64),
+  'confirmed-at': option(f64),
+  reason: string,
+  'restore-again': bool,
+  memory: T.followerMemory,
+});
+T.registration = record({ path: string, 'replica-url': string });
+T.admission = record({ databases: list(T.database), plan: T.plan, refused: list(T.configError) });
+T.change = variant({
+  unchanged: null,
+  start: null,
+  stop: null,
+  'in-place': record({ unregister: list(string), register: list(T.registration) }),
+  restart: string,
+});
 
 // method: [interface, jco function, params, {returns} or {ok, err}]
 const EXPORTS = {
-  check: ['rules', 'check', [T.request], { ok: T.plan, err: list(T.configError) }],
-  render: ['rules', 'render', [T.request, option(T.credentials)], { ok: T.rendered, err: list(T.configError) }],
-  redact: ['rules', 'redact', [string], { ok: string, err: string }],
-  parseCredentials: ['rules', 'parseCredentials', [string], { ok: T.credentials, err: T.credentialsError }],
-  compareCredentials: ['rules', 'compareCredentials', [T.credentials, T.credentials], { returns: T.credentialsChange }],
+  check: ['configuration', 'check', [T.request], { ok: T.plan, err: list(T.configError) }],
+  render: ['configuration', 'render', [T.request, option(T.credentials)], { ok: T.rendered, err: list(T.configError) }],
+  redact: ['configuration', 'redact', [string], { ok: string, err: string }],
+  parseCredentials: ['configuration', 'parseCredentials', [string], { ok: T.credentials, err: T.credentialsError }],
+  compareCredentials: ['configuration', 'compareCredentials', [T.credentials, T.credentials], { returns: T.credentialsChange }],
   digestMetrics: ['metrics', 'digestMetrics', [string, list(T.database)], { ok: T.digest, err: string }],
   assessHealth: ['health', 'assessHealth', [T.healthInput], { returns: T.verdict }],
   planRestore: ['restore', 'planRestore', [list(T.target), list(string), T.restoreOptions], { ok: list(T.decision), err: string }],
   emptyReplica: ['restore', 'emptyReplica', [string, bool], { returns: T.emptyReplicaVerdict }],
+  planFollow: ['follow', 'planFollow', [T.request], { ok: list(T.followTarget), err: list(T.configError) }],
+  followProgress: ['follow', 'followProgress', [string], { returns: T.followEvent }],
+  replicaNewest: ['follow', 'replicaNewest', [string], { ok: option(u64), err: string }],
+  parseSidecar: ['follow', 'parseSidecar', [string], { ok: u64, err: string }],
+  judgeFollower: ['follow', 'judgeFollower', [T.followerLook], { returns: T.followerReport }],
+  requireFresh: ['follow', 'requireFresh', [list(T.followerReport), f64, f64], { ok: unit, err: string }],
+  admit: ['membership', 'admit', [T.request], { ok: T.admission, err: list(T.configError) }],
+  planChange: ['membership', 'planChange', [enumeration, option(string), option(string)], { returns: T.change }],
+  requireAdmitted: ['membership', 'requireAdmitted', [list(T.configError)], { ok: unit, err: string }],
 };
 
 // ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Each REQUESTS_DIR/<case>.json is one of
     {"kind": "render", "request": <request>, "credentials": null | <credentials>}
     {"kind": "parse", "text": "..."}
     {"kind": "compare", "current": <credentials>, "fresh": <credentials>}
+    {"kind": "call", "call": "<export's WIT name>", "args": [<argument>, ...]}
 
 and OUT_DIR/<case>.json gets, in canonical JSON (see canonical.py),
 
@@ -48,6 +49,8 @@ def answer(rules: Rules, req: dict) -> dict:
         return {"parse": rules.parse_credentials(req["text"])}
     if kind == "compare":
         return {"compare": rules.compare_credentials(req["current"], req["fresh"])}
+    if kind == "call":  # any export, by its WIT name
+        return {"answer": rules.call(req["call"].replace("-", "_"), *req["args"])}
     raise ValueError(f"unknown request kind {kind!r}")
 
 

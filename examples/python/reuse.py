@@ -65,6 +65,7 @@ TARGETS = [{"name": "db0", "exists": False}]
 OPTIONS = {"force": False, "only-missing": True}
 LAST = [{"database": "db0", "outcome": "verified", "age-seconds": 10}]
 OUTPUT = ["level=INFO msg=replicating"]
+PROOF = {"tag": "replicas", "val": [{"path": "/srv/data/db0.db", "replicas": 1}]}
 
 # Every export, each with an input it answers without error; `good` tells a good answer.
 CALLS = [
@@ -78,7 +79,7 @@ CALLS = [
     ("plan-restore", lambda r: r.plan_restore(TARGETS, [], OPTIONS), lambda a: "ok" in a),
     ("empty-replica", lambda r: r.empty_replica("db0", False), lambda a: a["outcome"] == "fresh-start"),
     # Exports Rules has no method for (yet), called by name.
-    ("startup-progress", lambda r: r.call("startup_progress", DOCUMENT, OUTPUT), lambda a: isinstance(a, str)),
+    ("startup-progress", lambda r: r.call("startup_progress", PROOF, OUTPUT), lambda a: isinstance(a, str)),
     ("judge-verification", lambda r: r.call("judge_verification", VERIFY), lambda a: a["outcome"] == "verified"),
     ("require-verified", lambda r: r.call("require_verified", LAST, 60), lambda a: "ok" in a),
 ]

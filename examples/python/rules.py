@@ -17,6 +17,7 @@ Values go in and come out as plain JSON-shaped Python values in the WIT's own te
     result<T, E>    {"ok": value} or {"err": value}
     variant         {"tag": "case"} or {"tag": "case", "val": payload}
     enum            the case name ("v03")
+    flags           list of the names set, in declaration order
     f64             float (ints are accepted going in)
 
 so what `check`, `render`… return can be printed with `json.dumps` as it is, and
@@ -51,15 +52,24 @@ VERSION = "0.3.0"
 
 # (method, interface, WIT function name)
 EXPORTS = [
-    ("check", "rules", "check"),
-    ("render", "rules", "render"),
-    ("redact", "rules", "redact"),
-    ("parse_credentials", "rules", "parse-credentials"),
-    ("compare_credentials", "rules", "compare-credentials"),
+    ("check", "configuration", "check"),
+    ("render", "configuration", "render"),
+    ("redact", "configuration", "redact"),
+    ("parse_credentials", "configuration", "parse-credentials"),
+    ("compare_credentials", "configuration", "compare-credentials"),
     ("digest_metrics", "metrics", "digest-metrics"),
     ("assess_health", "health", "assess-health"),
     ("plan_restore", "restore", "plan-restore"),
     ("empty_replica", "restore", "empty-replica"),
+    ("plan_follow", "follow", "plan-follow"),
+    ("follow_progress", "follow", "follow-progress"),
+    ("replica_newest", "follow", "replica-newest"),
+    ("parse_sidecar", "follow", "parse-sidecar"),
+    ("judge_follower", "follow", "judge-follower"),
+    ("require_fresh", "follow", "require-fresh"),
+    ("admit", "membership", "admit"),
+    ("plan_change", "membership", "plan-change"),
+    ("require_admitted", "membership", "require-admitted"),
 ]
 
 # Limits, like the Rust host's (128 MiB per call, a 0.5 s deadline): memory, and fuel
@@ -137,6 +147,9 @@ def _codec(ty: Any) -> Codec:
         return (lambda v: int(v)), _identity
     if isinstance(ty, (wc.Bool, wc.String, wc.Char, wc.EnumType)):
         return _identity, _identity
+    if isinstance(ty, wc.FlagsType):
+        names = ty.names
+        return (lambda v: set(v)), (lambda v: [n for n in names if n in v])
     if isinstance(ty, wc.ListType):
         lower, lift = _codec(ty.element)
         return (lambda v: [lower(x) for x in v]), (lambda v: [lift(x) for x in v])

@@ -1,7 +1,7 @@
 //! Credentials from a file or a command: parsing that never echoes a secret, and
 //! comparing two sets by field name only.
 
-use crate::model::{Credentials, CredentialsChange, CredentialsError};
+use crate::model::{CredentialFields, Credentials, CredentialsChange, CredentialsError};
 use serde_json::Value;
 
 pub fn parse(text: &str) -> Result<Credentials, CredentialsError> {
@@ -29,17 +29,12 @@ pub fn parse(text: &str) -> Result<Credentials, CredentialsError> {
 }
 
 pub fn compare(current: &Credentials, fresh: &Credentials) -> CredentialsChange {
-    let mut fields = Vec::new();
-    if current.access_key_id != fresh.access_key_id {
-        fields.push("access-key-id".to_owned());
-    }
-    if current.secret_access_key != fresh.secret_access_key {
-        fields.push("secret-access-key".to_owned());
-    }
-    if current.session_token != fresh.session_token {
-        fields.push("session-token".to_owned());
-    }
-    CredentialsChange { changed: !fields.is_empty(), fields }
+    let fields = CredentialFields {
+        access_key_id: current.access_key_id != fresh.access_key_id,
+        secret_access_key: current.secret_access_key != fresh.secret_access_key,
+        session_token: current.session_token != fresh.session_token,
+    };
+    CredentialsChange { changed: fields != CredentialFields::default(), fields }
 }
 
 #[cfg(test)]
@@ -60,7 +55,7 @@ mod tests {
         let c = parse(r#"{"access-key-id":"A","secret-access-key":"S","expires":"x"}"#).unwrap();
         assert_eq!(c.session_token, None);
         let t = parse(r#"{"access-key-id":"A","secret-access-key":"S","session-token":"T"}"#).unwrap();
-        assert_eq!(compare(&c, &t).fields, vec!["session-token"]);
+        assert_eq!(compare(&c, &t).fields, CredentialFields { session_token: true, ..Default::default() });
         assert!(!compare(&c, &c).changed);
     }
 }

@@ -6,7 +6,7 @@
 //! staleness (each look confirms again); an unreachable replica is (nothing confirms).
 
 use crate::model::{
-    ConfigError, FollowEvent, FollowTarget, FollowerLook, FollowerReport, FollowerState, LitestreamLine,
+    ConfigError, FollowEvent, FollowTarget, FollowerLook, FollowerReport, LitestreamLine, ReplicationState,
     Request,
 };
 /// The same three states as a primary's replication lag.
@@ -130,7 +130,7 @@ pub fn judge(look: FollowerLook) -> FollowerReport {
     memory.listings.drain(..excess);
     let (state, reason, restore_again) = match (&look.replica, &look.follower) {
         (Ok(Some(replica)), Ok(follower)) if follower >= replica => (
-            FollowerState::CaughtUp,
+            ReplicationState::CaughtUp,
             format!("holds the replica's newest transaction (txid {replica})"),
             false,
         ),
@@ -142,11 +142,11 @@ pub fn judge(look: FollowerLook) -> FollowerReport {
                 replica - follower,
                 if stuck { "; restoring it again from the newest snapshot" } else { "" }
             );
-            (FollowerState::Behind, reason, stuck)
+            (ReplicationState::Behind, reason, stuck)
         }
-        (Ok(None), _) => (FollowerState::Unknown, "the replica has no LTX files yet".to_owned(), false),
-        (Err(e), _) => (FollowerState::Unknown, format!("cannot list the replica: {e}"), false),
-        (_, Err(e)) => (FollowerState::Unknown, e.clone(), false),
+        (Ok(None), _) => (ReplicationState::Unknown, "the replica has no LTX files yet".to_owned(), false),
+        (Err(e), _) => (ReplicationState::Unknown, format!("cannot list the replica: {e}"), false),
+        (_, Err(e)) => (ReplicationState::Unknown, e.clone(), false),
     };
     FollowerReport {
         staleness_seconds: memory.confirmed_at.map(|at| (look.now - at).max(0.0)),

@@ -85,9 +85,9 @@ fn look(now: f64, replica: u64, follower: u64, memory: FollowerMemory) -> Follow
 #[test]
 fn an_idle_primary_is_not_staleness() {
     let first = judge(look(100.0, 7, 7, FollowerMemory::default()));
-    assert_eq!(first.state, FollowerState::CaughtUp);
+    assert_eq!(first.state, ReplicationState::CaughtUp);
     let later = judge(look(200.0, 7, 7, first.memory));
-    assert_eq!(later.state, FollowerState::CaughtUp);
+    assert_eq!(later.state, ReplicationState::CaughtUp);
     assert!(later.staleness_seconds.unwrap() < 0.2, "{later:?}");
     assert!(require_fresh(std::slice::from_ref(&later), 5.0, 200.0).is_ok());
     assert!(require_fresh(&[later], 5.0, 206.0).is_err(), "no look for 6 s is 6 s of staleness");
@@ -99,7 +99,7 @@ fn an_unreachable_replica_is_staleness() {
     let mut down = look(140.0, 7, 7, ok.memory);
     down.replica = Err("connection refused".into());
     let r = judge(down);
-    assert_eq!(r.state, FollowerState::Unknown);
+    assert_eq!(r.state, ReplicationState::Unknown);
     assert!((r.staleness_seconds.unwrap() - 40.1).abs() < 1e-9, "{r:?}");
     let e = require_fresh(std::slice::from_ref(&r), 30.0, 140.0).unwrap_err();
     assert!(e.contains("x: 40 s since") && e.contains("connection refused"), "{e}");
@@ -110,7 +110,7 @@ fn an_unreachable_replica_is_staleness() {
 fn a_follower_stuck_behind_is_restored_again_and_one_moving_is_not() {
     let start = judge(look(100.0, 7, 7, FollowerMemory::default()));
     let behind = judge(look(110.0, 9, 7, start.memory.clone()));
-    assert_eq!((behind.state, behind.restore_again), (FollowerState::Behind, false));
+    assert_eq!((behind.state, behind.restore_again), (ReplicationState::Behind, false));
     assert!(behind.reason.contains("2 transaction(s) behind"), "{}", behind.reason);
     let stuck = judge(look(131.0, 12, 7, behind.memory.clone()));
     assert!(stuck.restore_again, "{stuck:?}");
@@ -135,7 +135,7 @@ fn steady_writes_confirm_earlier_listings_so_the_staleness_stays_small() {
     for i in 0..100u64 {
         let now = 100.0 + i as f64;
         let r = judge(look(now, 10 + i + 1, 10 + i, memory));
-        assert_eq!(r.state, FollowerState::Behind);
+        assert_eq!(r.state, ReplicationState::Behind);
         if i > 0 {
             assert!(r.staleness_seconds.unwrap() <= 1.2, "look {i}: {r:?}");
             assert!(require_fresh(std::slice::from_ref(&r), 5.0, now).is_ok());

@@ -3,7 +3,7 @@
 //! must show no recent unanswered error. Whether its changes reach the replica is the
 //! lag's question (`replication`).
 
-use crate::model::{DatabaseEvidence, HealthInput, LogEntry, ProcessState, Verdict};
+use crate::model::{Behind, DatabaseEvidence, HealthInput, LogEntry, ProcessState, Verdict};
 
 pub fn assess(input: &HealthInput) -> Verdict {
     if input.state != ProcessState::Running {
@@ -26,7 +26,7 @@ pub fn assess(input: &HealthInput) -> Verdict {
     let lines = Lines { errors, successes };
     let durability =
         |name: &str| input.durability.iter().find(|d| d.name == name).and_then(crate::durable::problem);
-    let behind: Vec<String> = input
+    let behind: Vec<Behind> = input
         .databases
         .iter()
         .filter_map(|db| {
@@ -38,10 +38,11 @@ pub fn assess(input: &HealthInput) -> Verdict {
                 )
             });
             let why = conflict.or_else(|| problem(db, &lines)).or_else(|| durability(&db.name))?;
-            Some(format!("{}: {why}", db.name))
+            Some(Behind { database: db.name.clone(), why })
         })
         .collect();
-    let reason = match behind.as_slice() {
+    let said: Vec<String> = behind.iter().map(Behind::to_string).collect();
+    let reason = match said.as_slice() {
         [] => format!("replicating {} database(s)", input.databases.len()),
         [one] => format!("behind: {one}"),
         many => format!("{} databases behind: {}", many.len(), many.join("; ")),
@@ -176,7 +177,7 @@ mod tests {
             true,
         ));
         assert!(!v.ok);
-        assert_eq!(v.behind, vec!["data: permission denied (5 s ago)"]);
+        assert_eq!(v.behind[0].to_string(), "data: permission denied (5 s ago)");
     }
 
     #[test]
@@ -185,7 +186,9 @@ mod tests {
         let v = assess(&input(vec![(3.0, line)], true));
         assert!(!v.ok);
         assert!(
-            v.behind[0].starts_with("data: the replica refuses the credentials in use (InvalidAccessKeyId")
+            v.behind[0]
+                .to_string()
+                .starts_with("data: the replica refuses the credentials in use (InvalidAccessKeyId")
         );
     }
 

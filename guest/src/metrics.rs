@@ -11,9 +11,12 @@ struct Sample<'a> {
     value: f64,
 }
 
+/// A series of a database: (metric, replica, status).
+type Series = (String, Option<String>, Option<String>);
+
 pub fn digest(text: &str, databases: &[Database]) -> Result<Digest, String> {
     let mut digest = Digest::default();
-    let mut per_db: Vec<BTreeMap<String, f64>> = vec![BTreeMap::new(); databases.len()];
+    let mut per_db: Vec<BTreeMap<Series, f64>> = vec![BTreeMap::new(); databases.len()];
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -44,12 +47,8 @@ pub fn digest(text: &str, databases: &[Database]) -> Result<Digest, String> {
                     continue;
                 };
                 // Series per replica (0.3) or per status keep their distinguishing label.
-                let key = match (label("name"), label("status")) {
-                    (Some(r), Some(st)) => format!("{name}[{r},{st}]"),
-                    (Some(r), None) => format!("{name}[{r}]"),
-                    (None, Some(st)) => format!("{name}[{st}]"),
-                    (None, None) => name.to_owned(),
-                };
+                let key =
+                    (name.to_owned(), label("name").map(str::to_owned), label("status").map(str::to_owned));
                 per_db[db].insert(key, s.value);
             }
             _ => {}
@@ -61,7 +60,10 @@ pub fn digest(text: &str, databases: &[Database]) -> Result<Digest, String> {
         .filter(|(_, m)| !m.is_empty())
         .map(|(d, m)| DatabaseMetrics {
             database: d.name.clone(),
-            values: m.into_iter().map(|(name, value)| NamedValue { name, value }).collect(),
+            values: m
+                .into_iter()
+                .map(|((name, replica, status), value)| NamedValue { name, replica, status, value })
+                .collect(),
         })
         .collect();
     Ok(digest)
@@ -159,7 +161,7 @@ mod tests {
         let d = digest(text, &[db("alpha", "/x/a.db")]).unwrap();
         assert_eq!(d.goroutines, Some(14.0));
         assert_eq!(d.operation_counts[0].operation, "PUT");
-        let value = |name: &str, value| NamedValue { name: name.into(), value };
+        let value = |name: &str, value| NamedValue { name: name.into(), replica: None, status: None, value };
         assert_eq!(
             d.databases,
             vec![DatabaseMetrics {

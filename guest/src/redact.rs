@@ -8,16 +8,20 @@ pub const REDACTED: &str = "***REDACTED***";
 
 /// Reads a Litestream document (JSON, or any YAML) and writes it back as JSON, redacted.
 pub fn document(text: &str) -> Result<String, String> {
-    let mut doc: Value =
+    let doc: Value =
         serde_norway::from_str(text).map_err(|e| format!("cannot read the document as YAML: {e}"))?;
     if !doc.is_object() {
         return Err("the document is not a mapping".into());
     }
+    Ok(value(doc))
+}
+
+/// A document already in hand, redacted and written as `document` writes it.
+pub fn value(mut doc: Value) -> String {
     walk(&mut doc);
-    let mut out =
-        serde_json::to_string_pretty(&doc).map_err(|e| format!("cannot write the document: {e}"))?;
+    let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value always serialises");
     out.push('\n');
-    Ok(out)
+    out
 }
 
 fn walk(value: &mut Value) {

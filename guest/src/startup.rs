@@ -8,20 +8,30 @@
 //! once its control socket listens; the host then forces the first sync through it.
 
 use crate::health::field;
-use crate::model::Startup;
+use crate::model::{ReplicaCount, Startup, StartupProof};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// `document` is the Litestream config the process was started with (the JSON the
-/// rules rendered); `output` every line it printed so far, oldest first.
-pub fn progress(document: &str, output: &[String]) -> Startup {
-    let Ok(config) = serde_json::from_str::<Value>(document) else { return Startup::Waiting };
+/// What start-up output must show for the Litestream config `config` (as rendered).
+pub fn proof(config: &Value) -> StartupProof {
     // With a control socket (0.5), only a forced sync through it is proof.
     if config.pointer("/socket/enabled") == Some(&Value::Bool(true)) {
-        let listening = output.iter().any(|l| l.contains("msg=\"control socket listening\""));
-        return if listening { Startup::SocketListening } else { Startup::Waiting };
+        return StartupProof::ControlSocket;
     }
-    let expected = replicas_per_database(&config);
+    let counts = replicas_per_database(config).into_iter();
+    StartupProof::Replicas(counts.map(|(path, n)| ReplicaCount { path, replicas: n as u32 }).collect())
+}
+
+/// `proof` is what the config the process was started with needs; `output` every line
+/// it printed so far, oldest first.
+pub fn progress(proof: &StartupProof, output: &[String]) -> Startup {
+    let expected = match proof {
+        StartupProof::ControlSocket => {
+            let listening = output.iter().any(|l| l.contains("msg=\"control socket listening\""));
+            return if listening { Startup::SocketListening } else { Startup::Waiting };
+        }
+        StartupProof::Replicas(counts) => counts,
+    };
     let mut announced: BTreeMap<String, usize> = BTreeMap::new();
     let mut current: Option<String> = None;
     for line in output {
@@ -34,7 +44,7 @@ pub fn progress(document: &str, output: &[String]) -> Startup {
         }
     }
     let all = !expected.is_empty()
-        && expected.iter().all(|(db, want)| announced.get(db).is_some_and(|seen| seen >= want));
+        && expected.iter().all(|c| announced.get(&c.path).is_some_and(|seen| *seen >= c.replicas as usize));
     if all { Startup::Replicating } else { Startup::Waiting }
 }
 
@@ -57,6 +67,11 @@ fn replicas_per_database(config: &Value) -> BTreeMap<String, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The proof of a document as `render` would compute it, then the progress.
+    fn progress(document: &str, output: &[String]) -> Startup {
+        super::progress(&proof(&serde_json::from_str(document).unwrap()), output)
+    }
 
     const TWO_DATABASES: &str = r#"{"dbs": [
         {"path": "/d/a.db", "replicas": [{"name": "x", "url": "file:///r/x"}, {"name": "y", "url": "file:///r/y"}]},

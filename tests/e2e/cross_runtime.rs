@@ -3,10 +3,7 @@
 //! examples to answer the same requests and be compared byte for byte
 //! (examples/cross-runtime-test.sh, run by scripts/test).
 
-use datasette_litestream::rules::{
-    ConfigError, Credentials, CredentialsChange, CredentialsError, CredentialsSource, LitestreamLine, Plan,
-    Rendered, Request, Rules,
-};
+use datasette_litestream::rules::{Credentials, CredentialsChange, Request, Rules};
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 
@@ -48,55 +45,14 @@ fn ok_or<T, E>(r: &Result<T, E>, ok: impl Fn(&T) -> Value, err: impl Fn(&E) -> V
     }
 }
 
-fn credentials(c: &Credentials) -> Value {
-    json!({"access-key-id": c.access_key_id, "secret-access-key": c.secret_access_key, "session-token": c.session_token})
-}
-
-fn errors(list: &[ConfigError]) -> Value {
-    list.iter()
-        .map(|e| json!({"database": e.database, "key": e.key, "problem": e.problem, "hint": e.hint}))
-        .collect()
-}
-
-fn plan(p: &Plan) -> Value {
-    let source = match &p.credentials_source {
-        CredentialsSource::None => json!({"tag": "none"}),
-        CredentialsSource::File(f) => json!({"tag": "file", "val": f}),
-        CredentialsSource::Command(c) => json!({"tag": "command", "val": c}),
-    };
-    json!({
-        "replicated": p.replicated, "start-litestream": p.start_litestream, "credentials-source": source,
-        "refresh-interval-seconds": p.refresh_interval_seconds, "metrics-addr": p.metrics_addr,
-        "line": match p.line { LitestreamLine::V03 => "v03", LitestreamLine::V05 => "v05" },
-        "warnings": p.warnings, "first-sync-seconds": p.first_sync_seconds,
-        "health-window-seconds": p.health_window_seconds,
-        "stop-grace-seconds": p.stop_grace_seconds,
-        "durable": p.durable.iter().map(|d| json!({"name": d.name, "timeout-seconds": d.timeout_seconds})).collect::<Vec<_>>(),
-    })
-}
-
-fn rendered(r: &Rendered) -> Value {
-    let env: Vec<Value> = r.environment.iter().map(|v| json!({"name": v.name, "value": v.value})).collect();
-    json!({"document": r.document, "environment": env, "secrets": r.secrets})
-}
-
-fn request(r: &Request) -> Value {
-    let dbs: Vec<Value> = r
-        .databases
-        .iter()
-        .map(|d| json!({"name": d.name, "path": d.path, "directory": d.directory, "plugin-config": d.plugin_config}))
-        .collect();
-    json!({"top-level": r.top_level, "databases": dbs, "working-directory": r.working_directory,
-           "litestream-version": r.litestream_version, "control-socket": r.control_socket})
+/// A contract value in the WIT's JSON shape (`contract::wit_json`).
+fn wit<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap()
 }
 
 pub fn render_case(case: &str, req: &Request, creds: Option<&Credentials>) {
     let rules = Rules::builtin().unwrap();
-    write(
-        "requests",
-        case,
-        &json!({"kind": "render", "request": request(req), "credentials": creds.map(credentials)}),
-    );
+    write("requests", case, &json!({"kind": "render", "request": wit(req), "credentials": creds.map(wit)}));
     let check = rules.check(req).unwrap();
     let (render, redact) = match &check {
         Ok(p) if p.start_litestream => {
@@ -105,42 +61,25 @@ pub fn render_case(case: &str, req: &Request, creds: Option<&Credentials>) {
                 .as_ref()
                 .ok()
                 .map(|r| ok_or(&rules.redact(&r.document).unwrap(), |s| json!(s), |e| json!(e)));
-            (ok_or(&r, rendered, |e| errors(e)), redact.unwrap_or(Value::Null))
+            (ok_or(&r, wit, wit), redact.unwrap_or(Value::Null))
         }
         _ => (Value::Null, Value::Null),
     };
-    write(
-        "rust",
-        case,
-        &json!({"check": ok_or(&check, plan, |e| errors(e)), "render": render, "redact": redact}),
-    );
-}
-
-fn variant(e: &CredentialsError) -> Value {
-    match e {
-        CredentialsError::NotJson(at) => json!({"tag": "not-json", "val": at}),
-        CredentialsError::NotAnObject => json!({"tag": "not-an-object"}),
-        CredentialsError::MissingKey(k) => json!({"tag": "missing-key", "val": k}),
-        CredentialsError::WrongType(k) => json!({"tag": "wrong-type", "val": k}),
-    }
+    write("rust", case, &json!({"check": ok_or(&check, wit, wit), "render": render, "redact": redact}));
 }
 
 pub fn parse_case(case: &str, text: &str) {
     let rules = Rules::builtin().unwrap();
     write("requests", case, &json!({"kind": "parse", "text": text}));
     let r = rules.parse_credentials(text).unwrap();
-    write("rust", case, &json!({"parse": ok_or(&r, credentials, variant)}));
+    write("rust", case, &json!({"parse": ok_or(&r, wit, wit)}));
 }
 
 pub fn compare_case(case: &str, current: &Credentials, fresh: &Credentials) {
     let rules = Rules::builtin().unwrap();
-    write(
-        "requests",
-        case,
-        &json!({"kind": "compare", "current": credentials(current), "fresh": credentials(fresh)}),
-    );
+    write("requests", case, &json!({"kind": "compare", "current": wit(current), "fresh": wit(fresh)}));
     let c: CredentialsChange = rules.compare_credentials(current, fresh).unwrap();
-    write("rust", case, &json!({"compare": {"changed": c.changed, "fields": c.fields}}));
+    write("rust", case, &json!({"compare": wit(&c)}));
 }
 
 #[test]

@@ -18,6 +18,7 @@
 //!   check of a replica that refuses the key.
 
 mod cross_runtime;
+mod cross_runtime_calls;
 mod driven;
 mod follow;
 mod golden;

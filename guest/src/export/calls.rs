@@ -3,13 +3,13 @@
 use super::Component;
 use super::wit::datasette::litestream::types as t;
 use super::wit::exports::datasette::litestream::{
-    durability as dx, follow as fx, health as hx, membership as bx, metrics as mx, replication as lx,
-    restore as rx, rules,
+    configuration, durability as dx, follow as fx, health as hx, membership as bx, metrics as mx,
+    replication as lx, restore as rx,
 };
 use crate::model::Tracked;
 use contract::Convert;
 
-impl rules::Guest for Component {
+impl configuration::Guest for Component {
     fn check(request: t::Request) -> Result<t::Plan, Vec<t::ConfigError>> {
         crate::plan::plan(&request.convert()).convert()
     }
@@ -62,8 +62,8 @@ impl hx::Guest for Component {
         crate::stop::judge(line.convert(), &evidence.convert()).convert()
     }
 
-    fn startup_progress(document: String, output: Vec<String>) -> hx::Startup {
-        crate::startup::progress(&document, &output).convert()
+    fn startup_progress(proof: t::StartupProof, output: Vec<String>) -> hx::Startup {
+        crate::startup::progress(&proof.convert(), &output).convert()
     }
 }
 

@@ -56,7 +56,8 @@ impl Refresher {
             return Ok(None);
         }
         self.current = fresh.clone();
-        Ok(Some(Change { credentials: fresh, fields: change.fields }))
+        let fields = change.fields.names().into_iter().map(str::to_owned).collect();
+        Ok(Some(Change { credentials: fresh, fields }))
     }
 }
 

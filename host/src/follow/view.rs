@@ -3,7 +3,7 @@
 
 use super::{FollowerStatus, Followers};
 use crate::replica::durability::Answer;
-use crate::rules::{FollowerState, Rules};
+use crate::rules::{ReplicationState, Rules};
 use crate::status::html::{BODY_STYLE, esc, in_chrome, log_lines};
 use crate::status::prometheus::{family, sample};
 use crate::status::{HealthReport, Source};
@@ -45,7 +45,7 @@ pub struct FollowerJson {
 
 #[derive(Serialize)]
 pub struct LagJson {
-    pub state: FollowerState,
+    pub state: ReplicationState,
     /// Seconds since the follower last confirmed it holds the replica's newest
     /// transaction, as of the look.
     pub staleness_seconds: Option<f64>,

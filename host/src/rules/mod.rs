@@ -129,7 +129,7 @@ impl Rules {
 
     pub fn check(&self, request: &Request) -> Result<Result<Plan, Vec<ConfigError>>, RulesError> {
         let request = request.clone().convert();
-        self.call("check", |r, s| r.datasette_litestream_rules().call_check(s, &request))
+        self.call("check", |r, s| r.datasette_litestream_configuration().call_check(s, &request))
             .map(Convert::convert)
     }
 
@@ -141,7 +141,7 @@ impl Rules {
         let request = request.clone().convert();
         let credentials: Option<_> = credentials.cloned().convert();
         self.call("render", |r, s| {
-            r.datasette_litestream_rules().call_render(s, &request, credentials.as_ref())
+            r.datasette_litestream_configuration().call_render(s, &request, credentials.as_ref())
         })
         .map(Convert::convert)
     }
@@ -150,17 +150,19 @@ impl Rules {
     /// benchmark reports as a large site's headroom, and a limit test checks.
     pub fn render_cost(&self, request: &Request) -> Result<u64, RulesError> {
         let request = request.clone().convert();
-        self.metered("render", |r, s| r.datasette_litestream_rules().call_render(s, &request, None))
+        self.metered("render", |r, s| r.datasette_litestream_configuration().call_render(s, &request, None))
             .map(|(_, fuel)| fuel)
     }
 
     pub fn redact(&self, document: &str) -> Result<Result<String, String>, RulesError> {
-        self.call("redact", |r, s| r.datasette_litestream_rules().call_redact(s, document))
+        self.call("redact", |r, s| r.datasette_litestream_configuration().call_redact(s, document))
     }
 
     pub fn parse_credentials(&self, text: &str) -> Result<Result<Credentials, CredentialsError>, RulesError> {
-        self.call("parse-credentials", |r, s| r.datasette_litestream_rules().call_parse_credentials(s, text))
-            .map(Convert::convert)
+        self.call("parse-credentials", |r, s| {
+            r.datasette_litestream_configuration().call_parse_credentials(s, text)
+        })
+        .map(Convert::convert)
     }
 
     pub fn compare_credentials(
@@ -170,7 +172,7 @@ impl Rules {
     ) -> Result<CredentialsChange, RulesError> {
         let (current, fresh) = (current.clone().convert(), fresh.clone().convert());
         self.call("compare-credentials", |r, s| {
-            r.datasette_litestream_rules().call_compare_credentials(s, &current, &fresh)
+            r.datasette_litestream_configuration().call_compare_credentials(s, &current, &fresh)
         })
         .map(Convert::convert)
     }
@@ -251,9 +253,10 @@ impl Rules {
         .map(Convert::convert)
     }
 
-    pub fn startup_progress(&self, document: &str, output: &[String]) -> Result<Startup, RulesError> {
+    pub fn startup_progress(&self, proof: &StartupProof, output: &[String]) -> Result<Startup, RulesError> {
+        let proof = proof.clone().convert();
         self.call("startup-progress", |r, s| {
-            r.datasette_litestream_health().call_startup_progress(s, document, output)
+            r.datasette_litestream_health().call_startup_progress(s, &proof, output)
         })
         .map(Convert::convert)
     }

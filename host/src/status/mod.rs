@@ -311,7 +311,11 @@ impl Context {
                 return HealthReport { ok: false, reason, behind: vec![] };
             }
         }
-        HealthReport { ok: v.ok, reason: v.reason, behind: v.behind }
+        HealthReport {
+            ok: v.ok,
+            reason: v.reason,
+            behind: v.behind.iter().map(ToString::to_string).collect(),
+        }
     }
 
     async fn live(&self) -> Arc<Live> {

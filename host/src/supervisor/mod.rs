@@ -33,6 +33,8 @@ pub struct Launch {
     pub line: LitestreamLine,
     /// litestream.yml, secrets included: written 0600 into the private directory.
     pub document: String,
+    /// What its start-up output must show (the rules' `rendered.startup`).
+    pub startup: crate::rules::StartupProof,
     pub environment: Vec<(String, String)>,
     pub secrets: Vec<String>,
     /// 0.5's control socket, used to force the first sync.

@@ -135,9 +135,9 @@ async fn wait_ready(
                 output.push(more);
             }
             // What the output proves is the rules' call; off the async workers.
-            let (rules, document, seen) = (launch.rules, launch.document.clone(), output.clone());
+            let (rules, proof, seen) = (launch.rules, launch.startup.clone(), output.clone());
             let progress =
-                crate::util::blocking::blocking(move || rules.startup_progress(&document, &seen)).await;
+                crate::util::blocking::blocking(move || rules.startup_progress(&proof, &seen)).await;
             match (progress, &launch.socket) {
                 (Ok(Startup::SocketListening), Some(socket)) => {
                     return Some(first_sync(launch, socket).await);

@@ -6,7 +6,7 @@ mod wit {
 }
 
 use wit::datasette::litestream::types::*;
-use wit::exports::datasette::litestream::rules::Guest;
+use wit::exports::datasette::litestream::configuration::Guest;
 
 struct Hostile;
 
@@ -63,8 +63,8 @@ impl Guest for Hostile {
     /// Opens a socket; the host grants no network.
     fn compare_credentials(_current: Credentials, _fresh: Credentials) -> CredentialsChange {
         match std::net::TcpStream::connect("127.0.0.1:9") {
-            Ok(_) => CredentialsChange { changed: true, fields: vec!["connected".into()] },
-            Err(e) => CredentialsChange { changed: false, fields: vec![e.to_string()] },
+            Ok(_) => CredentialsChange { changed: true, fields: CredentialFields::all() },
+            Err(_) => CredentialsChange { changed: false, fields: CredentialFields::empty() },
         }
     }
 }
@@ -101,7 +101,7 @@ impl wit::exports::datasette::litestream::health::Guest for Hostile {
     }
 
     fn startup_progress(
-        _document: String,
+        _proof: StartupProof,
         _output: Vec<String>,
     ) -> wit::exports::datasette::litestream::health::Startup {
         wit::exports::datasette::litestream::health::Startup::Replicating
@@ -236,7 +236,7 @@ impl wit::exports::datasette::litestream::follow::Guest for Hostile {
     ) -> wit::exports::datasette::litestream::follow::FollowerReport {
         wit::exports::datasette::litestream::follow::FollowerReport {
             name: look.name,
-            state: wit::exports::datasette::litestream::follow::FollowerState::Unknown,
+            state: wit::exports::datasette::litestream::replication::ReplicationState::Unknown,
             staleness_seconds: None,
             follower_txid: None,
             replica_txid: None,

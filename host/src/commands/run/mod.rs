@@ -241,6 +241,7 @@ pub fn launch(
         version: litestream.version.clone(),
         line: plan.line,
         document: rendered.document.clone(),
+        startup: rendered.startup.clone(),
         environment: rendered.environment.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
         secrets: rendered.secrets.clone(),
         socket: (plan.line == LitestreamLine::V05).then(|| socket.to_path_buf()),
