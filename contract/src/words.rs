@@ -65,3 +65,16 @@ impl crate::CredentialFields {
         all.into_iter().filter(|(set, _)| *set).map(|(_, name)| name).collect()
     }
 }
+
+impl crate::NamedValue {
+    /// The series' key as the status view shows it: `name`, `name[replica]`,
+    /// `name[status]` or `name[replica,status]`.
+    pub fn key(&self) -> String {
+        match (&self.replica, &self.status) {
+            (Some(r), Some(s)) => format!("{}[{r},{s}]", self.name),
+            (Some(r), None) => format!("{}[{r}]", self.name),
+            (None, Some(s)) => format!("{}[{s}]", self.name),
+            (None, None) => self.name.clone(),
+        }
+    }
+}

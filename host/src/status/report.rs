@@ -113,7 +113,7 @@ pub(super) fn metrics_report(d: &Digest) -> MetricsReport {
         databases: d
             .databases
             .iter()
-            .map(|m| (m.database.clone(), m.values.iter().map(|v| (v.name.clone(), v.value)).collect()))
+            .map(|m| (m.database.clone(), m.values.iter().map(|v| (v.key(), v.value)).collect()))
             .collect(),
     }
 }
