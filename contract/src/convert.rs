@@ -133,7 +133,7 @@ macro_rules! conversions {
         $crate::record!(EnvVar = types::EnvVar { name, value });
         $crate::record!(ReplicaCount = types::ReplicaCount { path, replicas });
         $crate::variant!(StartupProof = types::StartupProof { ControlSocket, Replicas(x) });
-        $crate::record!(Rendered = types::Rendered { document, redacted, environment, secrets, startup });
+        $crate::record!(Rendered = types::Rendered { document, environment, secrets, startup });
         $crate::variant!(CredentialsError = types::CredentialsError { NotJson(x), NotAnObject, MissingKey(x), WrongType(x) });
         $crate::flags!(
             CredentialFields = types::CredentialFields {

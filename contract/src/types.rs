@@ -107,7 +107,6 @@ pub enum StartupProof {
 #[serde(rename_all = "kebab-case")]
 pub struct Rendered {
     pub document: String,
-    pub redacted: String,
     pub environment: Vec<EnvVar>,
     pub secrets: Vec<String>,
     pub startup: StartupProof,

@@ -8,20 +8,16 @@ pub const REDACTED: &str = "***REDACTED***";
 
 /// Reads a Litestream document (JSON, or any YAML) and writes it back as JSON, redacted.
 pub fn document(text: &str) -> Result<String, String> {
-    let doc: Value =
+    let mut doc: Value =
         serde_norway::from_str(text).map_err(|e| format!("cannot read the document as YAML: {e}"))?;
     if !doc.is_object() {
         return Err("the document is not a mapping".into());
     }
-    Ok(value(doc))
-}
-
-/// A document already in hand, redacted and written as `document` writes it.
-pub fn value(mut doc: Value) -> String {
     walk(&mut doc);
-    let mut out = serde_json::to_string_pretty(&doc).expect("a JSON value always serialises");
+    let mut out =
+        serde_json::to_string_pretty(&doc).map_err(|e| format!("cannot write the document: {e}"))?;
     out.push('\n');
-    out
+    Ok(out)
 }
 
 fn walk(value: &mut Value) {

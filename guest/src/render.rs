@@ -44,15 +44,14 @@ pub fn render(
     }
     // JSON is YAML that Go's decoder cannot misread (`on`, `yes`, `0x1`, `@` all stay
     // strings), and it is what the Python plugin handed Litestream.
-    let doc = Value::Object(doc);
-    let mut document = serde_json::to_string_pretty(&doc)
+    let mut document = serde_json::to_string_pretty(&Value::Object(doc))
         .map_err(|e| ConfigError::new(None, "", format!("cannot write the Litestream config: {e}")))?;
     document.push('\n');
     secrets.retain(|s| !s.is_empty());
     secrets.sort();
     secrets.dedup();
-    let startup = crate::startup::proof(&doc);
-    Ok(Rendered { document, redacted: redact::value(doc), environment, secrets, startup })
+    let startup = crate::startup::proof(valid, request.control_socket.is_some());
+    Ok(Rendered { document, environment, secrets, startup })
 }
 
 /// What Litestream 0.5 reads as static keys for a replica made from a URL.

@@ -8,18 +8,26 @@
 //! once its control socket listens; the host then forces the first sync through it.
 
 use crate::health::field;
-use crate::model::{ReplicaCount, Startup, StartupProof};
-use serde_json::Value;
+use crate::model::{LitestreamLine, ReplicaCount, Startup, StartupProof};
+use crate::validate::{Replicated, Validated};
 use std::collections::BTreeMap;
 
-/// What start-up output must show for the Litestream config `config` (as rendered).
-pub fn proof(config: &Value) -> StartupProof {
+/// What start-up output must show for the Litestream config rendered from `valid`
+/// (with a control socket when `socket`, which only 0.5 gets).
+pub fn proof(valid: &Validated, socket: bool) -> StartupProof {
     // With a control socket (0.5), only a forced sync through it is proof.
-    if config.pointer("/socket/enabled") == Some(&Value::Bool(true)) {
+    if valid.line == LitestreamLine::V05 && socket {
         return StartupProof::ControlSocket;
     }
-    let counts = replicas_per_database(config).into_iter();
-    StartupProof::Replicas(counts.map(|(path, n)| ReplicaCount { path, replicas: n as u32 }).collect())
+    let count = |r: &Replicated| match valid.line {
+        LitestreamLine::V03 => r.replicas.len(),
+        LitestreamLine::V05 => r.replicas.len().min(1),
+    };
+    let counts = valid
+        .databases
+        .iter()
+        .map(|r| ReplicaCount { path: r.database.path.clone(), replicas: count(r) as u32 });
+    StartupProof::Replicas(counts.collect())
 }
 
 /// `proof` is what the config the process was started with needs; `output` every line
@@ -48,35 +56,19 @@ pub fn progress(proof: &StartupProof, output: &[String]) -> Startup {
     if all { Startup::Replicating } else { Startup::Waiting }
 }
 
-/// Each database path in the config, and how many replicas it has.
-fn replicas_per_database(config: &Value) -> BTreeMap<String, usize> {
-    let dbs = config.get("dbs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    dbs.iter()
-        .filter_map(|db| {
-            let path = db.get("path")?.as_str()?.to_owned();
-            let count = match (db.get("replicas"), db.get("replica")) {
-                (Some(Value::Array(list)), _) => list.len(),
-                (_, Some(_)) => 1,
-                _ => 0,
-            };
-            Some((path, count))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The proof of a document as `render` would compute it, then the progress.
-    fn progress(document: &str, output: &[String]) -> Startup {
-        super::progress(&proof(&serde_json::from_str(document).unwrap()), output)
+    /// The proof `render` gives a config with these databases and replica counts.
+    fn progress(counts: &[(&str, u32)], output: &[String]) -> Startup {
+        let counts =
+            counts.iter().map(|(path, replicas)| ReplicaCount { path: (*path).into(), replicas: *replicas });
+        super::progress(&StartupProof::Replicas(counts.collect()), output)
     }
 
-    const TWO_DATABASES: &str = r#"{"dbs": [
-        {"path": "/d/a.db", "replicas": [{"name": "x", "url": "file:///r/x"}, {"name": "y", "url": "file:///r/y"}]},
-        {"path": "/d/b.db", "replicas": [{"url": "file:///r/b"}]}
-    ]}"#;
+    /// a.db with two replicas, b.db with one.
+    const TWO_DATABASES: &[(&str, u32)] = &[("/d/a.db", 2), ("/d/b.db", 1)];
 
     fn lines(text: &str) -> Vec<String> {
         text.lines().map(str::to_owned).collect()
@@ -109,15 +101,36 @@ time=T level=INFO msg=\"replicating to\" name=file type=file sync-interval=1s pa
 
     #[test]
     fn litestream_05_is_asked_once_its_socket_listens() {
-        let doc =
-            r#"{"dbs": [{"path": "/d/a.db", "replica": {"url": "file:///r"}}], "socket": {"enabled": true}}"#;
         // Litestream 0.5.17's order: its announcement of the replica does not count.
         let out = lines(
             "time=T level=INFO msg=\"initialized db\" path=/d/a.db
 time=T level=INFO msg=\"replicating to\" type=file sync-interval=1s path=/r
 time=T level=INFO msg=\"control socket listening\" system=server path=/tmp/s.sock",
         );
-        assert_eq!(progress(doc, &out[..2]), Startup::Waiting);
-        assert_eq!(progress(doc, &out), Startup::SocketListening);
+        assert_eq!(super::progress(&StartupProof::ControlSocket, &out[..2]), Startup::Waiting);
+        assert_eq!(super::progress(&StartupProof::ControlSocket, &out), Startup::SocketListening);
+    }
+
+    #[test]
+    fn render_counts_each_databases_replicas_or_names_the_socket() {
+        use crate::model::{Database, Request};
+        let request = |version: &str, own: bool, socket: Option<&str>| Request {
+            top_level: Some(r#"{"all-replicate": ["file:///r/$DB_NAME"]}"#.into()),
+            databases: vec![Database {
+                name: "a".into(),
+                path: "/d/a.db".into(),
+                directory: "/d".into(),
+                plugin_config: own.then(|| r#"{"replicas": ["file:///own/a"]}"#.into()),
+            }],
+            working_directory: "/d".into(),
+            litestream_version: version.into(),
+            control_socket: socket.map(str::to_owned),
+        };
+        let startup = |r: &Request| crate::plan::render(r, None).unwrap().startup;
+        let two = StartupProof::Replicas(vec![ReplicaCount { path: "/d/a.db".into(), replicas: 2 }]);
+        assert_eq!(startup(&request("v0.3.13", true, Some("/run/s.sock"))), two);
+        let one = StartupProof::Replicas(vec![ReplicaCount { path: "/d/a.db".into(), replicas: 1 }]);
+        assert_eq!(startup(&request("v0.5.17", false, None)), one);
+        assert_eq!(startup(&request("v0.5.17", false, Some("/run/s.sock"))), StartupProof::ControlSocket);
     }
 }

@@ -10,22 +10,22 @@ use datasette_litestream::rules::{
 use serde::Serialize;
 use serde_json::{Value, json};
 
-fn write(kind: &str, case: &str, value: &Value) {
+pub(crate) fn write(kind: &str, case: &str, value: &Value) {
     let d = dir().join(kind);
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join(format!("{case}.json")), canonical(value)).unwrap();
 }
 
-fn wit<T: Serialize>(v: &T) -> Value {
+pub(crate) fn wit<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap()
 }
 
-fn answer<T: Serialize, E: Serialize>(r: &Result<T, E>) -> Value {
+pub(crate) fn answer<T: Serialize, E: Serialize>(r: &Result<T, E>) -> Value {
     contract::wit_json::answer(r)
 }
 
 /// Writes the request and the Rust answer of one call.
-fn case(name: &str, call: &str, args: Vec<Value>, rust: Value) {
+pub(crate) fn case(name: &str, call: &str, args: Vec<Value>, rust: Value) {
     write("requests", name, &json!({"kind": "call", "call": call, "args": args}));
     write("rust", name, &json!({"answer": rust}));
 }

@@ -197,6 +197,7 @@ fn compare_render(
         (Ok(a), Ok(b)) => {
             equal("document", &a.document, &b.document)?;
             equal("environment", &a.environment, &b.environment)?;
+            equal("startup", &a.startup, &b.startup)?;
             equal("secrets", &a.secrets, &b.secrets)?;
             let redacted = rules.redact(&a.document).unwrap();
             equal("redacted", &redacted, &guest::redact::document(&b.document))

@@ -19,6 +19,7 @@
 
 mod cross_runtime;
 mod cross_runtime_calls;
+mod cross_runtime_evidence;
 mod driven;
 mod follow;
 mod golden;

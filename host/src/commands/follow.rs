@@ -81,7 +81,10 @@ async fn serve(
     rendered: &crate::rules::Rendered,
     socket: Option<&std::path::Path>,
 ) -> Result<Result<(), u8>> {
-    let (rules, config) = (setup.rules, rendered.redacted.clone());
+    let (rules, document) = (setup.rules, rendered.document.clone());
+    let config = crate::util::blocking::blocking(move || rules.redact(&document))
+        .await?
+        .map_err(anyhow::Error::msg)?;
     let view = Arc::new(FollowView { rules, followers: followers.clone(), config });
     Ok(serve_all(view, args.status.addr, args.status.token.clone(), socket).await)
 }

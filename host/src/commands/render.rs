@@ -26,12 +26,18 @@ pub async fn render(args: RenderArgs) -> Result<u8> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    print!("{}", output(&prepared, &version, &origin, args.show_secrets)?);
+    print!("{}", output(rules, &prepared, &version, &origin, args.show_secrets)?);
     Ok(0)
 }
 
 /// The document with its provenance and environment as YAML comments.
-pub fn output(prepared: &Prepared, version: &str, origin: &str, show_secrets: bool) -> Result<String> {
+pub fn output(
+    rules: &Rules,
+    prepared: &Prepared,
+    version: &str,
+    origin: &str,
+    show_secrets: bool,
+) -> Result<String> {
     let mut out = String::new();
     let Some(rendered) = &prepared.rendered else {
         out.push_str(
@@ -58,7 +64,8 @@ pub fn output(prepared: &Prepared, version: &str, origin: &str, show_secrets: bo
     if show_secrets {
         out.push_str(&rendered.document);
     } else {
-        out.push_str(&rendered.redacted);
+        let redacted = rules.redact(&rendered.document)?.map_err(anyhow::Error::msg)?;
+        out.push_str(&redacted);
     }
     Ok(out)
 }

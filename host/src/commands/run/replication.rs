@@ -131,7 +131,14 @@ impl Replication {
 
     /// What the status view shows for the current set.
     pub async fn publish(&self) -> anyhow::Result<()> {
-        let redacted = self.prepared.rendered.as_ref().map(|r| r.redacted.clone());
+        let redacted = match &self.prepared.rendered {
+            Some(r) => {
+                let (rules, document) = (self.rules, r.document.clone());
+                let redacted = crate::util::blocking::blocking(move || rules.redact(&document)).await?;
+                Some(redacted.map_err(anyhow::Error::msg)?)
+            }
+            None => None,
+        };
         let plan = &self.prepared.plan;
         let members = Members {
             databases: self.prepared.request.databases.clone(),
