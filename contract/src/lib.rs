@@ -30,4 +30,20 @@ pub use restore::*;
 pub use types::*;
 
 /// The version of the WIT package these types mirror.
-pub const VERSION: &str = "0.3.0";
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg(test)]
+mod tests {
+    /// The crate's version is the WIT package's: bumping one without the other fails.
+    #[test]
+    fn the_crate_version_is_the_wit_packages() {
+        let package = format!("package datasette:litestream@{};", super::VERSION);
+        for (file, text) in [
+            ("world.wit", include_str!("../../wit/world.wit")),
+            ("types.wit", include_str!("../../wit/types.wit")),
+            ("follow.wit", include_str!("../../wit/follow.wit")),
+        ] {
+            assert!(text.starts_with(&package), "wit/{file} does not start with {package}");
+        }
+    }
+}
