@@ -25,6 +25,8 @@ fn evidence_answers_for_the_other_runtimes() {
     let rules = Rules::builtin().unwrap();
     metrics_cases(rules);
     health_cases(rules);
+    stop_cases(rules);
+    startup_cases(rules);
     replication_cases(rules);
     restore_cases(rules);
     durability_cases(rules);
@@ -91,6 +93,9 @@ fn health_cases(rules: &Rules) {
         let hint = rules.hint(line).unwrap();
         case(&format!("call-hint-{i}"), "hint", vec![json!(line)], wit(&hint));
     }
+}
+
+fn stop_cases(rules: &Rules) {
     let stops = [
         StopEvidence {
             running: true,
@@ -124,6 +129,9 @@ fn health_cases(rules: &Rules) {
             case(&name, "judge-stop", vec![wit(&line), wit(stop)], wit(&unconfirmed));
         }
     }
+}
+
+fn startup_cases(rules: &Rules) {
     let output: Vec<String> = [
         "level=INFO msg=\"initialized db\" path=/srv/data.db",
         "level=INFO msg=\"replicating to\" name=file type=file path=/r/data",
