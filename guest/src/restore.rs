@@ -1,6 +1,9 @@
 //! Which databases a restore touches, and what an empty replica means.
 
-use crate::model::{Decision, LastVerification, Step, Target, VerifyEvidence, VerifyOutcome, VerifyVerdict};
+use crate::model::{
+    Decision, EmptyReplicaOutcome, EmptyReplicaVerdict, LastVerification, Step, Target, VerifyEvidence,
+    VerifyOutcome, VerifyVerdict,
+};
 
 /// `explicit` names limit the restore to those databases (each must be replicated);
 /// `only_missing` (start-up) restores only absent files; otherwise an existing file
@@ -36,11 +39,13 @@ pub fn plan(
 }
 
 /// An empty replica is a fresh start unless the user asked for this database by name.
-pub fn empty_replica(database: &str, explicit: bool) -> Result<String, String> {
+pub fn empty_replica(database: &str, explicit: bool) -> EmptyReplicaVerdict {
     if explicit {
-        Err(format!("the replica of {database:?} is empty: there is nothing to restore"))
+        let message = format!("the replica of {database:?} is empty: there is nothing to restore");
+        EmptyReplicaVerdict { outcome: EmptyReplicaOutcome::Error, message }
     } else {
-        Ok(format!("the replica of {database:?} is empty; skipped (a fresh start)"))
+        let message = format!("the replica of {database:?} is empty; skipped (a fresh start)");
+        EmptyReplicaVerdict { outcome: EmptyReplicaOutcome::FreshStart, message }
     }
 }
 

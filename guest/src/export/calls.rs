@@ -6,7 +6,6 @@ use super::wit::exports::datasette::litestream::{
     configuration, durability as dx, follow as fx, health as hx, membership as bx, metrics as mx,
     replication as lx, restore as rx,
 };
-use crate::model::Tracked;
 use contract::Convert;
 
 impl configuration::Guest for Component {
@@ -78,10 +77,7 @@ impl lx::Guest for Component {
         output: Vec<String>,
         observations: Vec<lx::Observation>,
     ) -> Vec<lx::Tracked> {
-        let tracked = crate::replication::track(line.convert(), now, &output, observations.convert());
-        let tracked: Vec<Tracked> =
-            tracked.into_iter().map(|(report, state)| Tracked { report, state }).collect();
-        tracked.convert()
+        crate::replication::track(line.convert(), now, &output, observations.convert()).convert()
     }
 
     fn parse_max_lag(text: String) -> Result<f64, String> {
@@ -124,11 +120,7 @@ impl rx::Guest for Component {
     }
 
     fn empty_replica(database: String, explicit: bool) -> rx::EmptyReplicaVerdict {
-        let (outcome, message) = match crate::restore::empty_replica(&database, explicit) {
-            Ok(message) => (rx::EmptyReplicaOutcome::FreshStart, message),
-            Err(message) => (rx::EmptyReplicaOutcome::Error, message),
-        };
-        rx::EmptyReplicaVerdict { outcome, message }
+        crate::restore::empty_replica(&database, explicit).convert()
     }
 
     fn require_verified(last: Vec<rx::LastVerification>, within: f64) -> Result<(), String> {

@@ -10,7 +10,7 @@ mod verdict;
 use crate::health::field;
 use crate::model::{
     EvidencePaths, LagReport, LagState, LitestreamLine, LocalFiles, Observation, PendingChange, Position,
-    ReplicationState,
+    ReplicationState, Tracked,
 };
 use std::collections::HashMap;
 
@@ -42,9 +42,13 @@ pub fn track(
     now: f64,
     output: &[String],
     observations: Vec<Observation>,
-) -> Vec<(LagReport, LagState)> {
+) -> Vec<Tracked> {
     let uploads = uploads(output);
-    observations.into_iter().map(|o| look(line, now, &uploads, o)).collect()
+    let tracked = |o| {
+        let (report, state) = look(line, now, &uploads, o);
+        Tracked { report, state }
+    };
+    observations.into_iter().map(tracked).collect()
 }
 
 /// 0.3's `wal segment written` lines: the newest end position per `db` field.

@@ -29,7 +29,8 @@ fn v05(
 
 fn one(line: LitestreamLine, now: f64, output: &[&str], o: Observation) -> (LagReport, LagState) {
     let output: Vec<String> = output.iter().map(|s| s.to_string()).collect();
-    track(line, now, &output, vec![o]).remove(0)
+    let t = track(line, now, &output, vec![o]).remove(0);
+    (t.report, t.state)
 }
 
 #[test]

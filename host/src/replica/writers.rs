@@ -4,7 +4,7 @@
 //! (`replication.judge-writers`). A database whose replica another node writes fails
 //! the health check, and the host says so once, loudly.
 
-use crate::rules::{Database, LitestreamLine, LocalFile, Rules, WritersEvidence, WritersVerdict};
+use crate::rules::{Conflict, Database, LitestreamLine, LocalFile, Rules, WritersEvidence, WritersVerdict};
 use crate::supervisor::{Listing, ProcessState, Shared};
 use std::collections::HashMap;
 use std::path::Path;
@@ -93,16 +93,18 @@ impl Writers {
     }
 
     /// The databases another node writes the replica of, and why.
-    pub fn conflicts(&self) -> Vec<(String, String)> {
+    pub fn conflicts(&self) -> Vec<Conflict> {
         let verdicts = self.verdicts.lock().expect("writers lock");
         let mut found: Vec<_> = verdicts
             .iter()
             .filter_map(|(name, v)| match v {
-                WritersVerdict::AnotherWriter(why) => Some((name.clone(), why.clone())),
+                WritersVerdict::AnotherWriter(why) => {
+                    Some(Conflict { name: name.clone(), reason: why.clone() })
+                }
                 _ => None,
             })
             .collect();
-        found.sort();
+        found.sort_by(|a, b| (&a.name, &a.reason).cmp(&(&b.name, &b.reason)));
         found
     }
 }

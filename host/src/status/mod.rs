@@ -9,10 +9,11 @@ mod report;
 mod scrape;
 pub mod server;
 mod source;
+mod verdict;
 
 pub use source::Source;
 
-use crate::rules::{ConfigError, Database, DatabaseEvidence, Digest, HealthInput, LogEntry, Rules, Verdict};
+use crate::rules::{ConfigError, Database, Digest, Rules};
 use crate::supervisor::Shared;
 use crate::util::clock::now;
 pub use lag::ReplicationReport;
@@ -82,7 +83,7 @@ struct VerdictKey {
     max_lag: Option<u64>,
     /// Per durable database: syncs, writes answered, writes waiting, failing.
     durable: Vec<(u64, u64, u32, bool)>,
-    conflicts: Vec<(String, String)>,
+    conflicts: Vec<crate::rules::Conflict>,
 }
 
 /// The part that asks Litestream (a metrics scrape): at most once per CACHE.
@@ -162,7 +163,7 @@ impl Context {
         }
     }
 
-    fn conflicts(&self) -> Vec<(String, String)> {
+    fn conflicts(&self) -> Vec<crate::rules::Conflict> {
         self.writers.get().map(|w| w.conflicts()).unwrap_or_default()
     }
 
@@ -269,55 +270,6 @@ impl Context {
         report
     }
 
-    fn judge_now(
-        &self,
-        reports: &[crate::rules::LagReport],
-        verified_within: Option<f64>,
-        max_lag: Option<f64>,
-    ) -> HealthReport {
-        let refused = self.members().refused.clone();
-        // Nothing refused is the common case: no wasm call for it.
-        if !refused.is_empty() {
-            let admitted = self.rules.require_admitted(&refused).map_err(|e| e.to_string()).and_then(|r| r);
-            if let Err(reason) = admitted {
-                return HealthReport { ok: false, reason, behind: vec![] };
-            }
-        }
-        let v = self.verdict();
-        if v.ok {
-            let limit = max_lag.unwrap_or(self.health_window);
-            let judged = self.rules.require_caught_up(reports, limit, now());
-            if let Err(reason) = judged.map_err(|e| e.to_string()).and_then(|r| r) {
-                return HealthReport { ok: false, reason, behind: vec![] };
-            }
-        }
-        if let (true, Some(within)) = (v.ok, verified_within) {
-            let t = now();
-            let last: Vec<crate::rules::LastVerification> = self
-                .replicated_databases()
-                .iter()
-                .map(|d| {
-                    let r = crate::recovery::verify::last(std::path::Path::new(&d.path));
-                    crate::rules::LastVerification {
-                        database: d.name.clone(),
-                        outcome: r.as_ref().and_then(|r| crate::recovery::verify::outcome_of(&r.outcome)),
-                        age_seconds: r.map(|r| t - r.at),
-                    }
-                })
-                .collect();
-            let judged =
-                self.rules.require_verified(&last, within).map_err(|e| e.to_string()).and_then(|r| r);
-            if let Err(reason) = judged {
-                return HealthReport { ok: false, reason, behind: vec![] };
-            }
-        }
-        HealthReport {
-            ok: v.ok,
-            reason: v.reason,
-            behind: v.behind.iter().map(ToString::to_string).collect(),
-        }
-    }
-
     async fn live(&self) -> Arc<Live> {
         if let Some((at, live)) = self.cache.lock().expect("cache lock").as_ref()
             && at.elapsed() < CACHE
@@ -347,47 +299,6 @@ impl Context {
             Ok(Err(e)) => (None, Some(format!("Litestream's metrics at {addr} could not be read: {e}"))),
             Err(e) => (None, Some(e.to_string())),
         }
-    }
-
-    fn verdict(&self) -> Verdict {
-        let status = self.shared.status.lock().expect("status lock").clone();
-        let uptime = status.started_at.map_or(0.0, |s| now() - s);
-        let databases = self
-            .replicated_databases()
-            .iter()
-            .map(|d| DatabaseEvidence {
-                name: d.name.clone(),
-                path: d.path.clone(),
-                file_exists: std::path::Path::new(&d.path).exists(),
-            })
-            .collect();
-        let t = now();
-        let logs = self
-            .shared
-            .logs
-            .recent(crate::util::logbuf::CAPACITY)
-            .into_iter()
-            .filter(|l| t - l.at <= self.health_window)
-            .map(|l| LogEntry { age_seconds: t - l.at, text: l.text })
-            .collect();
-        let input = HealthInput {
-            state: status.state,
-            uptime_seconds: uptime,
-            databases,
-            logs,
-            window_seconds: self.health_window,
-            durability: self.durability_reports().iter().map(|r| r.evidence()).collect(),
-            conflicts: self
-                .conflicts()
-                .into_iter()
-                .map(|(name, reason)| crate::rules::Conflict { name, reason })
-                .collect(),
-        };
-        self.rules.assess_health(&input).unwrap_or_else(|e| Verdict {
-            ok: false,
-            reason: e.to_string(),
-            behind: vec![],
-        })
     }
 }
 
