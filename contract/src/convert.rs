@@ -167,11 +167,14 @@ macro_rules! conversions {
         $crate::record!(Unconfirmed = health::Unconfirmed { name, reason });
         $crate::variant!(Startup = health::Startup { Waiting, Replicating, SocketListening });
         $crate::record!(EvidencePaths = replication::EvidencePaths { position_source, shadow_directory, wal_index });
-        $crate::record!(Position = replication::Position { generation, index, offset });
+        $crate::variant!(Position = replication::Position { Txid(x), Wal(x) });
+        $crate::record!(WalPosition = replication::WalPosition { generation, index, offset });
         $crate::record!(PendingChange = replication::PendingChange { position, since });
         $crate::record!(LagState = replication::LagState { pending, replica, replicated_at, unknown_since });
-        $crate::record!(LocalFiles = replication::LocalFiles { newest_file, newest_size, generation, wal_index });
-        $crate::record!(Observation = replication::Observation { name, path, state, files, socket });
+        $crate::record!(FileHead = replication::FileHead { name, head });
+        $crate::variant!(LocalFiles = replication::LocalFiles { Ltx(x), Shadow(x) });
+        $crate::record!(ShadowFiles = replication::ShadowFiles { generation, newest_file, newest_size });
+        $crate::record!(Observation = replication::Observation { name, path, state, files, wal_index, socket });
         $crate::variant!(ReplicationState = replication::ReplicationState { CaughtUp, Behind, Unknown });
         $crate::record!(
             LagReport = replication::LagReport {

@@ -14,11 +14,17 @@ pub struct EvidencePaths {
     pub wal_index: String,
 }
 
-/// 0.3: generation, WAL index and byte offset; 0.5: the TXID as `index` (the
-/// generation empty, the offset 0).
-#[derive(Debug, Clone, PartialEq, Serialize, Eq, Default)]
+/// 0.5: a TXID; 0.3: a place in one WAL index of one generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "tag", content = "val", rename_all = "kebab-case")]
+pub enum Position {
+    Txid(u64),
+    Wal(WalPosition),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Position {
+pub struct WalPosition {
     pub generation: String,
     pub index: u64,
     pub offset: u64,
@@ -40,13 +46,27 @@ pub struct LagState {
     pub unknown_since: Option<f64>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct FileHead {
+    pub name: String,
+    pub head: Vec<u8>,
+}
+
+/// Each line's local files: 0.5's newest L0 LTX file, 0.3's generation and shadow WAL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "tag", content = "val", rename_all = "kebab-case")]
+pub enum LocalFiles {
+    Ltx(Option<FileHead>),
+    Shadow(ShadowFiles),
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct LocalFiles {
-    pub newest_file: Option<(String, Vec<u8>)>,
-    pub newest_size: u64,
+pub struct ShadowFiles {
     pub generation: Option<String>,
-    pub wal_index: Vec<u8>,
+    pub newest_file: Option<FileHead>,
+    pub newest_size: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,6 +76,7 @@ pub struct Observation {
     pub path: String,
     pub state: LagState,
     pub files: LocalFiles,
+    pub wal_index: Vec<u8>,
     #[serde(serialize_with = "crate::wit_json::option_result")]
     pub socket: Option<Result<String, String>>,
 }

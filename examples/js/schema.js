@@ -150,7 +150,8 @@ T.stopEvidence = record({
 });
 T.unconfirmed = record({ name: string, reason: string });
 T.evidencePaths = record({ 'position-source': string, 'shadow-directory': option(string), 'wal-index': string });
-T.position = record({ generation: string, index: u64, offset: u64 });
+T.walPosition = record({ generation: string, index: u64, offset: u64 });
+T.position = variant({ txid: u64, wal: T.walPosition });
 T.pendingChange = record({ position: T.position, since: f64 });
 T.lagState = record({
   pending: list(T.pendingChange),
@@ -158,17 +159,19 @@ T.lagState = record({
   'replicated-at': option(f64),
   'unknown-since': option(f64),
 });
-T.localFiles = record({
-  'newest-file': option(tuple(string, bytes)),
-  'newest-size': u64,
+T.fileHead = record({ name: string, head: bytes });
+T.shadowFiles = record({
   generation: option(string),
-  'wal-index': bytes,
+  'newest-file': option(T.fileHead),
+  'newest-size': u64,
 });
+T.localFiles = variant({ ltx: option(T.fileHead), shadow: T.shadowFiles });
 T.observation = record({
   name: string,
   path: string,
   state: T.lagState,
   files: T.localFiles,
+  'wal-index': bytes,
   socket: option(result(string, string)),
 });
 T.lagReport = record({

@@ -4,9 +4,10 @@
 
 use super::cross_runtime_calls::{answer, case, wit};
 use datasette_litestream::rules::{
-    Conflict, Database, DatabaseEvidence, DurabilityEvidence, HealthInput, LagState, LastVerification,
-    LitestreamLine, LocalFile, LocalFiles, LogEntry, Observation, ProcessState, ReplicaCount, RestoreOptions,
-    Rules, StartupProof, StopEvidence, SyncAnswer, Target, VerifyEvidence, VerifyOutcome, WritersEvidence,
+    Conflict, Database, DatabaseEvidence, DurabilityEvidence, FileHead, HealthInput, LagState,
+    LastVerification, LitestreamLine, LocalFile, LocalFiles, LogEntry, Observation, ProcessState,
+    ReplicaCount, RestoreOptions, Rules, ShadowFiles, StartupProof, StopEvidence, SyncAnswer, Target,
+    VerifyEvidence, VerifyOutcome, WritersEvidence,
 };
 use serde_json::json;
 
@@ -153,6 +154,29 @@ fn startup_cases(rules: &Rules) {
     }
 }
 
+/// Each line's local files with a real header: an LTX file at TXID 9 (0.5), a shadow
+/// WAL two frames long at index 1 (0.3).
+fn local_files(line: LitestreamLine) -> LocalFiles {
+    match line {
+        LitestreamLine::V05 => {
+            let mut head = vec![0u8; 100];
+            head[..4].copy_from_slice(b"LTX1");
+            head[24..32].copy_from_slice(&9u64.to_be_bytes());
+            let name = "0000000000000009-0000000000000009.ltx".into();
+            LocalFiles::Ltx(Some(FileHead { name, head }))
+        }
+        LitestreamLine::V03 => {
+            let mut head = vec![0u8; 32];
+            head[8..12].copy_from_slice(&4096u32.to_be_bytes());
+            LocalFiles::Shadow(ShadowFiles {
+                generation: Some("e4ee4096aa45a8bc\n".into()),
+                newest_file: Some(FileHead { name: "00000001.wal".into(), head }),
+                newest_size: 32 + 2 * 4120,
+            })
+        }
+    }
+}
+
 fn replication_cases(rules: &Rules) {
     for line in LINES {
         let paths = rules.where_to_look(line, "/srv/data.db").unwrap();
@@ -162,18 +186,21 @@ fn replication_cases(rules: &Rules) {
             name: "data".into(),
             path: "/srv/data.db".into(),
             state: LagState::default(),
-            files: LocalFiles {
-                newest_file: None,
-                newest_size: 0,
-                generation: None,
-                wal_index: vec![0, 1, 2],
-            },
+            files: local_files(line),
+            wal_index: vec![0, 1, 2],
             socket: match line {
-                LitestreamLine::V05 => Some(Ok(r#"{"status":"no_change","txid":7}"#.into())),
+                LitestreamLine::V05 => {
+                    Some(Ok(r#"{"status":"no_change","txid":9,"replicated_txid":7}"#.into()))
+                }
                 LitestreamLine::V03 => None,
             },
         };
-        let output = vec!["level=INFO msg=\"wal segment written\" db=/srv/data.db".to_owned()];
+        let output = vec![
+            "level=INFO msg=\"wal segment written\" db=/srv/data.db".to_owned(),
+            "level=INFO msg=\"wal segment written\" db=/srv/data.db replica=s3 \
+             position=e4ee4096aa45a8bc/00000001:32 elapsed=1ms sz=4120"
+                .to_owned(),
+        ];
         let tracked = rules.track(line, 100.0, &output, std::slice::from_ref(&observation)).unwrap();
         let args = vec![wit(&line), json!(100.0), wit(&output), wit(&vec![observation])];
         case(&format!("call-track-{}", line_word(line)), "track", args, wit(&tracked));

@@ -2,7 +2,7 @@
 //! position) and SQLite's WAL index (what has been committed). Layouts:
 //! docs/research/replication-positions.md.
 
-use crate::model::Position;
+use crate::model::{Position, WalPosition};
 
 /// Litestream's local position and the end of the WAL it has taken in.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +46,7 @@ pub fn ltx(name: &str, header: &[u8]) -> Result<Local, String> {
     let txid = be64(header, 24);
     let millis = be64(header, 32) as i64;
     Ok(Local {
-        position: Position { generation: String::new(), index: txid, offset: 0 },
+        position: Position::Txid(txid),
         wal_end: be64(header, 48).saturating_add(be64(header, 56)),
         salts: salts(header, 64),
         written_at: (millis > 0).then_some(millis as f64 / 1000.0),
@@ -70,7 +70,7 @@ pub fn shadow(generation: &str, name: &str, size: u64, header: &[u8]) -> Result<
         s => WAL_HEADER + (s - WAL_HEADER) / frame * frame,
     };
     Ok(Local {
-        position: Position { generation: generation.trim().to_owned(), index, offset },
+        position: Position::Wal(WalPosition { generation: generation.trim().to_owned(), index, offset }),
         wal_end: offset,
         salts: salts(header, 16),
         written_at: None,
@@ -140,7 +140,7 @@ pub(super) mod tests {
         let l =
             ltx("0000000000000005-0000000000000005.ltx", &ltx_header(5, 1_700_000_000_500, 32, 8240, [7; 8]))
                 .unwrap();
-        assert_eq!((l.position.index, l.wal_end, l.salts), (5, 8272, [7; 8]));
+        assert_eq!((l.position, l.wal_end, l.salts), (Position::Txid(5), 8272, [7; 8]));
         assert_eq!(l.written_at, Some(1_700_000_000.5));
         assert!(ltx("x.ltx", b"nope").unwrap_err().contains("x.ltx"));
     }
@@ -151,7 +151,10 @@ pub(super) mod tests {
         h[8..12].copy_from_slice(&4096u32.to_be_bytes());
         h[16..24].copy_from_slice(&[3; 8]);
         let l = shadow("e4ee4096aa45a8bc\n", "00000001.wal", 32 + 2 * 4120 + 100, &h).unwrap();
-        assert_eq!(l.position, Position { generation: "e4ee4096aa45a8bc".into(), index: 1, offset: 8272 });
+        assert_eq!(
+            l.position,
+            Position::Wal(WalPosition { generation: "e4ee4096aa45a8bc".into(), index: 1, offset: 8272 })
+        );
         assert!(shadow("g", "zz.wal", 32, &h).is_err());
     }
 

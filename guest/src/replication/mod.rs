@@ -10,7 +10,7 @@ mod verdict;
 use crate::health::field;
 use crate::model::{
     EvidencePaths, LagReport, LagState, LitestreamLine, LocalFiles, Observation, PendingChange, Position,
-    ReplicationState, Tracked,
+    ReplicationState, ShadowFiles, Tracked, WalPosition,
 };
 use std::collections::HashMap;
 
@@ -63,11 +63,11 @@ fn uploads(output: &[String]) -> HashMap<String, Position> {
         // position=GEN/IDX(8 hex):OFFSET is where the segment starts; it is `sz` bytes long.
         let parsed = position.split_once('/').and_then(|(generation, rest)| {
             let (index, offset) = rest.split_once(':')?;
-            Some(Position {
+            Some(Position::Wal(WalPosition {
                 generation: generation.to_owned(),
                 index: u64::from_str_radix(index, 16).ok()?,
                 offset: offset.parse::<u64>().ok()?.checked_add(size.parse().ok()?)?,
-            })
+            }))
         });
         if let Some(p) = parsed {
             out.insert(db, p);
@@ -89,15 +89,28 @@ fn replicated_txid(body: &str) -> Result<u64, String> {
 }
 
 fn local(line: LitestreamLine, files: &LocalFiles) -> Result<evidence::Local, String> {
-    let Some((name, header)) = &files.newest_file else {
-        return Err("Litestream has not written its local position yet".into());
-    };
-    match line {
-        LitestreamLine::V05 => evidence::ltx(name, header),
-        LitestreamLine::V03 => {
-            let generation = files.generation.as_deref().ok_or("Litestream has no current generation yet")?;
-            evidence::shadow(generation, name, files.newest_size, header)
+    match (line, files) {
+        (LitestreamLine::V05, LocalFiles::Ltx(None))
+        | (LitestreamLine::V03, LocalFiles::Shadow(ShadowFiles { newest_file: None, .. })) => {
+            Err("Litestream has not written its local position yet".into())
         }
+        (LitestreamLine::V05, LocalFiles::Ltx(Some(f))) => evidence::ltx(&f.name, &f.head),
+        (
+            LitestreamLine::V03,
+            LocalFiles::Shadow(ShadowFiles { generation, newest_file: Some(f), newest_size }),
+        ) => {
+            let generation = generation.as_deref().ok_or("Litestream has no current generation yet")?;
+            evidence::shadow(generation, &f.name, *newest_size, &f.head)
+        }
+        _ => Err("the host read the local files of the other Litestream line".into()),
+    }
+}
+
+/// The generation a position belongs to (0.3); 0.5 has none.
+fn generation(p: &Position) -> Option<&str> {
+    match p {
+        Position::Txid(_) => None,
+        Position::Wal(w) => Some(&w.generation),
     }
 }
 
@@ -105,15 +118,40 @@ fn local(line: LitestreamLine, files: &LocalFiles) -> Result<evidence::Local, St
 /// generations do not compare; a replica in the local generation has superseded
 /// every older one (a new generation starts with a snapshot).
 fn holds(replica: &Position, p: &Position, local_generation: Option<&str>) -> bool {
-    match replica.generation == p.generation {
+    match generation(replica) == generation(p) {
         true => at_or_after(replica, p),
-        false => local_generation == Some(replica.generation.as_str()),
+        false => generation(replica).is_some() && local_generation == generation(replica),
     }
 }
 
-/// `a` is `b` or later in the same generation.
+/// `a` is `b` or later (in the same generation).
 fn at_or_after(a: &Position, b: &Position) -> bool {
-    a.generation == b.generation && (a.index, a.offset) >= (b.index, b.offset)
+    match (a, b) {
+        (Position::Txid(a), Position::Txid(b)) => a >= b,
+        (Position::Wal(a), Position::Wal(b)) => {
+            a.generation == b.generation && (a.index, a.offset) >= (b.index, b.offset)
+        }
+        _ => false,
+    }
+}
+
+/// The first position after `p`: a change committed past it but not yet taken in.
+fn next(p: &Position) -> Position {
+    match p {
+        Position::Txid(t) => Position::Txid(t + 1),
+        Position::Wal(w) => Position::Wal(WalPosition { offset: w.offset + 1, ..w.clone() }),
+    }
+}
+
+/// How far `local` is ahead of `replica`, in the line's unit, when they compare.
+fn behind_by(local: &Position, replica: &Position) -> Option<u64> {
+    match (local, replica) {
+        (Position::Txid(l), Position::Txid(r)) => Some(l.saturating_sub(*r)),
+        (Position::Wal(l), Position::Wal(r)) if l.generation == r.generation && l.index == r.index => {
+            Some(l.offset.saturating_sub(r.offset))
+        }
+        _ => None,
+    }
 }
 
 fn look(
@@ -128,9 +166,7 @@ fn look(
     let (seen, mut unknown) = match (line, &o.socket) {
         (LitestreamLine::V05, Some(Ok(body))) => match replicated_txid(body) {
             // 0 means "not known yet" (or reset by a replica error): keep the last known.
-            Ok(txid) => {
-                ((txid > 0).then(|| Position { generation: String::new(), index: txid, offset: 0 }), None)
-            }
+            Ok(txid) => ((txid > 0).then_some(Position::Txid(txid)), None),
             Err(e) => (None, Some(e)),
         },
         (LitestreamLine::V05, Some(Err(e))) => (None, Some(e.clone())),
@@ -152,12 +188,12 @@ fn look(
         s.replica = Some(r);
         s.replicated_at = Some(now);
     }
-    let local_generation = local.as_ref().ok().map(|l| l.position.generation.as_str());
+    let local_generation = local.as_ref().ok().and_then(|l| generation(&l.position));
     if let Some(r) = &s.replica {
         s.pending.retain(|p| !holds(r, &p.position, local_generation));
     }
     match &local {
-        Ok(l) => note_pending(&mut s, l, evidence::committed(&o.files.wal_index), now),
+        Ok(l) => note_pending(&mut s, l, evidence::committed(&o.wal_index), now),
         Err(e) if unknown.is_none() => unknown = Some(e.clone()),
         Err(_) => {}
     }
@@ -170,13 +206,9 @@ fn look(
 /// already waiting reaches as far. SQLite commits that Litestream has not taken in
 /// yet (a frozen or stuck Litestream) count as one step past its position.
 fn note_pending(s: &mut LagState, l: &evidence::Local, committed: Option<evidence::Committed>, now: f64) {
-    let mut target = l.position.clone();
     let beyond = evidence::committed_beyond(l, committed);
-    if beyond {
-        target.offset += 1;
-    }
-    let generation = Some(l.position.generation.as_str());
-    if s.replica.as_ref().is_some_and(|r| holds(r, &target, generation)) {
+    let target = if beyond { next(&l.position) } else { l.position.clone() };
+    if s.replica.as_ref().is_some_and(|r| holds(r, &target, generation(&l.position))) {
         return;
     }
     if s.pending.last().is_some_and(|p| at_or_after(&p.position, &target)) {
@@ -205,12 +237,7 @@ fn report(
     let local = local.map(|l| l.position);
     let lag_seconds = s.pending.first().map_or(0.0, |p| (now - p.since).max(0.0));
     let behind_by = match (&local, &s.replica) {
-        (Some(l), Some(r)) if l.generation == r.generation && l.offset == 0 && r.offset == 0 => {
-            Some(l.index.saturating_sub(r.index))
-        }
-        (Some(l), Some(r)) if l.generation == r.generation && l.index == r.index => {
-            Some(l.offset.saturating_sub(r.offset))
-        }
+        (Some(l), Some(r)) => behind_by(l, r),
         _ => None,
     };
     let (state, reason) = match (unknown, s.pending.is_empty()) {
@@ -237,9 +264,9 @@ fn report(
 
 /// `txid 42` (0.5) or `e4ee4096aa45a8bc/00000001:4152` (0.3, as Litestream logs it).
 pub fn show(p: &Position) -> String {
-    match p.generation.as_str() {
-        "" => format!("txid {}", p.index),
-        g => format!("{g}/{:08x}:{}", p.index, p.offset),
+    match p {
+        Position::Txid(t) => format!("txid {t}"),
+        Position::Wal(w) => format!("{}/{:08x}:{}", w.generation, w.index, w.offset),
     }
 }
 

@@ -1,5 +1,6 @@
 use super::evidence::tests::{ltx_header, shm};
 use super::*;
+use crate::model::FileHead;
 
 const SALT: [u8; 8] = [1; 8];
 
@@ -14,11 +15,11 @@ fn v05(
         name: "city_budget".into(),
         path: "/srv/city_budget.db".into(),
         state,
-        files: LocalFiles {
-            newest_file: Some(("f.ltx".into(), ltx_header(txid, 0, 32, wal_end_frames * 4120, SALT))),
-            wal_index: shm(committed_frames, 4096, SALT),
-            ..Default::default()
-        },
+        files: LocalFiles::Ltx(Some(FileHead {
+            name: "f.ltx".into(),
+            head: ltx_header(txid, 0, 32, wal_end_frames * 4120, SALT),
+        })),
+        wal_index: shm(committed_frames, 4096, SALT),
         socket: Some(
             replicated
                 .map(|r| format!(r#"{{"status":"no_change","path":"/srv/city_budget.db","txid":{txid},"replicated_txid":{r}}}"#))
@@ -85,7 +86,7 @@ fn a_silent_socket_is_unknown_and_keeps_the_last_known_replica() {
         v05(s, 7, 2, 3, Err("Litestream's control socket did not answer within 1s")),
     );
     assert_eq!(r.state, ReplicationState::Unknown);
-    assert_eq!(r.replica.as_ref().map(|p| p.index), Some(7));
+    assert_eq!(r.replica, Some(Position::Txid(7)));
     assert_eq!(r.unknown_since, Some(101.0));
     let (r, _) = one(
         LitestreamLine::V05,
@@ -102,7 +103,7 @@ fn a_silent_socket_is_unknown_and_keeps_the_last_known_replica() {
 fn a_replica_error_resets_replicated_txid_to_zero_which_is_not_a_position() {
     let (_, s) = one(LitestreamLine::V05, 100.0, &[], v05(LagState::default(), 7, 2, 2, Ok(7)));
     let (r, _) = one(LitestreamLine::V05, 101.0, &[], v05(s, 7, 2, 2, Ok(0)));
-    assert_eq!((r.state, r.replica.map(|p| p.index)), (ReplicationState::CaughtUp, Some(7)));
+    assert_eq!((r.state, r.replica), (ReplicationState::CaughtUp, Some(Position::Txid(7))));
 }
 
 fn v03(state: LagState, shadow_size: u64, committed_frames: u32) -> Observation {
@@ -113,12 +114,12 @@ fn v03(state: LagState, shadow_size: u64, committed_frames: u32) -> Observation 
         name: "data".into(),
         path: "/srv/data.db".into(),
         state,
-        files: LocalFiles {
-            newest_file: Some(("00000000.wal".into(), header)),
-            newest_size: shadow_size,
+        files: LocalFiles::Shadow(ShadowFiles {
             generation: Some("e4ee4096aa45a8bc".into()),
-            wal_index: shm(committed_frames, 4096, SALT),
-        },
+            newest_file: Some(FileHead { name: "00000000.wal".into(), head: header }),
+            newest_size: shadow_size,
+        }),
+        wal_index: shm(committed_frames, 4096, SALT),
         socket: None,
     }
 }
@@ -150,7 +151,9 @@ fn a_new_generation_on_the_replica_supersedes_the_old_one() {
     let (_, s) = one(LitestreamLine::V03, 10.0, &[], v03(LagState::default(), 4152, 1));
     let (_, s) = one(LitestreamLine::V03, 11.0, &[], v03(s, 8272, 2));
     let mut o = v03(s, 4152, 1);
-    o.files.generation = Some("122f9261c093bdde".into());
+    if let LocalFiles::Shadow(files) = &mut o.files {
+        files.generation = Some("122f9261c093bdde".into());
+    }
     let line = WRITTEN
         .replace("e4ee4096aa45a8bc/00000000:4152", "122f9261c093bdde/00000000:0")
         .replace("4120", "4152");
@@ -187,4 +190,13 @@ fn a_waiting_change_keeps_ageing_between_looks() {
     assert!(
         require_caught_up(&[r], 5.0, 106.5).unwrap_err().starts_with("behind: city_budget: 6 s of changes")
     );
+}
+
+#[test]
+fn files_of_the_other_line_are_no_evidence() {
+    let mut o = v05(LagState::default(), 5, 1, 1, Ok(5));
+    o.files = LocalFiles::Shadow(ShadowFiles::default());
+    let (r, _) = one(LitestreamLine::V05, 10.0, &[], o);
+    assert_eq!(r.state, ReplicationState::Unknown);
+    assert!(r.reason.contains("other Litestream line"), "{}", r.reason);
 }

@@ -5,8 +5,8 @@
 
 use crate::litestream::control_socket;
 use crate::rules::{
-    Database, EvidencePaths, LagReport, LagState, LitestreamLine, LocalFiles, Observation, ReplicationState,
-    Rules,
+    Database, EvidencePaths, FileHead, LagReport, LagState, LitestreamLine, LocalFiles, Observation,
+    ReplicationState, Rules, ShadowFiles,
 };
 use crate::supervisor::Shared;
 use crate::util::clock::now;
@@ -147,6 +147,7 @@ impl Lag {
                 path: w.path.clone(),
                 state,
                 files: read_files(self.line, &w.paths),
+                wal_index: head(Path::new(&w.paths.wal_index), WAL_INDEX_HEADERS).unwrap_or_default(),
                 socket,
             })
             .collect();
@@ -201,35 +202,33 @@ fn unreadable(name: &str, why: &str, since: f64) -> LagReport {
 /// The raw bytes the rules read; anything missing is left empty for them to judge.
 fn read_files(line: LitestreamLine, paths: &EvidencePaths) -> LocalFiles {
     let source = Path::new(&paths.position_source);
-    let (newest_file, newest_size, generation) = match (line, &paths.shadow_directory) {
-        (LitestreamLine::V05, _) | (_, None) => (newest(source, ".ltx", LTX_HEADER), 0, None),
-        (LitestreamLine::V03, Some(template)) => match std::fs::read_to_string(source) {
+    match (line, &paths.shadow_directory) {
+        (LitestreamLine::V05, _) | (_, None) => LocalFiles::Ltx(newest(source, ".ltx", LTX_HEADER)),
+        (LitestreamLine::V03, Some(template)) => LocalFiles::Shadow(match std::fs::read_to_string(source) {
             Ok(generation) => {
                 let dir = PathBuf::from(template.replace("{generation}", generation.trim()));
                 let newest = newest(&dir, ".wal", WAL_HEADER);
-                let size = newest
+                let newest_size = newest
                     .as_ref()
-                    .and_then(|(name, _)| std::fs::metadata(dir.join(name)).ok())
+                    .and_then(|f| std::fs::metadata(dir.join(&f.name)).ok())
                     .map_or(0, |m| m.len());
-                (newest, size, Some(generation))
+                ShadowFiles { generation: Some(generation), newest_file: newest, newest_size }
             }
-            Err(_) => (None, 0, None),
-        },
-    };
-    let wal_index = head(Path::new(&paths.wal_index), WAL_INDEX_HEADERS).unwrap_or_default();
-    LocalFiles { newest_file, newest_size, generation, wal_index }
+            Err(_) => ShadowFiles::default(),
+        }),
+    }
 }
 
 /// The highest-named file ending in `suffix` in `dir` (Litestream names them with
 /// fixed-width hex, so the highest name is the newest) and its first `bytes` bytes.
-fn newest(dir: &Path, suffix: &str, bytes: usize) -> Option<(String, Vec<u8>)> {
+fn newest(dir: &Path, suffix: &str, bytes: usize) -> Option<FileHead> {
     let name = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(suffix))
         .max()?;
     let head = head(&dir.join(&name), bytes)?;
-    Some((name, head))
+    Some(FileHead { name, head })
 }
 
 fn head(path: &Path, bytes: usize) -> Option<Vec<u8>> {

@@ -170,11 +170,8 @@ fn replication(o: &mut String, r: &Report) {
         return;
     }
     o.push_str("<h2 id=\"replication\">Replication</h2><table><tr><th>name</th><th>state</th><th>lag</th><th>local position</th><th>replica position</th><th>behind by</th><th>last replicated</th><th>why</th></tr>");
-    let position = |p: &Option<crate::rules::Position>| match p {
-        None => "-".to_owned(),
-        Some(p) if p.generation.is_empty() => format!("txid {}", p.index),
-        Some(p) => format!("{}/{:08x}:{}", p.generation, p.index, p.offset),
-    };
+    let position =
+        |p: &Option<super::lag::PositionView>| p.as_ref().map_or("-".to_owned(), ToString::to_string);
     for (d, rep) in rows {
         let class = if rep.state == crate::rules::ReplicationState::CaughtUp { "ok" } else { "bad" };
         let _ = write!(
