@@ -134,6 +134,7 @@ macro_rules! conversions {
         $crate::record!(ReplicaCount = types::ReplicaCount { path, replicas });
         $crate::variant!(StartupProof = types::StartupProof { ControlSocket, Replicas(x) });
         $crate::record!(Rendered = types::Rendered { document, environment, secrets, startup });
+        $crate::record!(Configured = types::Configured { plan, rendered });
         $crate::variant!(CredentialsError = types::CredentialsError { NotJson(x), NotAnObject, MissingKey(x), WrongType(x) });
         $crate::flags!(
             CredentialFields = types::CredentialFields {
@@ -191,7 +192,7 @@ macro_rules! conversions {
             }
         );
         $crate::record!(Tracked = replication::Tracked { report, state });
-        $crate::record!(Admission = membership::Admission { databases, plan, refused });
+        $crate::record!(Admission = membership::Admission { databases, plan, refused, rendered });
         $crate::record!(Registration = membership::Registration { path, replica_url });
         $crate::record!(InPlaceChange = membership::InPlaceChange { unregister, register });
         $crate::variant!(Change = membership::Change { Unchanged, Start, Stop, InPlace(x), Restart(x) });

@@ -11,6 +11,7 @@ pub struct Admission {
     pub databases: Vec<Database>,
     pub plan: Plan,
     pub refused: Vec<ConfigError>,
+    pub rendered: Option<Rendered>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -95,6 +95,14 @@ pub struct ReplicaCount {
     pub replicas: u32,
 }
 
+/// A plan and, when Litestream starts and its credentials are at hand, its config.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Configured {
+    pub plan: Plan,
+    pub rendered: Option<Rendered>,
+}
+
 /// What proves that a Litestream started with a rendered config replicates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "tag", content = "val", rename_all = "kebab-case")]

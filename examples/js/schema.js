@@ -99,6 +99,7 @@ T.rendered = record({
   secrets: list(string),
   startup: T.startupProof,
 });
+T.configured = record({ plan: T.plan, rendered: option(T.rendered) });
 T.credentialsError = variant({ 'not-json': string, 'not-an-object': null, 'missing-key': string, 'wrong-type': string });
 T.credentialsChange = record({
   changed: bool,
@@ -236,7 +237,12 @@ T.followerReport = record({
   memory: T.followerMemory,
 });
 T.registration = record({ path: string, 'replica-url': string });
-T.admission = record({ databases: list(T.database), plan: T.plan, refused: list(T.configError) });
+T.admission = record({
+  databases: list(T.database),
+  plan: T.plan,
+  refused: list(T.configError),
+  rendered: option(T.rendered),
+});
 T.change = variant({
   unchanged: null,
   start: null,
@@ -249,6 +255,12 @@ T.change = variant({
 export const EXPORTS = {
   check: ['configuration', 'check', [T.request], { ok: T.plan, err: list(T.configError) }],
   render: ['configuration', 'render', [T.request, option(T.credentials)], { ok: T.rendered, err: list(T.configError) }],
+  configure: [
+    'configuration',
+    'configure',
+    [T.request, option(T.credentials)],
+    { ok: T.configured, err: list(T.configError) },
+  ],
   redact: ['configuration', 'redact', [string], { ok: string, err: string }],
   parseCredentials: ['configuration', 'parseCredentials', [string], { ok: T.credentials, err: T.credentialsError }],
   compareCredentials: ['configuration', 'compareCredentials', [T.credentials, T.credentials], { returns: T.credentialsChange }],
@@ -274,7 +286,7 @@ export const EXPORTS = {
   parseSidecar: ['follow', 'parseSidecar', [string], { ok: u64, err: string }],
   judgeFollower: ['follow', 'judgeFollower', [T.followerLook], { returns: T.followerReport }],
   requireFresh: ['follow', 'requireFresh', [list(T.followerReport), f64, f64], { ok: unit, err: string }],
-  admit: ['membership', 'admit', [T.request], { ok: T.admission, err: list(T.configError) }],
+  admit: ['membership', 'admit', [T.request, option(T.credentials)], { ok: T.admission, err: list(T.configError) }],
   planChange: ['membership', 'planChange', [enumeration, option(string), option(string)], { returns: T.change }],
   requireAdmitted: ['membership', 'requireAdmitted', [list(T.configError)], { ok: unit, err: string }],
 };

@@ -54,6 +54,7 @@ VERSION = "0.3.0"
 EXPORTS = [
     ("check", "configuration", "check"),
     ("render", "configuration", "render"),
+    ("configure", "configuration", "configure"),
     ("redact", "configuration", "redact"),
     ("parse_credentials", "configuration", "parse-credentials"),
     ("compare_credentials", "configuration", "compare-credentials"),
@@ -177,6 +178,10 @@ class Rules:
     def render(self, request: dict, credentials: dict | None = None) -> dict:
         """`{"ok": rendered}` or `{"err": [config-error, ...]}`."""
         return self.call("render", request, credentials)
+
+    def configure(self, request: dict, credentials: dict | None = None) -> dict:
+        """`{"ok": {"plan": ..., "rendered": ...}}`: `check` and `render` on one validation."""
+        return self.call("configure", request, credentials)
 
     def redact(self, document: str) -> dict:
         """`{"ok": "..."}` or `{"err": "..."}`."""

@@ -2,27 +2,32 @@
 //! and how the running Litestream takes the new config document.
 
 use crate::model::{
-    Admission, Change, ConfigError, Database, InPlaceChange, LitestreamLine, Registration, Request,
+    Admission, Change, ConfigError, Configured, Credentials, Database, InPlaceChange, LitestreamLine,
+    Registration, Request,
 };
 use serde_json::{Map, Value};
 
 /// A database whose own config is invalid is refused alone, so one bad upload cannot
 /// stop the others replicating; a top-level error is everyone's, so it refuses the set.
-pub fn admit(request: &Request) -> Result<Admission, Vec<ConfigError>> {
-    let errors = match crate::plan::plan(request) {
-        Ok(plan) => return Ok(Admission { databases: request.databases.clone(), plan, refused: vec![] }),
+pub fn admit(request: &Request, credentials: Option<&Credentials>) -> Result<Admission, Vec<ConfigError>> {
+    let errors = match crate::validate::validate(request) {
+        Ok(valid) => {
+            let Configured { plan, rendered } = crate::plan::configure_valid(request, valid, credentials)?;
+            return Ok(Admission { databases: request.databases.clone(), plan, refused: vec![], rendered });
+        }
         Err(errors) => errors,
     };
     if errors.iter().any(|e| e.database.is_none()) {
         return Err(errors);
     }
+    // A second validation, of the databases kept: only when one was refused.
     let refused_name = |d: &Database| errors.iter().any(|e| e.database.as_deref() == Some(d.name.as_str()));
     let kept = Request {
         databases: request.databases.iter().filter(|d| !refused_name(d)).cloned().collect(),
         ..request.clone()
     };
-    let plan = crate::plan::plan(&kept)?;
-    Ok(Admission { databases: kept.databases, plan, refused: errors })
+    let Configured { plan, rendered } = crate::plan::configure(&kept, credentials)?;
+    Ok(Admission { databases: kept.databases, plan, refused: errors, rendered })
 }
 
 /// From the document Litestream runs with to the next one.

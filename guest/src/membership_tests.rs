@@ -25,11 +25,13 @@ const TEMPLATE: &str = r#"{"all-replicate": ["s3://bucket/$DB_NAME"]}"#;
 fn an_invalid_database_is_refused_alone() {
     let bad = r#"{"replicas": [{"url": 42}]}"#;
     let r = request(Some(TEMPLATE), vec![db("good", None), db("bad", Some(bad))]);
-    let admitted = admit(&r).expect("admitted");
+    let admitted = admit(&r, None).expect("admitted");
     assert_eq!(admitted.databases.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["good"]);
     assert_eq!(admitted.plan.replicated, ["good"]);
     assert!(admitted.refused.iter().all(|e| e.database.as_deref() == Some("bad")), "{:?}", admitted.refused);
     assert!(!admitted.refused.is_empty());
+    let document = admitted.rendered.expect("rendered with the kept databases").document;
+    assert!(document.contains("/data/good.db") && !document.contains("/data/bad.db"), "{document}");
     let why = require_admitted(&admitted.refused).unwrap_err();
     assert!(why.contains("bad") && why.contains("replicas[0].url"), "{why}");
 }
@@ -37,14 +39,14 @@ fn an_invalid_database_is_refused_alone() {
 #[test]
 fn a_top_level_error_refuses_the_set() {
     let r = request(Some(r#"{"all-replicate": 7}"#), vec![db("good", None)]);
-    let errors = admit(&r).unwrap_err();
+    let errors = admit(&r, None).unwrap_err();
     assert!(errors.iter().any(|e| e.database.is_none() && e.key == "all-replicate"), "{errors:?}");
 }
 
 #[test]
 fn a_valid_set_is_admitted_whole() {
     let r = request(Some(TEMPLATE), vec![db("a", None), db("b", None)]);
-    let admitted = admit(&r).unwrap();
+    let admitted = admit(&r, None).unwrap();
     assert_eq!(admitted.plan.replicated, ["a", "b"]);
     assert!(admitted.refused.is_empty());
     assert_eq!(require_admitted(&[]), Ok(()));

@@ -1,15 +1,48 @@
 //! What the host must do for a configuration: the entry points of the rules.
 
 use crate::model::{
-    ConfigError, Credentials, CredentialsSource, DurableDatabase, LitestreamLine, Plan, Rendered, Request,
+    ConfigError, Configured, Credentials, CredentialsSource, DurableDatabase, LitestreamLine, Plan, Rendered,
+    Request,
 };
+use crate::validate::Validated;
 use crate::{render, validate, value};
 
 pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
-    let valid = validate::validate(request)?;
+    Ok(plan_of(validate::validate(request)?))
+}
+
+/// The plan and, when Litestream starts and its credentials are at hand, the rendered
+/// config: one validation for both.
+pub fn configure(
+    request: &Request,
+    credentials: Option<&Credentials>,
+) -> Result<Configured, Vec<ConfigError>> {
+    configure_valid(request, validate::validate(request)?, credentials)
+}
+
+/// `configure` for a request already validated.
+pub fn configure_valid(
+    request: &Request,
+    valid: Validated,
+    credentials: Option<&Credentials>,
+) -> Result<Configured, Vec<ConfigError>> {
+    let at_hand = valid.top.source.is_none() || credentials.is_some();
+    let rendered = match starts(&valid) && at_hand {
+        true => Some(render::render(request, &valid, credentials).map_err(|e| vec![e])?),
+        false => None,
+    };
+    Ok(Configured { plan: plan_of(valid), rendered })
+}
+
+/// Litestream starts when a database is replicated or the top level says anything.
+fn starts(valid: &Validated) -> bool {
+    !valid.databases.is_empty() || valid.top.present
+}
+
+fn plan_of(valid: Validated) -> Plan {
     let replicated: Vec<String> = valid.databases.iter().map(|r| r.database.name.clone()).collect();
+    let start_litestream = starts(&valid);
     let mut warnings = valid.warnings;
-    let start_litestream = !replicated.is_empty() || valid.top.present;
     if start_litestream && replicated.is_empty() {
         warnings.push(
             "no database is replicated: Litestream starts with an empty dbs list (add replicas or all-replicate)".into(),
@@ -37,7 +70,7 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         .filter_map(|r| Some(DurableDatabase { name: r.database.name.clone(), timeout_seconds: r.durable? }))
         .collect();
     let stop_grace_seconds = stop_grace(valid.line, valid.top.shutdown_sync_timeout.as_ref().map(|t| t.1));
-    Ok(Plan {
+    Plan {
         replicated,
         start_litestream,
         credentials_source: valid.top.source.unwrap_or(CredentialsSource::None),
@@ -49,7 +82,7 @@ pub fn plan(request: &Request) -> Result<Plan, Vec<ConfigError>> {
         health_window_seconds,
         stop_grace_seconds,
         durable,
-    })
+    }
 }
 
 /// Litestream 0.5's own default for `shutdown-sync-timeout` (db.go).
@@ -73,4 +106,59 @@ fn stop_grace(line: LitestreamLine, timeout: Option<f64>) -> f64 {
 pub fn render(request: &Request, credentials: Option<&Credentials>) -> Result<Rendered, Vec<ConfigError>> {
     let valid = validate::validate(request)?;
     render::render(request, &valid, credentials).map_err(|e| vec![e])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Database;
+
+    fn request(top: &str) -> Request {
+        Request {
+            top_level: Some(top.into()),
+            databases: vec![Database {
+                name: "data".into(),
+                path: "/srv/data.db".into(),
+                directory: "/srv".into(),
+                plugin_config: None,
+            }],
+            working_directory: "/srv".into(),
+            litestream_version: "0.5.17".into(),
+            control_socket: None,
+        }
+    }
+
+    #[test]
+    fn configure_renders_at_once_when_no_source_must_be_read() {
+        let c = configure(&request(r#"{"all-replicate": ["s3://b/$DB_NAME"]}"#), None).unwrap();
+        assert_eq!(c.plan.replicated, ["data"]);
+        assert!(c.rendered.expect("rendered").document.contains("/srv/data.db"));
+    }
+
+    #[test]
+    fn configure_waits_for_a_credentials_source_then_renders_with_it() {
+        let r = request(
+            r#"{"all-replicate": ["s3://b/$DB_NAME"], "credentials-file": "creds.json",
+                          "credentials-refresh-interval": 300}"#,
+        );
+        let first = configure(&r, None).unwrap();
+        assert_eq!(first.plan.credentials_source, CredentialsSource::File("creds.json".into()));
+        assert_eq!(first.rendered, None);
+        let keys = Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI".into(),
+            session_token: None,
+        };
+        let second = configure(&r, Some(&keys)).unwrap();
+        assert_eq!(second.plan, first.plan);
+        assert_eq!(second.rendered.expect("rendered").secrets, ["wJalrXUtnFEMI"]);
+    }
+
+    #[test]
+    fn configure_renders_nothing_when_litestream_does_not_start() {
+        let mut r = request("{}");
+        r.top_level = None;
+        let c = configure(&r, None).unwrap();
+        assert!(!c.plan.start_litestream && c.rendered.is_none());
+    }
 }

@@ -66,6 +66,10 @@ pub fn render_case(case: &str, req: &Request, creds: Option<&Credentials>) {
         _ => (Value::Null, Value::Null),
     };
     write("rust", case, &json!({"check": ok_or(&check, wit, wit), "render": render, "redact": redact}));
+    let configured = rules.configure(req, creds).unwrap();
+    let args = vec![wit(req), json!(creds.map(wit))];
+    let answer = crate::cross_runtime_calls::answer(&configured);
+    crate::cross_runtime_calls::case(&format!("{case}-configure"), "configure", args, answer);
 }
 
 pub fn parse_case(case: &str, text: &str) {

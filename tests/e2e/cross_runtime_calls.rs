@@ -104,8 +104,8 @@ fn follow_and_membership_answers_for_the_other_runtimes() {
     for (name, req) in requests() {
         let follow = rules.plan_follow(&req).unwrap();
         case(&format!("call-plan-follow-{name}"), "plan-follow", vec![wit(&req)], answer(&follow));
-        let admitted = rules.admit(&req).unwrap();
-        case(&format!("call-admit-{name}"), "admit", vec![wit(&req)], answer(&admitted));
+        let admitted = rules.admit(&req, None).unwrap();
+        case(&format!("call-admit-{name}"), "admit", vec![wit(&req), json!(null)], answer(&admitted));
         let refused = admitted.map(|a| a.refused).unwrap_or_else(|e| e);
         let verdict = rules.require_admitted(&refused).unwrap();
         case(

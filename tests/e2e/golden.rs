@@ -165,6 +165,7 @@ fn native_agrees(p: &Prepared, name: &str) -> Result<(), String> {
     let plan = match (wasm, local) {
         (Err(a), Err(b)) => {
             crate::cross_runtime::render_case(name, &request, None);
+            configure_agrees(rules, &request, None)?;
             return equal("check errors", &errors(&a), &errors(&b));
         }
         (Ok(a), Ok(b)) => {
@@ -183,7 +184,37 @@ fn native_agrees(p: &Prepared, name: &str) -> Result<(), String> {
         _ => None,
     };
     crate::cross_runtime::render_case(name, &request, creds.as_ref());
+    configure_agrees(rules, &request, creds.as_ref())?;
     compare_render(rules, &request, creds)
+}
+
+/// `configure` answers what `check` and `render` answer, on one validation, in the
+/// component and natively.
+fn configure_agrees(
+    rules: &Rules,
+    request: &rules::Request,
+    creds: Option<&rules::Credentials>,
+) -> Result<(), String> {
+    let wasm = rules.configure(request, creds).unwrap();
+    equal("configure", &wasm, &guest::plan::configure(request, creds))?;
+    match (wasm, rules.check(request).unwrap()) {
+        (Ok(c), Ok(plan)) => {
+            equal("configure's plan", &c.plan, &plan)?;
+            let at_hand = creds.is_some() || plan.credentials_source == rules::CredentialsSource::None;
+            let rendered = match plan.start_litestream && at_hand {
+                true => Some(
+                    rules
+                        .render(request, creds)
+                        .unwrap()
+                        .map_err(|e| format!("render failed: {:?}", errors(&e)))?,
+                ),
+                false => None,
+            };
+            equal("configure's rendered", &c.rendered, &rendered)
+        }
+        (Err(a), Err(b)) => equal("configure errors", &errors(&a), &errors(&b)),
+        (a, b) => Err(format!("configure disagrees with check: {a:?} vs {b:?}")),
+    }
 }
 
 fn compare_render(

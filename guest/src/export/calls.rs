@@ -21,6 +21,14 @@ impl configuration::Guest for Component {
         crate::plan::render(&request.convert(), credentials.as_ref()).convert()
     }
 
+    fn configure(
+        request: t::Request,
+        credentials: Option<t::Credentials>,
+    ) -> Result<t::Configured, Vec<t::ConfigError>> {
+        let credentials: Option<contract::Credentials> = credentials.convert();
+        crate::plan::configure(&request.convert(), credentials.as_ref()).convert()
+    }
+
     fn redact(document: String) -> Result<String, String> {
         crate::redact::document(&document)
     }
@@ -95,8 +103,12 @@ impl lx::Guest for Component {
 }
 
 impl bx::Guest for Component {
-    fn admit(request: t::Request) -> Result<bx::Admission, Vec<t::ConfigError>> {
-        crate::membership::admit(&request.convert()).convert()
+    fn admit(
+        request: t::Request,
+        credentials: Option<t::Credentials>,
+    ) -> Result<bx::Admission, Vec<t::ConfigError>> {
+        let credentials: Option<contract::Credentials> = credentials.convert();
+        crate::membership::admit(&request.convert(), credentials.as_ref()).convert()
     }
 
     fn plan_change(line: t::LitestreamLine, running: Option<String>, next: Option<String>) -> bx::Change {

@@ -4,7 +4,8 @@
 use crate::config::credentials::{self, SourceError};
 use crate::config::inputs::Inputs;
 use crate::rules::{
-    ConfigError, Credentials, CredentialsSource, Database, Plan, Rendered, Request, Rules, RulesError,
+    ConfigError, Configured, Credentials, CredentialsSource, Database, Plan, Rendered, Request, Rules,
+    RulesError,
 };
 use std::path::Path;
 
@@ -88,10 +89,12 @@ pub async fn fetch_credentials(
     }
 }
 
+/// The plan and the rendered config for a start: one validation, or two when the plan
+/// names a credentials source (read between the two calls: the rules cannot read it).
 pub async fn prepare(rules: &Rules, request: Request) -> Result<Prepared, PrepareError> {
-    let plan = rules.check(&request)?.map_err(PrepareError::Config)?;
-    if !plan.start_litestream {
-        return Ok(Prepared { request, plan, credentials: None, rendered: None });
+    let Configured { plan, rendered } = rules.configure(&request, None)?.map_err(PrepareError::Config)?;
+    if !plan.start_litestream || rendered.is_some() {
+        return Ok(Prepared { request, plan, credentials: None, rendered });
     }
     let cwd = Path::new(&request.working_directory);
     let credentials = fetch_credentials(rules, &plan.credentials_source, cwd).await?;

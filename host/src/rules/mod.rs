@@ -146,6 +146,21 @@ impl Rules {
         .map(Convert::convert)
     }
 
+    /// The plan and, unless a credentials source must be read first, the rendered config,
+    /// on one validation.
+    pub fn configure(
+        &self,
+        request: &Request,
+        credentials: Option<&Credentials>,
+    ) -> Result<Result<Configured, Vec<ConfigError>>, RulesError> {
+        let request = request.clone().convert();
+        let credentials: Option<_> = credentials.cloned().convert();
+        self.call("configure", |r, s| {
+            r.datasette_litestream_configuration().call_configure(s, &request, credentials.as_ref())
+        })
+        .map(Convert::convert)
+    }
+
     /// The instructions one `render` of `request` costs (of FUEL_PER_CALL): what the
     /// benchmark reports as a large site's headroom, and a limit test checks.
     pub fn render_cost(&self, request: &Request) -> Result<u64, RulesError> {
@@ -340,10 +355,17 @@ impl Rules {
 }
 
 impl Rules {
-    pub fn admit(&self, request: &Request) -> Result<Result<Admission, Vec<ConfigError>>, RulesError> {
+    pub fn admit(
+        &self,
+        request: &Request,
+        credentials: Option<&Credentials>,
+    ) -> Result<Result<Admission, Vec<ConfigError>>, RulesError> {
         let request = request.clone().convert();
-        self.call("admit", |r, s| r.datasette_litestream_membership().call_admit(s, &request))
-            .map(Convert::convert)
+        let credentials: Option<_> = credentials.cloned().convert();
+        self.call("admit", |r, s| {
+            r.datasette_litestream_membership().call_admit(s, &request, credentials.as_ref())
+        })
+        .map(Convert::convert)
     }
 
     pub fn plan_change(

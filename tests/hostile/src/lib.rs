@@ -44,6 +44,11 @@ impl Guest for Hostile {
         }
     }
 
+    /// Never returns either.
+    fn configure(request: Request, credentials: Option<Credentials>) -> Result<Configured, Vec<ConfigError>> {
+        Self::render(request, credentials).map(|_| unreachable!())
+    }
+
     /// Allocates without end: the memory cap must stop it.
     fn redact(_document: String) -> Result<String, String> {
         let mut hoard: Vec<Vec<u8>> = Vec::new();
@@ -195,6 +200,7 @@ impl wit::exports::datasette::litestream::replication::Guest for Hostile {
 impl wit::exports::datasette::litestream::membership::Guest for Hostile {
     fn admit(
         _request: Request,
+        _credentials: Option<Credentials>,
     ) -> Result<wit::exports::datasette::litestream::membership::Admission, Vec<ConfigError>> {
         Err(vec![])
     }

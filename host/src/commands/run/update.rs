@@ -100,38 +100,35 @@ impl Replication {
     }
 
     /// The new set as the rules admit it, rendered with the credentials in use (read
-    /// afresh only when their source changed), and the databases refused on the way.
+    /// afresh, and the set rendered again, only when their source changed), and the
+    /// databases refused on the way.
     async fn admit(&self, request: Request) -> Result<(Prepared, Vec<ConfigError>), Vec<ConfigError>> {
         let rules = self.rules;
         let problem = |e: &dyn std::fmt::Display| vec![of_the_set(e.to_string())];
+        let in_use = self.prepared.credentials.clone();
         let (admitted, request) =
-            crate::util::blocking::blocking(move || (rules.admit(&request), request)).await;
+            crate::util::blocking::blocking(move || (rules.admit(&request, in_use.as_ref()), request)).await;
         let admission = admitted.map_err(|e| problem(&e))??;
         let request = Request { databases: admission.databases, ..request };
         let plan = admission.plan;
         let same_source = plan.credentials_source == self.prepared.plan.credentials_source;
-        let credentials = match (plan.start_litestream, same_source) {
-            (false, _) => None,
-            (true, true) => self.prepared.credentials.clone(),
-            (true, false) => {
-                let cwd = PathBuf::from(&request.working_directory);
-                prepare::fetch_credentials(rules, &plan.credentials_source, &cwd)
-                    .await
-                    .map_err(|e| problem(&e))?
-            }
-        };
-        let rendered = if plan.start_litestream {
-            let (r, c) = (request.clone(), credentials.clone());
-            let rendered =
-                crate::util::blocking::blocking(move || prepare::render(rules, &r, c.as_ref())).await;
-            Some(rendered.map_err(|e| match e {
-                prepare::PrepareError::Config(errors) => errors,
-                other => problem(&other),
-            })?)
-        } else {
-            None
-        };
-        Ok((Prepared { request, plan, credentials, rendered }, admission.refused))
+        if !plan.start_litestream || (same_source && admission.rendered.is_some()) {
+            let credentials = self.prepared.credentials.clone().filter(|_| plan.start_litestream);
+            let prepared = Prepared { request, plan, credentials, rendered: admission.rendered };
+            return Ok((prepared, admission.refused));
+        }
+        // A new credentials source, or one never read (Litestream was not running).
+        let cwd = PathBuf::from(&request.working_directory);
+        let credentials = prepare::fetch_credentials(rules, &plan.credentials_source, &cwd)
+            .await
+            .map_err(|e| problem(&e))?;
+        let (r, c) = (request.clone(), credentials.clone());
+        let rendered = crate::util::blocking::blocking(move || prepare::render(rules, &r, c.as_ref())).await;
+        let rendered = rendered.map_err(|e| match e {
+            prepare::PrepareError::Config(errors) => errors,
+            other => problem(&other),
+        })?;
+        Ok((Prepared { request, plan, credentials, rendered: Some(rendered) }, admission.refused))
     }
 
     /// Restores (with --restore-if-missing) what the new set adds without a file.
