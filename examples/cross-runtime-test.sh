@@ -16,7 +16,7 @@
 # examples/js/generated when that does not hold it yet.
 #
 # The component: $DATASETTE_LITESTREAM_WASM, else the build output
-# target/wasm-components/wasm32-wasip2/guest/guest.wasm, else what
+# target/wasm-components/wasm32-wasip2/guest/datasette_litestream_rules.wasm, else what
 # `target/release/datasette-litestream component` writes.
 set -euo pipefail
 
@@ -39,7 +39,7 @@ fi
 # The component.
 wasm=${DATASETTE_LITESTREAM_WASM:-}
 if [ -z "$wasm" ]; then
-  wasm=$root/target/wasm-components/wasm32-wasip2/guest/guest.wasm
+  wasm=$root/target/wasm-components/wasm32-wasip2/guest/datasette_litestream_rules.wasm
   if [ ! -f "$wasm" ] && [ -x "$root/target/release/datasette-litestream" ]; then
     wasm=$out/rules.wasm
     "$root/target/release/datasette-litestream" component --out "$wasm" 2>/dev/null

@@ -37,7 +37,12 @@ fn main() {
         println!("cargo:warning=using the prebuilt rules component {}", prebuilt.display());
         prebuilt
     } else {
-        wasm_build::build_component(&root, &root.join("guest/Cargo.toml"), "guest", "guest")
+        wasm_build::build_component(
+            &root,
+            &root.join("guest/Cargo.toml"),
+            "datasette_litestream_rules",
+            "guest",
+        )
     };
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     std::fs::copy(&wasm, out.join("rules.wasm")).expect("cannot copy the rules component into OUT_DIR");

@@ -39,7 +39,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..');
 // Where `cargo build` leaves the component; `datasette-litestream component --out FILE`
 // writes the same bytes from a released binary.
-export const DEFAULT_WASM = join(ROOT, 'target', 'wasm-components', 'wasm32-wasip2', 'guest', 'guest.wasm');
+export const DEFAULT_WASM = join(ROOT, 'target', 'wasm-components', 'wasm32-wasip2', 'guest', 'datasette_litestream_rules.wasm');
 export const GENERATED = join(HERE, 'generated');
 
 export function defaultWasm() {

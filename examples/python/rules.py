@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 # Where `cargo build` leaves the component; `datasette-litestream component --out FILE`
 # writes the same bytes from a released binary.
-DEFAULT_WASM = ROOT / "target" / "wasm-components" / "wasm32-wasip2" / "guest" / "guest.wasm"
+DEFAULT_WASM = ROOT / "target" / "wasm-components" / "wasm32-wasip2" / "guest" / "datasette_litestream_rules.wasm"
 PACKAGE = "datasette:litestream"
 VERSION = "0.3.0"
 

@@ -161,7 +161,7 @@ fn native_agrees(p: &Prepared, name: &str) -> Result<(), String> {
     let request = prepare::request(&inputs, &p.version, None);
     let rules = Rules::builtin().unwrap();
     let wasm = rules.check(&request).unwrap();
-    let local = guest::plan::plan(&request);
+    let local = datasette_litestream_rules::plan::plan(&request);
     let plan = match (wasm, local) {
         (Err(a), Err(b)) => {
             crate::cross_runtime::render_case(name, &request, None);
@@ -196,7 +196,7 @@ fn configure_agrees(
     creds: Option<&rules::Credentials>,
 ) -> Result<(), String> {
     let wasm = rules.configure(request, creds).unwrap();
-    equal("configure", &wasm, &guest::plan::configure(request, creds))?;
+    equal("configure", &wasm, &datasette_litestream_rules::plan::configure(request, creds))?;
     match (wasm, rules.check(request).unwrap()) {
         (Ok(c), Ok(plan)) => {
             equal("configure's plan", &c.plan, &plan)?;
@@ -223,7 +223,7 @@ fn compare_render(
     creds: Option<rules::Credentials>,
 ) -> Result<(), String> {
     let wasm = rules.render(request, creds.as_ref()).unwrap();
-    let local = guest::plan::render(request, creds.as_ref());
+    let local = datasette_litestream_rules::plan::render(request, creds.as_ref());
     match (wasm, local) {
         (Ok(a), Ok(b)) => {
             equal("document", &a.document, &b.document)?;
@@ -231,7 +231,7 @@ fn compare_render(
             equal("startup", &a.startup, &b.startup)?;
             equal("secrets", &a.secrets, &b.secrets)?;
             let redacted = rules.redact(&a.document).unwrap();
-            equal("redacted", &redacted, &guest::redact::document(&b.document))
+            equal("redacted", &redacted, &datasette_litestream_rules::redact::document(&b.document))
         }
         (Err(a), Err(b)) => equal("render errors", &errors(&a), &errors(&b)),
         (a, b) => Err(format!("render disagrees: component {a:?}, native {b:?}")),
@@ -272,7 +272,7 @@ fn parse_case(case: &Path) -> Result<(), String> {
         ),
         Err(e) => format!("error: {}\n", rules::credentials_problem(&e)),
     };
-    let native = match guest::credentials::parse(&text) {
+    let native = match datasette_litestream_rules::credentials::parse(&text) {
         Ok(c) => format!(
             "access-key-id: {}\nsecret-access-key: {}\nsession-token: {}\n",
             c.access_key_id,

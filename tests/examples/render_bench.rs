@@ -88,7 +88,7 @@ fn main() {
             rules.render(&req, None).unwrap().unwrap();
         });
         let local = median_us(repeats, || {
-            guest::plan::render(&req, None).unwrap();
+            datasette_litestream_rules::plan::render(&req, None).unwrap();
         });
         out[format!("render_{n}_wasm_us")] = wasm.into();
         out[format!("render_{n}_native_us")] = local.into();
@@ -108,7 +108,7 @@ fn main() {
     for n in [1usize, 100] {
         let input = health_input(n);
         let wasm = median_us(repeats, || assert!(rules.assess_health(&input).unwrap().ok));
-        let local = median_us(repeats, || assert!(guest::health::assess(&input).ok));
+        let local = median_us(repeats, || assert!(datasette_litestream_rules::health::assess(&input).ok));
         out[format!("health_{n}_wasm_us")] = wasm.into();
         out[format!("health_{n}_native_us")] = local.into();
     }
