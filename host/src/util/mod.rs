@@ -5,4 +5,5 @@ pub mod blocking;
 pub mod clock;
 pub mod logbuf;
 pub mod logging;
+pub mod pages;
 pub mod private_dir;
