@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[2]  # bench/benchmarks/common/paths.py → bench/
@@ -13,7 +14,8 @@ MOTO_SERVER = MAIN_VENV / "bin" / "moto_server"
 S3ADMIN = ROOT / "tests" / "support" / "s3admin.py"
 SEED_VENV = BENCH / ".venv-seed"
 SEED_PINS = ["datasette==1.0a41", "datasette-litestream==0.2a0", "httpx"]
-HOST = ROOT / "target" / "release" / "datasette-litestream"
+# BENCH_HOST measures another build of ours (the wheels' `target/dist` one, say).
+HOST = Path(os.environ.get("BENCH_HOST") or ROOT / "target" / "release" / "datasette-litestream").resolve()
 DIST_HOST = ROOT / "target" / "dist" / "datasette-litestream"
 RENDER_BENCH = ROOT / "target" / "release" / "examples" / "render_bench"
 RUN_DATASETTE = ROOT / "python" / "tests" / "run_datasette.py"
