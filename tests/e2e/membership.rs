@@ -98,6 +98,36 @@ fn an_added_database_replicates_and_a_removed_one_gets_its_final_sync() {
     }
 }
 
+/// A database added while running replicates with the credentials in use, read from
+/// the credentials file at start: the change is rendered with them, not with a fresh
+/// read (the file is gone by then), and no secret reaches the status view.
+#[test]
+fn an_added_database_replicates_with_the_credentials_read_from_a_file_at_start() {
+    let moto = Moto::start();
+    for version in LITESTREAM_VERSIONS {
+        let (_keep, dir) = tempdir();
+        let creds = dir.join("creds.json");
+        std::fs::write(&creds, moto.user.to_string()).unwrap();
+        let mut keys = moto.user.clone();
+        keys["credentials-file"] = json!("creds.json");
+        let mut host = Driven::start_as(&dir, &moto, version, &["fixed"], keys);
+        std::fs::remove_file(&creds).unwrap();
+
+        let added = dir.join("added.db");
+        db::create(&added);
+        db::write_rows(&added, 1, 30);
+        let event = host.change(&host.inputs(&["fixed", "added"], &[]), 1);
+        assert_eq!(event["replicated"], json!(["fixed", "added"]), "{version}: {event}");
+        host.caught_up("added", &Value::Null);
+        let status = host.status().to_string();
+        let secret = moto.user["secret-access-key"].as_str().unwrap();
+        assert!(!status.contains(secret), "{version}: the secret reached the status view");
+        let output = host.stop();
+        assert!(!output.contains("\nerror: ") && !output.contains(secret), "{version}: {output}");
+        assert_eq!(host.restored("added"), rows(1..=30), "{version}");
+    }
+}
+
 #[test]
 fn a_database_with_invalid_config_is_refused_alone() {
     let moto = Moto::start();
