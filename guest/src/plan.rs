@@ -26,8 +26,7 @@ pub fn configure_valid(
     valid: Validated,
     credentials: Option<&Credentials>,
 ) -> Result<Configured, Vec<ConfigError>> {
-    let at_hand = valid.top.source.is_none() || credentials.is_some();
-    let rendered = match starts(&valid) && at_hand {
+    let rendered = match starts(&valid) && render::credentials_at_hand(&valid, credentials) {
         true => Some(render::render(request, &valid, credentials).map_err(|e| vec![e])?),
         false => None,
     };

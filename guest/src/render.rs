@@ -5,22 +5,28 @@ use crate::validate::Validated;
 use crate::{keys, redact};
 use serde_json::{Map, Value};
 
+/// Whether the credentials are at hand: a credentials source, when there is one, has
+/// been read (`dynamic`); otherwise the static keys, if any, serve.
+pub fn credentials_at_hand(valid: &Validated, dynamic: Option<&Credentials>) -> bool {
+    valid.top.source.is_none() || dynamic.is_some()
+}
+
 pub fn render(
     request: &Request,
     valid: &Validated,
     dynamic: Option<&Credentials>,
 ) -> Result<Rendered, ConfigError> {
-    let credentials = match (&valid.top.source, dynamic) {
-        (Some(source), None) => {
-            let key = match source {
-                CredentialsSource::File(_) => "credentials-file",
-                _ => "credentials-command",
-            };
-            return Err(ConfigError::new(None, key, "the credentials were not read before rendering")
-                .hint("the host must read the credentials source first"));
-        }
-        (Some(_), Some(c)) => Some(c),
-        (None, _) => valid.top.static_credentials.as_ref(),
+    if !credentials_at_hand(valid, dynamic) {
+        let key = match valid.top.source {
+            Some(CredentialsSource::File(_)) => "credentials-file",
+            _ => "credentials-command",
+        };
+        return Err(ConfigError::new(None, key, "the credentials were not read before rendering")
+            .hint("the host must read the credentials source first"));
+    }
+    let credentials = match valid.top.source {
+        Some(_) => dynamic,
+        None => valid.top.static_credentials.as_ref(),
     };
     let mut doc = Map::new();
     let mut environment = Vec::new();
