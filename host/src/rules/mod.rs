@@ -10,8 +10,10 @@ use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+mod configuration;
 mod conversions;
 mod follow;
+mod membership;
 
 use conversions::bindings::{RulesComponent, RulesComponentPre};
 // The contract's plain types are the host's own: every module says `rules::Plan`.
@@ -128,71 +130,6 @@ impl Rules {
         let instance = self.pre.instantiate(&mut store).map_err(fail)?;
         let out = f(&instance, &mut store).map_err(fail)?;
         Ok((out, FUEL_PER_CALL - store.get_fuel().map_err(fail)?))
-    }
-
-    pub fn check(&self, request: &Request) -> Result<Result<Plan, Vec<ConfigError>>, RulesError> {
-        let request = request.clone().convert();
-        self.call("check", |r, s| r.datasette_litestream_configuration().call_check(s, &request))
-            .map(Convert::convert)
-    }
-
-    pub fn render(
-        &self,
-        request: &Request,
-        credentials: Option<&Credentials>,
-    ) -> Result<Result<Rendered, Vec<ConfigError>>, RulesError> {
-        let request = request.clone().convert();
-        let credentials: Option<_> = credentials.cloned().convert();
-        self.call("render", |r, s| {
-            r.datasette_litestream_configuration().call_render(s, &request, credentials.as_ref())
-        })
-        .map(Convert::convert)
-    }
-
-    /// The plan and, unless a credentials source must be read first, the rendered config,
-    /// on one validation.
-    pub fn configure(
-        &self,
-        request: &Request,
-        credentials: Option<&Credentials>,
-    ) -> Result<Result<Configured, Vec<ConfigError>>, RulesError> {
-        let request = request.clone().convert();
-        let credentials: Option<_> = credentials.cloned().convert();
-        self.call("configure", |r, s| {
-            r.datasette_litestream_configuration().call_configure(s, &request, credentials.as_ref())
-        })
-        .map(Convert::convert)
-    }
-
-    /// The instructions one `render` of `request` costs (of FUEL_PER_CALL): what the
-    /// benchmark reports as a large site's headroom, and a limit test checks.
-    pub fn render_cost(&self, request: &Request) -> Result<u64, RulesError> {
-        let request = request.clone().convert();
-        self.metered("render", |r, s| r.datasette_litestream_configuration().call_render(s, &request, None))
-            .map(|(_, fuel)| fuel)
-    }
-
-    pub fn redact(&self, document: &str) -> Result<Result<String, String>, RulesError> {
-        self.call("redact", |r, s| r.datasette_litestream_configuration().call_redact(s, document))
-    }
-
-    pub fn parse_credentials(&self, text: &str) -> Result<Result<Credentials, CredentialsError>, RulesError> {
-        self.call("parse-credentials", |r, s| {
-            r.datasette_litestream_configuration().call_parse_credentials(s, text)
-        })
-        .map(Convert::convert)
-    }
-
-    pub fn compare_credentials(
-        &self,
-        current: &Credentials,
-        fresh: &Credentials,
-    ) -> Result<CredentialsChange, RulesError> {
-        let (current, fresh) = (current.clone().convert(), fresh.clone().convert());
-        self.call("compare-credentials", |r, s| {
-            r.datasette_litestream_configuration().call_compare_credentials(s, &current, &fresh)
-        })
-        .map(Convert::convert)
     }
 }
 
@@ -353,40 +290,6 @@ impl Rules {
         let reports: Vec<_> = reports.to_vec().convert();
         self.call("require-caught-up", |r, s| {
             r.datasette_litestream_replication().call_require_caught_up(s, &reports, max_lag, now)
-        })
-    }
-}
-
-impl Rules {
-    pub fn admit(
-        &self,
-        request: &Request,
-        credentials: Option<&Credentials>,
-    ) -> Result<Result<Admission, Vec<ConfigError>>, RulesError> {
-        let request = request.clone().convert();
-        let credentials: Option<_> = credentials.cloned().convert();
-        self.call("admit", |r, s| {
-            r.datasette_litestream_membership().call_admit(s, &request, credentials.as_ref())
-        })
-        .map(Convert::convert)
-    }
-
-    pub fn plan_change(
-        &self,
-        line: LitestreamLine,
-        running: Option<&str>,
-        next: Option<&str>,
-    ) -> Result<Change, RulesError> {
-        self.call("plan-change", |r, s| {
-            r.datasette_litestream_membership().call_plan_change(s, line.convert(), running, next)
-        })
-        .map(Convert::convert)
-    }
-
-    pub fn require_admitted(&self, refused: &[ConfigError]) -> Result<Result<(), String>, RulesError> {
-        let refused: Vec<_> = refused.to_vec().convert();
-        self.call("require-admitted", |r, s| {
-            r.datasette_litestream_membership().call_require_admitted(s, &refused)
         })
     }
 }
