@@ -95,7 +95,7 @@ macro_rules! variant {
 
 /// Every record and variant of the WIT, for one side: expanded where that side's
 /// generated modules `types`, `durability`, `follow`, `health`, `membership`,
-/// `metrics`, `replication` and `restore` are in scope (the guest's and the host's
+/// `metrics`, `replication`, `restore` and `lease` are in scope (the guest's and the host's
 /// `conversions.rs`), so the list is written once for both.
 #[macro_export]
 macro_rules! conversions {
@@ -119,10 +119,43 @@ macro_rules! conversions {
                 first_sync_seconds,
                 health_window_seconds,
                 stop_grace_seconds,
-                durable
+                durable,
+                lease
             }
         );
         $crate::record!(DurableDatabase = types::DurableDatabase { name, timeout_seconds });
+        $crate::record!(
+            LeaseSettings = types::LeaseSettings {
+                ttl_seconds,
+                renew_seconds,
+                margin_seconds,
+                grace_seconds,
+                poll_seconds,
+                owner
+            }
+        );
+        $crate::record!(
+            S3Place = lease::S3Place {
+                bucket,
+                key,
+                endpoint,
+                region,
+                path_style,
+                skip_verify,
+                access_key_id,
+                secret_access_key,
+                session_token
+            }
+        );
+        $crate::variant!(LockPlace = lease::LockPlace { S3(x), File(x) });
+        $crate::record!(LeaseTarget = lease::LeaseTarget { path, place });
+        $crate::record!(Lock = lease::Lock { generation, expires_at, owner });
+        $crate::variant!(LockSeen = lease::LockSeen { Absent, Present(x) });
+        $crate::record!(Take = lease::Take { if_match, body, lock });
+        $crate::variant!(Sight = lease::Sight { Free(x), Held(x), Unreadable(x) });
+        $crate::variant!(WriteOutcome = lease::WriteOutcome { Written, Absent, Precondition, Conflict, Failed });
+        $crate::variant!(LeaseRole = lease::LeaseRole { Starting, Primary, Standby, Fenced, Released });
+        $crate::variant!(RenewalVerdict = lease::RenewalVerdict { Renewed(x), Retry, Lost(x) });
         $crate::record!(
             DurabilityEvidence =
                 health::DurabilityEvidence { name, waiting, longest_wait_seconds, timeout_seconds, failing }

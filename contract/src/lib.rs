@@ -11,6 +11,7 @@ pub mod convert;
 mod durability;
 mod follow;
 mod health;
+mod lease;
 mod membership;
 mod metrics;
 mod replication;
@@ -23,6 +24,7 @@ pub use convert::Convert;
 pub use durability::*;
 pub use follow::*;
 pub use health::*;
+pub use lease::*;
 pub use membership::*;
 pub use metrics::*;
 pub use replication::*;
@@ -42,6 +44,7 @@ mod tests {
             ("world.wit", include_str!("../../wit/world.wit")),
             ("types.wit", include_str!("../../wit/types.wit")),
             ("follow.wit", include_str!("../../wit/follow.wit")),
+            ("lease.wit", include_str!("../../wit/lease.wit")),
         ] {
             assert!(text.starts_with(&package), "wit/{file} does not start with {package}");
         }

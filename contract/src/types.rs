@@ -62,6 +62,19 @@ pub struct Plan {
     pub health_window_seconds: f64,
     pub stop_grace_seconds: f64,
     pub durable: Vec<DurableDatabase>,
+    pub lease: Option<LeaseSettings>,
+}
+
+/// How a node holds its databases' leases (`lease:`), in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LeaseSettings {
+    pub ttl_seconds: f64,
+    pub renew_seconds: f64,
+    pub margin_seconds: f64,
+    pub grace_seconds: f64,
+    pub poll_seconds: f64,
+    pub owner: Option<String>,
 }
 
 /// A database with `durable-writes` and its `durable-timeout`.

@@ -35,6 +35,7 @@ pub const TOP_LEVEL: &[(&str, Kind)] = &[
     ("shutdown-sync-timeout", Kind::Duration),
     ("durable-writes", Kind::Bool),
     ("durable-timeout", Kind::Seconds),
+    ("lease", Kind::Any),
 ];
 
 pub const DATABASE: &[(&str, Kind)] = &[

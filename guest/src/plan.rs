@@ -81,6 +81,7 @@ fn plan_of(valid: Validated) -> Plan {
         health_window_seconds,
         stop_grace_seconds,
         durable,
+        lease: valid.top.lease,
     }
 }
 

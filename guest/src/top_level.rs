@@ -23,6 +23,8 @@ pub struct Top {
     pub shutdown_sync_timeout: Option<(String, f64)>,
     /// `durable-writes` and `durable-timeout` for every replicated database.
     pub durable: durable::Setting,
+    /// `lease`: one writer per replica, when set.
+    pub lease: Option<contract::LeaseSettings>,
 }
 
 /// Checks the top-level mapping: every key at once, each step by what it configures.
@@ -53,6 +55,7 @@ pub(crate) fn top_level(
     }
     let shutdown_sync_timeout = shutdown_sync_timeout(&map, &mut report);
     let durable = durable::setting(&map, &mut report);
+    let lease = crate::lease::setting(&map, &mut report);
     Top {
         present: !map.is_empty(),
         all_replicate,
@@ -62,6 +65,7 @@ pub(crate) fn top_level(
         refresh_seconds,
         shutdown_sync_timeout,
         durable,
+        lease,
     }
 }
 

@@ -37,7 +37,9 @@ pub fn validate(request: &Request) -> Result<Validated<'_>, Vec<ConfigError>> {
     let mut warnings = Vec::new();
     let line = version::line(&request.litestream_version).map_err(|e| errors.push(e)).ok();
     let top = top_level(request.top_level.as_deref(), &mut errors, &mut warnings);
-    durable::refuse_on_03(&top.durable, line, &mut Report { errors: &mut errors, database: None });
+    let mut report = Report { errors: &mut errors, database: None };
+    durable::refuse_on_03(&top.durable, line, &mut report);
+    crate::lease::refuse_on_03(top.lease.as_ref(), line, &mut report);
     let mut databases = Vec::new();
     for database in &request.databases {
         if let Some(r) = database_level(database, &top, line, request, &mut errors, &mut warnings) {
@@ -96,6 +98,7 @@ fn database_level<'a>(
     // An empty set after a refused `replicas` or key is that error's echo, not news.
     if !replicas.is_empty() || report.errors.len() == errors_before {
         check_replica_set(&replicas, replicas.len() - top.all_replicate.len(), line, &mut report);
+        crate::lease::refuse_replicas(top.lease.is_some(), &replicas, &mut report);
     }
     if line == Some(LitestreamLine::V05) && options.iter().any(|(k, _)| k == "max-checkpoint-page-count") {
         warnings

@@ -3,8 +3,8 @@
 use super::Component;
 use super::wit::datasette::litestream::types as t;
 use super::wit::exports::datasette::litestream::{
-    configuration, durability as dx, follow as fx, health as hx, membership as bx, metrics as mx,
-    replication as lx, restore as rx,
+    configuration, durability as dx, follow as fx, health as hx, lease as ex, membership as bx,
+    metrics as mx, replication as lx, restore as rx,
 };
 use contract::Convert;
 
@@ -173,5 +173,33 @@ impl fx::Guest for Component {
     fn require_fresh(reports: Vec<fx::FollowerReport>, max_lag: f64, now: f64) -> Result<(), String> {
         let reports: Vec<contract::FollowerReport> = reports.convert();
         crate::follow::require_fresh(&reports, max_lag, now)
+    }
+}
+
+impl ex::Guest for Component {
+    fn targets(rendered: t::Rendered) -> Result<Vec<ex::LeaseTarget>, String> {
+        crate::lease_place::targets(&rendered.convert()).convert()
+    }
+
+    fn look(settings: t::LeaseSettings, seen: ex::LockSeen, owner: String, wall_now: f64) -> ex::Sight {
+        crate::lease::look(&settings.convert(), &seen.convert(), &owner, wall_now).convert()
+    }
+
+    fn renewal(settings: t::LeaseSettings, held: ex::Lock, wall_now: f64) -> (String, ex::Lock) {
+        crate::lease::renewal(&settings.convert(), &held.convert(), wall_now).convert()
+    }
+
+    fn lease_health(role: ex::LeaseRole, reason: Option<String>) -> Result<Option<String>, String> {
+        crate::lease::health(role.convert(), reason.as_deref())
+    }
+
+    fn judge_renewal(
+        settings: t::LeaseSettings,
+        outcome: ex::WriteOutcome,
+        sent_at: f64,
+        fence_at: f64,
+        now: f64,
+    ) -> ex::RenewalVerdict {
+        crate::lease::judge_renewal(&settings.convert(), outcome.convert(), sent_at, fence_at, now).convert()
     }
 }

@@ -4,7 +4,7 @@
 
 use super::wit::datasette::litestream::types;
 use super::wit::exports::datasette::litestream::{
-    durability, follow, health, membership, metrics, replication, restore,
+    durability, follow, health, lease, membership, metrics, replication, restore,
 };
 
 contract::conversions!();

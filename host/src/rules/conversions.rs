@@ -11,7 +11,7 @@ pub mod bindings {
 
 use bindings::datasette::litestream::types;
 use bindings::exports::datasette::litestream::{
-    durability, follow, health, membership, metrics, replication, restore,
+    durability, follow, health, lease, membership, metrics, replication, restore,
 };
 
 contract::conversions!();

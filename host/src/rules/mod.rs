@@ -3,6 +3,7 @@
 //! The generated types stay in `conversions`, the one `bindgen!`.
 
 mod engine;
+mod lease;
 
 use anyhow::Result;
 use std::sync::OnceLock;

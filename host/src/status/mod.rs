@@ -68,6 +68,8 @@ pub struct Context {
     pub durability: Option<Arc<crate::replica::durability::Durability>>,
     /// Whether another node writes a replica, once Litestream is started.
     writers: OnceLock<Arc<crate::replica::writers::Writers>>,
+    /// `lease:`: this node's role and its locks.
+    pub lease: OnceLock<Arc<crate::lease::Leases>>,
 }
 
 /// Everything a health verdict is judged from, but the clock.
@@ -84,6 +86,7 @@ struct VerdictKey {
     /// Per durable database: syncs, writes answered, writes waiting, failing.
     durable: Vec<(u64, u64, u32, bool)>,
     conflicts: Vec<crate::rules::Conflict>,
+    lease: Option<crate::lease::Role>,
 }
 
 /// The part that asks Litestream (a metrics scrape): at most once per CACHE.
@@ -114,6 +117,7 @@ impl Context {
             verdicts: Mutex::new(None),
             durability: socket.map(|s| Arc::new(crate::replica::durability::Durability::new(rules, s))),
             writers: OnceLock::new(),
+            lease: OnceLock::new(),
         }
     }
 
@@ -218,6 +222,7 @@ impl Context {
             warnings: members.warnings.clone(),
             refused: members.refused.iter().map(RefusedReport::from).collect(),
             durability: self.durability_reports(),
+            lease: self.lease.get().map(|l| l.report()),
         }
     }
 
@@ -258,6 +263,7 @@ impl Context {
                 .map(|r| (r.syncs, r.durable_writes + r.not_durable_writes, r.waiting, r.failing.is_some()))
                 .collect(),
             conflicts: self.conflicts(),
+            lease: self.lease.get().map(|l| l.role()),
         };
         if let Some((cached, at, report)) = self.verdicts.lock().expect("verdict lock").as_ref()
             && *cached == key

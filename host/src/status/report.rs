@@ -25,6 +25,8 @@ pub struct Report {
     pub refused: Vec<RefusedReport>,
     /// Durable writes, per `durable-writes` database.
     pub durability: Vec<crate::replica::durability::DurabilityReport>,
+    /// `lease:`: this node's role, its locks and their holders.
+    pub lease: Option<crate::lease::LeaseReport>,
 }
 
 #[derive(Serialize)]

@@ -12,6 +12,19 @@ impl Context {
         verified_within: Option<f64>,
         max_lag: Option<f64>,
     ) -> HealthReport {
+        if let Some(lease) = self.lease.get() {
+            let report = lease.report();
+            match self
+                .rules
+                .lease_health(report.role, report.reason.as_deref())
+                .map_err(|e| e.to_string())
+                .and_then(|r| r)
+            {
+                Err(reason) => return HealthReport { ok: false, reason, behind: vec![] },
+                Ok(Some(note)) => return HealthReport { ok: true, reason: note, behind: vec![] },
+                Ok(None) => {}
+            }
+        }
         let refused = self.members().refused.clone();
         // Nothing refused is the common case: no wasm call for it.
         if !refused.is_empty() {

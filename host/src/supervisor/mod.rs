@@ -153,6 +153,8 @@ pub enum SupervisorError {
 
 enum Control {
     Stop,
+    /// SIGKILL, no final sync, no restart: the lease is lost (docs/lease.md).
+    Fence,
     /// Restart with a new launch, counted as a rotation or a reload.
     Rotate(Box<Launch>, Why, oneshot::Sender<Result<(), String>>),
     /// The running Litestream already has this config (changed through its control
@@ -238,6 +240,18 @@ impl Supervisor {
     /// Resolves when the supervisor ends by itself (a crash loop).
     pub async fn finished(&mut self) -> Result<Vec<Unconfirmed>, SupervisorError> {
         (&mut self.task).await.map_err(|e| SupervisorError::Task(e.to_string()))?
+    }
+
+    /// Kills Litestream at once, without the final sync a SIGTERM would upload, and
+    /// ends supervision: this node no longer holds its replicas' lease.
+    pub async fn fence(mut self) {
+        let pid = self.shared.status.lock().expect("status lock").pid;
+        if let Some(pid) = pid {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        }
+        let _ = self.control.send(Control::Fence).await;
+        let _ = self.finished().await;
+        self.shared.update(|s| s.state = ProcessState::Failed);
     }
 
     /// Graceful stop: SIGTERM, the grace period, an interrupt (0.5), then SIGKILL.

@@ -72,6 +72,16 @@ impl Loop {
                 self.launch = *next;
                 Ok(After::Running(Box::new(running)))
             }
+            Ok(Some(Control::Fence)) => {
+                let _ = running.child.start_kill();
+                let (text, code) = describe(running.child.wait().await);
+                self.shared.update(|s| {
+                    s.pid = None;
+                    s.last_exit = Some(text);
+                    s.last_exit_code = code;
+                });
+                Ok(After::Stopped(vec![]))
+            }
             Ok(Some(Control::Rotate(next, why, reply))) => {
                 // The next Litestream ships whatever this one's final sync left behind.
                 stop(&mut running, &self.launch, &self.shared).await;
@@ -106,6 +116,7 @@ impl Loop {
         tokio::select! {
             _ = tokio::time::sleep(self.restarts.next_wait()) => {}
             control = self.rx.recv() => match control {
+                Some(Control::Fence) => return Ok(After::Stopped(vec![])),
                 None | Some(Control::Stop) => {
                     self.shared.update(|s| s.state = ProcessState::Stopped);
                     let evidence = StopEvidence {

@@ -1,5 +1,6 @@
 //! `run`: keep the databases replicated until stopped.
 
+mod leased;
 mod replication;
 pub mod signals;
 mod update;
@@ -22,6 +23,8 @@ use tokio::io::AsyncBufReadExt;
 
 /// The exit status of a stop whose final sync was not confirmed for some database.
 pub const UNCONFIRMED_EXIT: u8 = 3;
+/// The exit status of a node that lost its lease and killed Litestream.
+pub const LEASE_LOST_EXIT: u8 = 4;
 
 pub async fn run(args: RunArgs) -> Result<u8> {
     let (inputs, stdin_lines) = read_inputs(args.stdin, &args.sources).await?;
@@ -34,16 +37,20 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     let socket = dir.path().join("litestream.sock");
     // With --stdin the status socket is in the private directory unless placed
     // elsewhere: the ready line tells the plugin where.
-    let channel = args.stdin.then(|| Channel {
+    let mut channel = args.stdin.then(|| Channel {
         status_socket: args.status.socket.clone().unwrap_or_else(|| dir.path().join("status.sock")),
+        leased: false,
     });
     let request = prepare::request(&inputs, &version, Some(&socket));
     let prepared = match super::prepared(rules, request).await {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
+    if let Some(c) = channel.as_mut() {
+        c.leased = prepared.plan.lease.is_some();
+    }
     let shared = Arc::new(Shared::default());
-    let outside = Signals::new(stdin_lines)?;
+    let mut outside = Signals::new(stdin_lines)?;
     let context = Arc::new(status::Context::new(
         rules,
         shared.clone(),
@@ -77,8 +84,16 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     {
         return Ok(code);
     }
+    let leases = match leased::prepare(&replication).await {
+        Ok(l) => l,
+        Err(End(code)) => return Ok(code),
+    };
     if replication.prepared.plan.start_litestream {
-        if let Err(End(code)) = replication.begin(true).await {
+        let began = match &leases {
+            Some(l) => leased::begin(&mut replication, l, &mut outside).await,
+            None => replication.begin(true).await,
+        };
+        if let Err(End(code)) = began {
             return Ok(code);
         }
     } else {
@@ -86,7 +101,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         shared.status.lock().expect("status lock").state = crate::supervisor::ProcessState::NotStarted;
         ready(channel.as_ref(), false, Duration::ZERO, &[]);
     }
-    until_stopped(replication, outside).await
+    until_stopped(replication, outside, leases).await
 }
 
 /// The inputs: the first line on stdin (--stdin, which also keeps the rest for
@@ -104,10 +119,22 @@ pub async fn read_inputs(stdin: bool, sources: &crate::cli::Sources) -> Result<(
 pub type StdinLines = tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>;
 
 /// Applies updates and rotations until a stop, the supervisor's end or a failure.
-async fn until_stopped(mut replication: Replication, mut outside: Signals) -> Result<u8> {
+async fn until_stopped(
+    mut replication: Replication,
+    mut outside: Signals,
+    leases: Option<Arc<crate::lease::Leases>>,
+) -> Result<u8> {
     let rules = replication.rules;
+    let kept = async {
+        match &leases {
+            Some(l) => l.keep().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(kept);
     loop {
         let event = tokio::select! {
+            crate::lease::Kept::Lost(why) = &mut kept => Event::LeaseLost(why),
             o = outside.next() => match o {
                 Outside::Stop(why) => Event::Stop(why),
                 Outside::Update(text) => Event::Update(text),
@@ -123,7 +150,18 @@ async fn until_stopped(mut replication: Replication, mut outside: Signals) -> Re
                     }
                 }
                 let unconfirmed = replication.stop(why).await?;
+                if let Some(l) = &leases {
+                    // Only after the final sync: a successor must find everything.
+                    l.release().await;
+                    leased::say_role(replication.channel.as_ref(), l);
+                }
                 return Ok(if unconfirmed.is_empty() { 0 } else { UNCONFIRMED_EXIT });
+            }
+            Event::LeaseLost(why) => {
+                if let Some(l) = &leases {
+                    leased::fence(&mut replication, l, &why).await;
+                }
+                return Ok(LEASE_LOST_EXIT);
             }
             Event::Ended(Ok(_)) => return Ok(0),
             Event::Ended(Err(e)) => {
@@ -187,6 +225,8 @@ async fn start(
 #[derive(Clone)]
 pub struct Channel {
     pub status_socket: std::path::PathBuf,
+    /// `lease:` is set: the plugin refuses writes until a `lease` event says primary.
+    pub leased: bool,
 }
 
 /// `stop_grace_seconds`: the longest the host's stop may take, which the plugin waits
@@ -199,7 +239,7 @@ fn ready(channel: Option<&Channel>, litestream: bool, grace: Duration, durable: 
         println!(
             "{}",
             serde_json::json!({"event": "ready", "litestream": litestream, "status_socket": socket,
-                "stop_grace_seconds": stop, "durable": durable_json(durable)})
+                "stop_grace_seconds": stop, "durable": durable_json(durable), "lease": c.leased})
         );
     }
 }
@@ -210,6 +250,7 @@ pub(super) fn durable_json(durable: &[DurableDatabase]) -> serde_json::Value {
 }
 
 enum Event {
+    LeaseLost(String),
     Stop(&'static str),
     Update(String),
     Ended(Result<Vec<crate::rules::Unconfirmed>, crate::supervisor::SupervisorError>),
