@@ -76,6 +76,14 @@ T.request = record({
 });
 T.credentialsSource = variant({ none: null, file: string, command: list(string) });
 T.durableDatabase = record({ name: string, 'timeout-seconds': f64 });
+T.leaseSettings = record({
+  'ttl-seconds': f64,
+  'renew-seconds': f64,
+  'margin-seconds': f64,
+  'grace-seconds': f64,
+  'poll-seconds': f64,
+  owner: option(string),
+});
 T.plan = record({
   replicated: list(string),
   'start-litestream': bool,
@@ -88,6 +96,7 @@ T.plan = record({
   'health-window-seconds': f64,
   'stop-grace-seconds': f64,
   durable: list(T.durableDatabase),
+  lease: option(T.leaseSettings),
 });
 T.configError = record({ database: option(string), key: string, problem: string, hint: option(string) });
 T.envVar = record({ name: string, value: string });
@@ -251,6 +260,25 @@ T.change = variant({
   restart: string,
 });
 
+T.s3Place = record({
+  bucket: string,
+  key: string,
+  endpoint: option(string),
+  region: option(string),
+  'path-style': bool,
+  'skip-verify': bool,
+  'access-key-id': option(string),
+  'secret-access-key': option(string),
+  'session-token': option(string),
+});
+T.lockPlace = variant({ s3: T.s3Place, file: string });
+T.leaseTarget = record({ path: string, place: T.lockPlace });
+T.lock = record({ generation: u64, 'expires-at': f64, owner: option(string) });
+T.lockSeen = variant({ absent: null, present: tuple(string, string) });
+T.take = record({ 'if-match': option(string), body: string, lock: T.lock });
+T.sight = variant({ free: T.take, held: T.lock, unreadable: string });
+T.renewalVerdict = variant({ renewed: f64, retry: null, lost: string });
+
 // method: [interface, jco function, params, {returns} or {ok, err}]
 export const EXPORTS = {
   check: ['configuration', 'check', [T.request], { ok: T.plan, err: list(T.configError) }],
@@ -289,5 +317,10 @@ export const EXPORTS = {
   admit: ['membership', 'admit', [T.request, option(T.credentials)], { ok: T.admission, err: list(T.configError) }],
   planChange: ['membership', 'planChange', [enumeration, option(string), option(string)], { returns: T.change }],
   requireAdmitted: ['membership', 'requireAdmitted', [list(T.configError)], { ok: unit, err: string }],
+  targets: ['lease', 'targets', [T.rendered], { ok: list(T.leaseTarget), err: string }],
+  look: ['lease', 'look', [T.leaseSettings, T.lockSeen, string, f64], { returns: T.sight }],
+  renewal: ['lease', 'renewal', [T.leaseSettings, T.lock, f64], { returns: tuple(string, T.lock) }],
+  leaseHealth: ['lease', 'leaseHealth', [enumeration, option(string)], { ok: option(string), err: string }],
+  judgeRenewal: ['lease', 'judgeRenewal', [T.leaseSettings, enumeration, f64, f64, f64], { returns: T.renewalVerdict }],
 };
 

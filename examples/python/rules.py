@@ -53,6 +53,11 @@ VERSION = "0.3.0"
 # (method, interface, WIT function name)
 EXPORTS = [
     ("check", "configuration", "check"),
+    ("targets", "lease", "targets"),
+    ("look", "lease", "look"),
+    ("renewal", "lease", "renewal"),
+    ("lease_health", "lease", "lease-health"),
+    ("judge_renewal", "lease", "judge-renewal"),
     ("render", "configuration", "render"),
     ("configure", "configuration", "configure"),
     ("redact", "configuration", "redact"),

