@@ -20,7 +20,7 @@ from datasette import hookimpl
 from datasette.permissions import Action
 from datasette.utils import StartupError
 
-from . import command, durability, follower
+from . import command, durability, follower, lease
 from .durability import NotDurable, durable
 from .host import FINAL_SYNC_UNCONFIRMED, Host, HostError
 from .state import State, new_state, state_for
@@ -279,7 +279,7 @@ def asgi_wrapper(datasette):
 
 @hookimpl
 def write_wrapper(datasette, database, request, transaction):
-    return durability.write_wrapper(datasette, database)
+    return lease.write_wrapper(datasette, database) or durability.write_wrapper(datasette, database)
 
 
 @hookimpl

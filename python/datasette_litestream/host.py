@@ -14,7 +14,15 @@ import os
 import sys
 import urllib.parse
 
-from .messages import STOP_MARGIN, STOP_TIMEOUT_FALLBACK, answer_json, durable_from, event_of, stop_timeout_from
+from .messages import (
+    STOP_MARGIN,
+    STOP_TIMEOUT_FALLBACK,
+    answer_json,
+    durable_from,
+    event_of,
+    lease_from,
+    stop_timeout_from,
+)
 from .program import HostError, die_with_parent, find_binary, host_environment
 from .unix_http import LINE_LIMIT, HostUnreachable, first_line
 from .unix_http import get as _http_get
@@ -87,6 +95,8 @@ class Host:
         # The databases with durable-writes and their durable-timeout in seconds, as the
         # ready line and each "applied" event say.
         self.durable_timeouts: dict[str, float] = {}
+        # `lease:`: this node's role as the host last said it; None without a lease.
+        self.lease: dict | None = None
 
     async def start(self, inputs: dict, timeout: float | None = None) -> None:
         """Start the host, hand it the inputs and wait for its ready line.
@@ -133,6 +143,7 @@ class Host:
         self.socket = ready.get("status_socket")
         self.stop_timeout = stop_timeout_from(ready)
         self.durable_timeouts = durable_from(ready, self.durable_timeouts)
+        self.lease = lease_from(ready, None)
         self.following = [f for f in ready.get("following") or [] if isinstance(f, dict)]
         self._start_forwarding()
         self._tasks.append(asyncio.create_task(self._pump_events(self.process.stdout)))
@@ -208,6 +219,7 @@ class Host:
             # host's stop may now take longer (or shorter) than it said then.
             self.stop_timeout = stop_timeout_from(message)
         self.durable_timeouts = durable_from(message, self.durable_timeouts)
+        self.lease = lease_from(message, self.lease)
         if message.get("event") == "replaced":
             self._replaced(message)
             return

@@ -61,3 +61,12 @@ def answer_json(code: int, body: bytes, expected: tuple[int, ...]) -> dict:
     if not isinstance(answer, dict):
         raise HostUnreachable("the host's answer is not a JSON object")
     return answer
+
+
+def lease_from(message: dict, previous: dict | None) -> dict | None:
+    """The lease as a ready line or a "lease" event says it; None when not leased."""
+    if message.get("event") == "ready":
+        return {"role": "starting"} if message.get("lease") is True else None
+    if message.get("event") == "lease" and isinstance(message.get("role"), str):
+        return {k: message.get(k) for k in ("role", "holder", "expires_at", "reason")}
+    return previous
