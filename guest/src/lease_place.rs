@@ -167,20 +167,15 @@ fn parse_host(host: &str) -> Host {
             return plain(bucket, None, None, false);
         }
     }
-    if let Some(rest) = host.strip_suffix(".digitaloceanspaces.com") {
-        if let Some((bucket, region)) = rest.rsplit_once('.') {
-            return plain(
-                bucket,
-                Some(region),
-                Some(format!("https://{region}.digitaloceanspaces.com")),
-                false,
-            );
-        }
+    if let Some(rest) = host.strip_suffix(".digitaloceanspaces.com")
+        && let Some((bucket, region)) = rest.rsplit_once('.')
+    {
+        return plain(bucket, Some(region), Some(format!("https://{region}.digitaloceanspaces.com")), false);
     }
-    if let Some(rest) = host.strip_suffix(".backblazeb2.com") {
-        if let Some((bucket, region)) = rest.split_once(".s3.") {
-            return plain(bucket, Some(region), Some(format!("https://s3.{region}.backblazeb2.com")), true);
-        }
+    if let Some(rest) = host.strip_suffix(".backblazeb2.com")
+        && let Some((bucket, region)) = rest.split_once(".s3.")
+    {
+        return plain(bucket, Some(region), Some(format!("https://s3.{region}.backblazeb2.com")), true);
     }
     plain(host, None, None, false)
 }

@@ -295,11 +295,11 @@ impl Leases {
         let mut entries = self.entries.lock().await;
         let valid = clock::boot() < *self.fence_at.lock().expect("fence");
         for e in entries.iter_mut() {
-            if let Some((etag, _)) = e.held.take() {
-                if valid {
-                    let outcome = e.store.delete(etag).await;
-                    tracing::info!(database = %e.name, ?outcome, "lease released");
-                }
+            if let Some((etag, _)) = e.held.take()
+                && valid
+            {
+                let outcome = e.store.delete(etag).await;
+                tracing::info!(database = %e.name, ?outcome, "lease released");
             }
         }
         self.set(|r| {

@@ -298,6 +298,7 @@ mod tests {
             warnings: vec![],
             refused: vec![],
             durability: vec![],
+            lease: None,
         }
     }
 
