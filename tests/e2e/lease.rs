@@ -86,6 +86,8 @@ fn an_overlapping_deploy_hands_over_to_the_standby_with_one_history() {
     assert!(b.output().contains("a holds the lease until"), "{}", b.output());
     let (code, body) = health(&b_base);
     assert_eq!((code, body.starts_with("standby")), (200, true), "{body}");
+    let metrics = get(&format!("{b_base}/-/litestream-metrics"), None).1;
+    assert!(metrics.contains("datasette_litestream_lease_standby 1"), "{metrics}");
     // A keeps writing while B stands by: B replicates nothing of its own.
     db::write_rows(&a_dir.join("data.db"), 51, 50);
     stop(&mut a);
@@ -97,6 +99,10 @@ fn an_overlapping_deploy_hands_over_to_the_standby_with_one_history() {
         let (code, body) = health(&b_base);
         code == 200 && body.starts_with("replicating")
     });
+    let metrics = get(&format!("{b_base}/-/litestream-metrics"), None).1;
+    for line in ["datasette_litestream_lease_primary 1", "datasette_litestream_lease_takeovers_total 1"] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
     stop(&mut b);
     let rows = restored(&moto, &root, "deploy");
     assert_eq!(ids(&rows), (1..=150).collect::<Vec<_>>(), "one history: A's rows, then B's");

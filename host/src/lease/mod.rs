@@ -263,10 +263,14 @@ impl Leases {
             match verdict {
                 RenewalVerdict::Renewed(until) => {
                     earliest = earliest.min(until);
+                    let (name, expires) = (e.name.clone(), renewed.expires_at);
                     if let Some(tag) = new_etag {
                         e.held = Some((tag, renewed));
                     }
-                    self.set(|r| r.renewals += 1);
+                    self.set(|r| {
+                        r.renewals += 1;
+                        r.locks.iter_mut().filter(|l| l.database == name).for_each(|l| l.expires_at = Some(expires));
+                    });
                 }
                 RenewalVerdict::Retry => {
                     all = false;

@@ -87,7 +87,34 @@ pub fn render(report: &Report) -> String {
         }
     }
     durability(&mut out, &report.durability);
+    if let Some(lease) = &report.lease {
+        leased(&mut out, lease);
+    }
     out
+}
+
+/// `lease:`: this node's role, its locks' expiry, takeovers and renewals.
+fn leased(out: &mut String, lease: &crate::lease::LeaseReport) {
+    use crate::lease::Role;
+    family(out, "lease_primary", "gauge", "1 while this node holds every lease and replicates.");
+    sample(out, "lease_primary", None, (lease.role == Role::Primary) as u8 as f64);
+    family(out, "lease_standby", "gauge", "1 while another node holds a lease and this one does not write.");
+    sample(out, "lease_standby", None, (lease.role == Role::Standby) as u8 as f64);
+    family(out, "lease_fenced", "gauge", "1 after this node lost its lease and killed Litestream.");
+    sample(out, "lease_fenced", None, (lease.role == Role::Fenced) as u8 as f64);
+    family(out, "lease_takeovers_total", "counter", "Leases taken over by this node after standing by.");
+    sample(out, "lease_takeovers_total", None, lease.takeovers as f64);
+    family(out, "lease_renewals_total", "counter", "Lease renewals written.");
+    sample(out, "lease_renewals_total", None, lease.renewals as f64);
+    family(out, "lease_renew_failures_total", "counter", "Lease renewals that got no answer (retried).");
+    sample(out, "lease_renew_failures_total", None, lease.renew_failures as f64);
+    let expiries: Vec<_> = lease.locks.iter().filter_map(|l| Some((l.database.as_str(), l.expires_at?))).collect();
+    if !expiries.is_empty() {
+        family(out, "lease_expires_timestamp_seconds", "gauge", "When each database's lock expires, whoever holds it.");
+        for (db, at) in expiries {
+            sample(out, "lease_expires_timestamp_seconds", Some(db), at);
+        }
+    }
 }
 
 type DurableFamily = (&'static str, &'static str, &'static str, fn(&DurabilityReport) -> f64);
