@@ -318,6 +318,7 @@ export const EXPORTS = {
   planChange: ['membership', 'planChange', [enumeration, option(string), option(string)], { returns: T.change }],
   requireAdmitted: ['membership', 'requireAdmitted', [list(T.configError)], { ok: unit, err: string }],
   targets: ['lease', 'targets', [T.rendered], { ok: list(T.leaseTarget), err: string }],
+  route: ['lease', 'route', [string, list(tuple(string, string))], { ok: string, err: string }],
   look: ['lease', 'look', [T.leaseSettings, T.lockSeen, string, f64], { returns: T.sight }],
   renewal: ['lease', 'renewal', [T.leaseSettings, T.lock, f64], { returns: tuple(string, T.lock) }],
   leaseHealth: ['lease', 'leaseHealth', [enumeration, option(string)], { ok: option(string), err: string }],

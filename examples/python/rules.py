@@ -54,6 +54,7 @@ VERSION = "0.3.0"
 EXPORTS = [
     ("check", "configuration", "check"),
     ("targets", "lease", "targets"),
+    ("route", "lease", "route"),
     ("look", "lease", "look"),
     ("renewal", "lease", "renewal"),
     ("lease_health", "lease", "lease-health"),

@@ -29,7 +29,7 @@ pub fn targets(rendered: &Rendered) -> Result<Vec<LeaseTarget>, String> {
 /// The keys Litestream is given for every replica: the config's top level, else the
 /// environment the host starts it with.
 #[derive(Default)]
-struct Keys {
+pub(crate) struct Keys {
     id: Option<String>,
     secret: Option<String>,
     token: Option<String>,
@@ -54,7 +54,7 @@ impl Keys {
     }
 }
 
-fn place(replica: &Map<String, Value>, keys: &Keys) -> Result<LockPlace, String> {
+pub(crate) fn place(replica: &Map<String, Value>, keys: &Keys) -> Result<LockPlace, String> {
     let text = |k: &str| replica.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     let url = text("url").map(Url::parse).transpose()?;
     let kind = text("type").or(url.as_ref().map(|u| u.scheme.as_str())).unwrap_or("file");

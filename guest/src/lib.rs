@@ -9,6 +9,7 @@ pub mod keys;
 pub mod lease;
 pub mod lease_lock;
 pub mod lease_place;
+pub mod lease_route;
 pub mod membership;
 pub mod metrics;
 pub mod model;

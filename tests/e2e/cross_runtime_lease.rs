@@ -49,6 +49,16 @@ fn lease_answers_for_the_other_runtimes() {
         let targets = rules.lease_targets(r).unwrap();
         case(&format!("call-lease-targets-{i}"), "targets", vec![wit(r)], answer(&targets));
     }
+    let routes = vec![("http://127.0.0.1:9000".to_owned(), "http://127.0.0.1:4444".to_owned())];
+    for (i, r) in places.iter().enumerate() {
+        let routed = rules.lease_route(&r.document, &routes).unwrap();
+        case(
+            &format!("call-lease-route-{i}"),
+            "route",
+            vec![json!(r.document), wit(&routes)],
+            answer(&routed),
+        );
+    }
     let held = Lock { generation: 3, expires_at: 1_800_000_000.5, owner: Some("web-1:7".into()) };
     let body = r#"{"generation":3,"expires_at":"2027-01-15T10:00:00.5+02:00","owner":"web-1:7"}"#;
     let seen = [

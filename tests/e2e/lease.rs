@@ -174,3 +174,69 @@ fn lease_is_refused_with_litestream_03_naming_05() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("\"lease\": needs Litestream 0.5"), "{out}");
 }
+
+#[test]
+fn a_frozen_machine_that_resumes_after_a_takeover_gets_nothing_into_the_replica() {
+    frozen_primary(true);
+}
+
+/// The host alone frozen while its Litestream runs on (it has its own process group):
+/// Litestream keeps trying to upload what A commits after B took over; the relay in
+/// the frozen host forwards none of it, and cuts it when the host resumes.
+#[test]
+fn a_frozen_host_whose_litestream_runs_on_gets_nothing_into_the_replica() {
+    frozen_primary(false);
+}
+
+fn frozen_primary(whole_machine: bool) {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let moto = Moto::start();
+    let (_keep, root) = tempdir();
+    let (a_dir, mut a, _) = node(&root, "a", &moto, "frozen", 10);
+    a.wait_for("datasette-litestream: replicating", Duration::from_secs(30));
+    db::write_rows(&a_dir.join("data.db"), 1, 40);
+    eventually(Duration::from_secs(30), "A's rows reach the replica", || {
+        ids(&restored(&moto, &root, "frozen")).len() == 40
+    });
+    let (b_dir, mut b, b_base) = node(&root, "b", &moto, "frozen", 10);
+    b.wait_for(STANDBY, Duration::from_secs(30));
+    let child = litestream_child(a.pid(), Duration::from_secs(5));
+    let mut pids = vec![Pid::from_raw(a.pid())];
+    if whole_machine {
+        pids.push(Pid::from_raw(child));
+    }
+    for p in &pids {
+        kill(*p, Signal::SIGSTOP).unwrap();
+    }
+    b.wait_for(TOOK_OVER, Duration::from_secs(40));
+    let taken: Vec<i64> = ids(&db::rows(&b_dir.join("data.db")));
+    // Rows committed on A after B took over: A's Litestream (frozen, or running on)
+    // would ship them over B's history.
+    db::write_rows(&a_dir.join("data.db"), 1000, 20);
+    db::write_rows(&b_dir.join("data.db"), 500, 20);
+    let expected: Vec<i64> = taken.iter().copied().chain(500..520).collect();
+    eventually(Duration::from_secs(30), "B's rows reach the replica", || {
+        ids(&restored(&moto, &root, "frozen")) == expected
+    });
+    // Long enough for a running Litestream's sync (1 s) to have shipped A's rows.
+    std::thread::sleep(Duration::from_secs(3));
+    let before = moto.listing("frozen");
+    for p in &pids {
+        kill(*p, Signal::SIGCONT).unwrap();
+    }
+    // Positive evidence that A noticed: it fences itself and exits 4.
+    let status = a.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(4), "{}", a.output());
+    assert!(a.output().contains("error: lease lost"), "{}", a.output());
+    assert!(!tests::process::alive(child), "A's Litestream still runs");
+    // Not one byte of A's: the objects there before A resumed are unchanged, and the
+    // replica restores to the rows B took over and B's own, none of A's later ones.
+    let after = moto.listing("frozen");
+    for (key, tag) in &before {
+        assert_eq!(after.get(key), Some(tag), "{key} changed after A resumed");
+    }
+    assert_eq!(ids(&restored(&moto, &root, "frozen")), expected);
+    assert!(health(&b_base).1.starts_with("replicating"), "B stays the primary");
+    stop(&mut b);
+}

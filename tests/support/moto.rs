@@ -86,6 +86,11 @@ impl Moto {
         serde_json::from_str(&admin(&self.endpoint, &self.admin_env(), &["damage", BUCKET, path])).unwrap()
     }
 
+    /// Every object under `prefix`: key -> [ETag, size].
+    pub fn listing(&self, prefix: &str) -> std::collections::BTreeMap<String, Value> {
+        serde_json::from_str(&admin(&self.endpoint, &self.admin_env(), &["list", BUCKET, prefix])).unwrap()
+    }
+
     /// Writes `dir/metadata.yaml`: the database `data` replicating to `path` in the
     /// bucket, under the top-level plugin keys `top` (YAML lines indented four spaces).
     pub fn write_metadata(&self, dir: &std::path::Path, top: &str, path: &str) {

@@ -65,5 +65,10 @@ elif command == "damage":
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         s3.put_object(Bucket=bucket, Key=key, Body=body[: len(body) // 2])
     print(json.dumps(len(keys)))
+elif command == "list":
+    s3 = client("s3")
+    bucket, prefix = args
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    print(json.dumps({o["Key"]: [o["ETag"], o["Size"]] for page in pages for o in page.get("Contents", [])}))
 else:
     sys.exit(f"unknown command {command}")

@@ -181,6 +181,10 @@ impl ex::Guest for Component {
         crate::lease_place::targets(&rendered.convert()).convert()
     }
 
+    fn route(document: String, routes: Vec<(String, String)>) -> Result<String, String> {
+        crate::lease_route::route(&document, &routes)
+    }
+
     fn look(settings: t::LeaseSettings, seen: ex::LockSeen, owner: String, wall_now: f64) -> ex::Sight {
         crate::lease::look(&settings.convert(), &seen.convert(), &owner, wall_now).convert()
     }

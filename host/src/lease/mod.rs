@@ -6,6 +6,7 @@
 //! over. A graceful stop releases the locks after Litestream's final sync.
 
 mod file;
+pub mod gate;
 mod s3;
 pub mod sigv4;
 mod store;
@@ -61,6 +62,8 @@ pub struct Leases {
     report: Mutex<LeaseReport>,
     /// Boot-clock seconds after which Litestream must not run.
     fence_at: Mutex<f64>,
+    /// The S3 endpoints reached over plain HTTP (`http://host:port`): relayed.
+    pub upstreams: Vec<String>,
 }
 
 /// What keeping the locks ended with.
@@ -80,7 +83,14 @@ impl Leases {
         let targets = blocking(move || rules.lease_targets(&rendered)).await.map_err(|e| e.to_string())??;
         let limit = Duration::from_secs_f64((settings.ttl_seconds / 6.0).max(2.0));
         let mut entries = Vec::new();
+        let mut upstreams: Vec<String> = Vec::new();
         for t in targets {
+            if let crate::rules::LockPlace::S3(p) = &t.place
+                && let Some(e) = p.endpoint.as_ref().filter(|e| e.starts_with("http://"))
+                && !upstreams.contains(e)
+            {
+                upstreams.push(e.clone());
+            }
             let name =
                 databases.iter().find(|(_, p)| *p == t.path).map_or(t.path.clone(), |(n, _)| n.clone());
             entries.push(Entry { name, store: Store::new(t.place, limit)?, held: None });
@@ -96,6 +106,7 @@ impl Leases {
             entries: tokio::sync::Mutex::new(entries),
             report: Mutex::new(report),
             fence_at: Mutex::new(0.0),
+            upstreams,
         })
     }
 
@@ -269,7 +280,10 @@ impl Leases {
                     }
                     self.set(|r| {
                         r.renewals += 1;
-                        r.locks.iter_mut().filter(|l| l.database == name).for_each(|l| l.expires_at = Some(expires));
+                        r.locks
+                            .iter_mut()
+                            .filter(|l| l.database == name)
+                            .for_each(|l| l.expires_at = Some(expires));
                     });
                 }
                 RenewalVerdict::Retry => {
@@ -285,8 +299,14 @@ impl Leases {
         Ok(all)
     }
 
-    /// Litestream was killed: this node holds nothing any more.
+    /// Whether Litestream may reach the store now: the deadline stands.
+    pub fn open(&self) -> bool {
+        clock::boot() < *self.fence_at.lock().expect("fence")
+    }
+
+    /// The lease is lost: the relays close at once, before Litestream is killed.
     pub fn fenced(&self, why: &str) {
+        *self.fence_at.lock().expect("fence") = 0.0;
         self.set(|r| {
             r.role = Role::Fenced;
             r.reason = Some(why.to_owned());

@@ -14,6 +14,14 @@ impl Rules {
             .map(Convert::convert)
     }
 
+    pub fn lease_route(
+        &self,
+        document: &str,
+        routes: &[(String, String)],
+    ) -> Result<Result<String, String>, RulesError> {
+        self.call("route", |r, s| r.datasette_litestream_lease().call_route(s, document, routes))
+    }
+
     pub fn lease_look(
         &self,
         settings: &LeaseSettings,

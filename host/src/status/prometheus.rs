@@ -108,9 +108,15 @@ fn leased(out: &mut String, lease: &crate::lease::LeaseReport) {
     sample(out, "lease_renewals_total", None, lease.renewals as f64);
     family(out, "lease_renew_failures_total", "counter", "Lease renewals that got no answer (retried).");
     sample(out, "lease_renew_failures_total", None, lease.renew_failures as f64);
-    let expiries: Vec<_> = lease.locks.iter().filter_map(|l| Some((l.database.as_str(), l.expires_at?))).collect();
+    let expiries: Vec<_> =
+        lease.locks.iter().filter_map(|l| Some((l.database.as_str(), l.expires_at?))).collect();
     if !expiries.is_empty() {
-        family(out, "lease_expires_timestamp_seconds", "gauge", "When each database's lock expires, whoever holds it.");
+        family(
+            out,
+            "lease_expires_timestamp_seconds",
+            "gauge",
+            "When each database's lock expires, whoever holds it.",
+        );
         for (db, at) in expiries {
             sample(out, "lease_expires_timestamp_seconds", Some(db), at);
         }

@@ -278,6 +278,10 @@ impl wit::exports::datasette::litestream::lease::Guest for Hostile {
         Err("hostile".into())
     }
 
+    fn route(_document: String, _routes: Vec<(String, String)>) -> Result<String, String> {
+        Err("hostile".into())
+    }
+
     fn look(
         _settings: LeaseSettings,
         _seen: wit::exports::datasette::litestream::lease::LockSeen,

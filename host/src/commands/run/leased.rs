@@ -10,6 +10,10 @@ use super::signals::{Outside, Signals};
 use crate::lease::Leases;
 use std::sync::Arc;
 
+/// Why a leased node does not take a new set of databases while it runs.
+pub const NO_LIVE_CHANGES: &str = "with lease:, databases added or removed while running are not applied yet \
+     (each needs its own lock taken before Litestream replicates it); restart this node to apply them";
+
 /// The node's locks, when the plan has `lease:` (and Litestream is to start).
 pub async fn prepare(r: &Replication) -> Result<Option<Arc<Leases>>, End> {
     let plan = &r.prepared.plan;
@@ -36,6 +40,7 @@ pub async fn prepare(r: &Replication) -> Result<Option<Arc<Leases>>, End> {
 pub async fn begin(r: &mut Replication, leases: &Arc<Leases>, outside: &mut Signals) -> Result<(), End> {
     if leases.try_take_all().await {
         eprintln!("datasette-litestream: lease: this node is the primary ({})", leases.report().owner);
+        relay(r, leases).await?;
         r.begin(true).await?;
         say_role(r.channel.as_ref(), leases);
         return Ok(());
@@ -56,16 +61,28 @@ pub async fn begin(r: &mut Replication, leases: &Arc<Leases>, outside: &mut Sign
                     eprintln!("datasette-litestream: stopping a standby ({why})");
                     return Err(End(0));
                 }
-                Outside::Update(_) => eprintln!(
-                    "datasette-litestream: lease: a standby takes database changes when it becomes the primary; restart it to apply this one now"
-                ),
+                Outside::Update(_) => r.refuse(&[super::replication::of_the_set(NO_LIVE_CHANGES.into())]),
             },
         }
     }
     take_over(r).await?;
+    relay(r, leases).await?;
     r.begin(false).await?;
     eprintln!("datasette-litestream: lease: took over; this node is the primary and accepts writes");
     say_role(r.channel.as_ref(), leases);
+    Ok(())
+}
+
+/// Litestream's S3 traffic goes through the fence's relays (once per run).
+async fn relay(r: &mut Replication, leases: &Arc<Leases>) -> Result<(), End> {
+    if r.routes.is_some() {
+        return Ok(());
+    }
+    let routes = crate::lease::gate::open(&leases.upstreams, leases.clone()).await.map_err(|e| {
+        eprintln!("error: lease: cannot open the relay that fences uploads: {e}");
+        End(1)
+    })?;
+    r.routes = Some(routes);
     Ok(())
 }
 
@@ -87,10 +104,10 @@ async fn take_over(r: &Replication) -> Result<(), End> {
 
 /// Kills Litestream at once (no final upload) after the lease was lost.
 pub async fn fence(r: &mut Replication, leases: &Leases, why: &str) {
+    leases.fenced(why);
     if let Some(s) = r.supervisor.take() {
         s.fence().await;
     }
-    leases.fenced(why);
     say_role(r.channel.as_ref(), leases);
     eprintln!(
         "error: lease lost: {why}. Litestream was killed without a final upload so that it cannot write \

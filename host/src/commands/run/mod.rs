@@ -75,6 +75,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         refused: vec![],
         supervisor: None,
         refresher: None,
+        routes: None,
     };
     replication.publish().await?;
     let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status.socket.clone());
@@ -167,6 +168,10 @@ async fn until_stopped(
             Event::Ended(Err(e)) => {
                 eprintln!("error: {e}");
                 return Ok(1);
+            }
+            Event::Update(_) if leases.is_some() => {
+                replication.refuse(&[replication::of_the_set(leased::NO_LIVE_CHANGES.into())]);
+                Ok(())
             }
             Event::Update(text) => replication.update(&text).await,
             Event::Refreshed(Ok(None)) => Ok(()),

@@ -36,6 +36,8 @@ pub struct Replication {
     pub refused: Vec<ConfigError>,
     pub supervisor: Option<Supervisor>,
     pub refresher: Option<Refresher>,
+    /// `lease:`: Litestream's S3 endpoints and the relays that fence them.
+    pub routes: Option<Vec<(String, String)>>,
 }
 
 /// Ends the run with this exit code (the reason is printed already).
@@ -56,7 +58,7 @@ impl Replication {
             }
         };
         self.restore_missing(&litestream).await?;
-        let launch = self.launch();
+        let launch = self.launch().await?;
         let started = if first {
             let durable = &self.prepared.plan.durable;
             super::start(launch, &self.dir, self.policy.clone(), &self.shared, self.channel.as_ref(), durable)
@@ -122,11 +124,23 @@ impl Replication {
         Ok(())
     }
 
-    pub fn launch(&self) -> Launch {
+    /// What Litestream starts with: under `lease:`, its S3 endpoints go through the
+    /// fence's relays, and it does not start without them.
+    pub async fn launch(&self) -> Result<Launch, End> {
         let litestream = self.litestream.as_ref().expect("a launch follows a found Litestream");
         let rendered =
             self.prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
-        super::launch(self.rules, litestream, &self.prepared, rendered, &self.socket, self.stop_grace())
+        let mut launch =
+            super::launch(self.rules, litestream, &self.prepared, rendered, &self.socket, self.stop_grace());
+        if let Some(routes) = self.routes.clone().filter(|r| !r.is_empty()) {
+            let (rules, document) = (self.rules, launch.document.clone());
+            let routed = crate::util::blocking::blocking(move || rules.lease_route(&document, &routes)).await;
+            launch.document = routed.map_err(|e| e.to_string()).and_then(|r| r).map_err(|e| {
+                eprintln!("error: lease: cannot route Litestream through the fence: {e}");
+                End(1)
+            })?;
+        }
+        Ok(launch)
     }
 
     /// What the status view shows for the current set.
@@ -159,7 +173,7 @@ impl Replication {
         }
     }
 
-    pub(super) fn refuse(&self, errors: &[ConfigError]) {
+    pub(crate) fn refuse(&self, errors: &[ConfigError]) {
         eprintln!("error: the new set of databases is refused; replication goes on with the previous set:");
         for e in errors {
             eprintln!("  - {e}");
@@ -200,7 +214,7 @@ impl Replication {
     /// Stops Litestream (final sync) and starts it with the current config; a start that
     /// fails is reported here, once, and ends the run.
     async fn start_again(&mut self, why: Why, with: &str) -> Result<(), End> {
-        let launch = self.launch();
+        let launch = self.launch().await?;
         let Some(supervisor) = &self.supervisor else { return Ok(()) };
         if let Err(e) = supervisor.rotate(launch, why).await {
             eprintln!("error: Litestream did not start again with {with}: {e}");
@@ -244,7 +258,7 @@ impl Replication {
 }
 
 /// A problem with the new set as a whole (no database, no key).
-pub(super) fn of_the_set(problem: String) -> ConfigError {
+pub(crate) fn of_the_set(problem: String) -> ConfigError {
     ConfigError { database: None, key: String::new(), problem, hint: None }
 }
 

@@ -186,7 +186,7 @@ impl Replication {
         }
         match failed {
             None => {
-                let launch = self.launch();
+                let launch = self.launch().await?;
                 if let Some(s) = &self.supervisor {
                     s.replace(launch).await;
                 }
