@@ -45,11 +45,12 @@ fn health(base: &str) -> (u16, String) {
 /// The replica at `path`, restored with the admin's keys.
 fn restored(moto: &Moto, dir: &Path, path: &str) -> Vec<(i64, String)> {
     let config = format!(
-        "access-key-id: {}\nsecret-access-key: {}\ndbs:\n  - path: {}\n    replica:\n      type: s3\n      bucket: {BUCKET}\n      path: {path}\n      endpoint: {}\n      region: us-east-1\n      force-path-style: true\n",
+        "access-key-id: {}\nsecret-access-key: {}\ndbs:\n  - path: {}\n    replica:\n      type: s3\n      bucket: {BUCKET}\n      path: {path}\n      endpoint: {}\n      region: us-east-1\n      force-path-style: true\n      skip-verify: {}\n",
         moto.admin["access-key-id"].as_str().unwrap(),
         moto.admin["secret-access-key"].as_str().unwrap(),
         dir.join("data.db").display(),
-        moto.endpoint
+        moto.endpoint,
+        moto.endpoint.starts_with("https")
     );
     let cfg = dir.join("restore.yml");
     std::fs::write(&cfg, config).unwrap();
@@ -177,7 +178,7 @@ fn lease_is_refused_with_litestream_03_naming_05() {
 
 #[test]
 fn a_frozen_machine_that_resumes_after_a_takeover_gets_nothing_into_the_replica() {
-    frozen_primary(true);
+    frozen_primary(&Moto::start(), true);
 }
 
 /// The host alone frozen while its Litestream runs on (it has its own process group):
@@ -185,21 +186,27 @@ fn a_frozen_machine_that_resumes_after_a_takeover_gets_nothing_into_the_replica(
 /// the frozen host forwards none of it, and cuts it when the host resumes.
 #[test]
 fn a_frozen_host_whose_litestream_runs_on_gets_nothing_into_the_replica() {
-    frozen_primary(false);
+    frozen_primary(&Moto::start(), false);
 }
 
-fn frozen_primary(whole_machine: bool) {
+/// The same with the store over HTTPS: the lock over TLS, Litestream's uploads
+/// through the host's CONNECT proxy (`HTTPS_PROXY`).
+#[test]
+fn over_https_a_frozen_host_whose_litestream_runs_on_gets_nothing_into_the_replica() {
+    frozen_primary(&Moto::start_tls(), false);
+}
+
+fn frozen_primary(moto: &Moto, whole_machine: bool) {
     use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
-    let moto = Moto::start();
     let (_keep, root) = tempdir();
-    let (a_dir, mut a, _) = node(&root, "a", &moto, "frozen", 10);
+    let (a_dir, mut a, _) = node(&root, "a", moto, "frozen", 10);
     a.wait_for("datasette-litestream: replicating", Duration::from_secs(30));
     db::write_rows(&a_dir.join("data.db"), 1, 40);
     eventually(Duration::from_secs(30), "A's rows reach the replica", || {
-        ids(&restored(&moto, &root, "frozen")).len() == 40
+        ids(&restored(moto, &root, "frozen")).len() == 40
     });
-    let (b_dir, mut b, b_base) = node(&root, "b", &moto, "frozen", 10);
+    let (b_dir, mut b, b_base) = node(&root, "b", moto, "frozen", 10);
     b.wait_for(STANDBY, Duration::from_secs(30));
     let child = litestream_child(a.pid(), Duration::from_secs(5));
     let mut pids = vec![Pid::from_raw(a.pid())];
@@ -217,7 +224,7 @@ fn frozen_primary(whole_machine: bool) {
     db::write_rows(&b_dir.join("data.db"), 500, 20);
     let expected: Vec<i64> = taken.iter().copied().chain(500..520).collect();
     eventually(Duration::from_secs(30), "B's rows reach the replica", || {
-        ids(&restored(&moto, &root, "frozen")) == expected
+        ids(&restored(moto, &root, "frozen")) == expected
     });
     // Long enough for a running Litestream's sync (1 s) to have shipped A's rows.
     std::thread::sleep(Duration::from_secs(3));
@@ -236,7 +243,7 @@ fn frozen_primary(whole_machine: bool) {
     for (key, tag) in &before {
         assert_eq!(after.get(key), Some(tag), "{key} changed after A resumed");
     }
-    assert_eq!(ids(&restored(&moto, &root, "frozen")), expected);
+    assert_eq!(ids(&restored(moto, &root, "frozen")), expected);
     assert!(health(&b_base).1.starts_with("replicating"), "B stays the primary");
     stop(&mut b);
 }

@@ -26,14 +26,32 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::launch(false)
+    }
+
+    /// The same over TLS (a certificate made up at its start: replicas need
+    /// `skip-verify`), reached by this machine's host name, so that Go programs send
+    /// their requests through an `HTTPS_PROXY` (they never proxy loopback addresses).
+    pub fn start_tls() -> Moto {
+        Moto::launch(true)
+    }
+
+    fn launch(tls: bool) -> Moto {
         let (dir, path) = crate::tempdir();
         let port = free_port();
         let mut cmd = Command::new(root().join(".venv/bin/moto_server"));
         cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        if tls {
+            cmd.arg("--ssl");
+        }
         let server = Proc::spawn(cmd, &path.join("moto.log"));
-        let endpoint = format!("http://127.0.0.1:{port}");
+        let host = match tls {
+            true => nix::unistd::gethostname().unwrap().into_string().unwrap(),
+            false => "127.0.0.1".to_owned(),
+        };
+        let endpoint = format!("{}://{host}:{port}", if tls { "https" } else { "http" });
         let start = Instant::now();
-        while crate::get(&format!("{endpoint}/moto-api/"), None).0 == 0 {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(start.elapsed() < Duration::from_secs(30), "moto did not start:\n{}", server.output());
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -103,8 +121,13 @@ impl Moto {
 
     /// A replica mapping for `path` in the bucket, through this server.
     pub fn replica_yaml(&self, path: &str, indent: &str) -> String {
+        let tls = if self.endpoint.starts_with("https") {
+            format!("{indent}  skip-verify: true\n")
+        } else {
+            String::new()
+        };
         format!(
-            "{indent}- type: s3\n{indent}  bucket: {BUCKET}\n{indent}  path: {path}\n{indent}  endpoint: {}\n{indent}  region: us-east-1\n{indent}  force-path-style: true\n",
+            "{indent}- type: s3\n{indent}  bucket: {BUCKET}\n{indent}  path: {path}\n{indent}  endpoint: {}\n{indent}  region: us-east-1\n{indent}  force-path-style: true\n{tls}",
             self.endpoint
         )
     }

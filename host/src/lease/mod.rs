@@ -11,6 +11,7 @@ mod s3;
 pub mod sigv4;
 mod store;
 pub mod takeover;
+mod tls;
 
 use crate::rules::{LeaseSettings, Lock, RenewalVerdict, Rules, Sight};
 use crate::util::blocking::blocking;
@@ -64,6 +65,8 @@ pub struct Leases {
     fence_at: Mutex<f64>,
     /// The S3 endpoints reached over plain HTTP (`http://host:port`): relayed.
     pub upstreams: Vec<String>,
+    /// Whether some S3 endpoint is reached over HTTPS: through the proxy.
+    pub tls: bool,
 }
 
 /// What keeping the locks ended with.
@@ -84,7 +87,11 @@ impl Leases {
         let limit = Duration::from_secs_f64((settings.ttl_seconds / 6.0).max(2.0));
         let mut entries = Vec::new();
         let mut upstreams: Vec<String> = Vec::new();
+        let mut tls = false;
         for t in targets {
+            if let crate::rules::LockPlace::S3(p) = &t.place {
+                tls |= !p.endpoint.as_ref().is_some_and(|e| e.starts_with("http://"));
+            }
             if let crate::rules::LockPlace::S3(p) = &t.place
                 && let Some(e) = p.endpoint.as_ref().filter(|e| e.starts_with("http://"))
                 && !upstreams.contains(e)
@@ -93,7 +100,7 @@ impl Leases {
             }
             let name =
                 databases.iter().find(|(_, p)| *p == t.path).map_or(t.path.clone(), |(n, _)| n.clone());
-            entries.push(Entry { name, store: Store::new(t.place, limit)?, held: None });
+            entries.push(Entry { name, store: Store::new(t.place, limit).await?, held: None });
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         let owner = settings.owner.clone().unwrap_or_else(default_owner);
@@ -107,6 +114,7 @@ impl Leases {
             report: Mutex::new(report),
             fence_at: Mutex::new(0.0),
             upstreams,
+            tls,
         })
     }
 

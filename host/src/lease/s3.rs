@@ -15,6 +15,7 @@ pub struct S3Lock {
     host: String,
     path: String,
     region: String,
+    tls: Option<tokio_rustls::TlsConnector>,
     limit: Duration,
 }
 
@@ -22,24 +23,30 @@ pub struct S3Lock {
 type Answer = (u16, Option<String>, Bytes);
 
 impl S3Lock {
-    pub fn new(place: S3Place, limit: Duration) -> Result<S3Lock, String> {
-        let endpoint = place.endpoint.clone().ok_or(
-            "the lease reaches S3 over plain HTTP only so far: AWS itself (https) is not supported yet; \
-             see docs/lease.md",
-        )?;
-        let authority = endpoint
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("the lease's lock endpoint {endpoint} is https, which is not supported yet (docs/lease.md)"))?
-            .trim_end_matches('/')
-            .to_owned();
+    /// `region`: the bucket's, asked of AWS beforehand when the replica names none.
+    pub fn new(place: S3Place, region: Option<String>, limit: Duration) -> Result<S3Lock, String> {
+        let region = region.or(place.region.clone()).unwrap_or_else(|| "us-east-1".into());
+        let (tls, authority) = match &place.endpoint {
+            Some(e) => match (e.strip_prefix("http://"), e.strip_prefix("https://")) {
+                (Some(a), _) => (false, a.trim_end_matches('/').to_owned()),
+                (_, Some(a)) => (true, a.trim_end_matches('/').to_owned()),
+                _ => return Err(format!("the lock's endpoint {e} is neither http:// nor https://")),
+            },
+            None => (true, format!("s3.{region}.amazonaws.com")),
+        };
         let key = sigv4::encode_key(&place.key);
         let (host, path) = match place.path_style {
             true => (authority.clone(), format!("/{}/{key}", place.bucket)),
             false => (format!("{}.{authority}", place.bucket), format!("/{key}")),
         };
-        let address = if host.contains(':') { host.clone() } else { format!("{host}:80") };
-        let region = place.region.clone().unwrap_or_else(|| "us-east-1".into());
-        Ok(S3Lock { place, address, host, path, region, limit })
+        let port = if tls { 443 } else { 80 };
+        let address = if host.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+            host.clone()
+        } else {
+            format!("{host}:{port}")
+        };
+        let tls = tls.then(|| super::tls::connector(place.skip_verify)).transpose()?;
+        Ok(S3Lock { place, address, host, path, region, tls, limit })
     }
 
     pub fn describe(&self) -> String {
@@ -104,18 +111,68 @@ impl S3Lock {
         let req = builder.body(Full::new(Bytes::from(body.clone()))).map_err(|e| e.to_string())?;
         let work = async {
             let stream = tokio::net::TcpStream::connect(&self.address).await?;
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-            tokio::spawn(conn);
-            let resp = sender.send_request(req).await?;
-            let status = resp.status().as_u16();
-            let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            let bytes = resp.into_body().collect().await?.to_bytes();
-            anyhow::Ok((status, etag, bytes))
+            match &self.tls {
+                None => exchange(stream, req).await,
+                Some(tls) => {
+                    let name = self.host.rsplit_once(':').map_or(self.host.as_str(), |(h, _)| h).to_owned();
+                    let name = tokio_rustls::rustls::pki_types::ServerName::try_from(name)?;
+                    exchange(tls.connect(name, stream).await?, req).await
+                }
+            }
         };
         match tokio::time::timeout(self.limit, work).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(e)) => Err(format!("{} {}: {e}", method, self.describe())),
             Err(_) => Err(format!("{} {}: no answer within {:?}", method, self.describe(), self.limit)),
+        }
+    }
+}
+
+/// One request on a fresh connection (a few per database every renewal period: no
+/// pool to keep warm).
+async fn exchange<S>(stream: S, req: hyper::Request<Full<Bytes>>) -> anyhow::Result<Answer>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    let resp = sender.send_request(req).await?;
+    let status = resp.status().as_u16();
+    let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    Ok((status, etag, bytes))
+}
+
+/// The region of an AWS bucket the replica names no region for: AWS says it in
+/// `x-amz-bucket-region` on any answer to `HEAD /` of the bucket, even a 403.
+pub async fn bucket_region(bucket: &str, limit: Duration) -> Result<String, String> {
+    let host = format!("{bucket}.s3.amazonaws.com");
+    let tls = super::tls::connector(false)?;
+    let req = hyper::Request::builder()
+        .method("HEAD")
+        .uri("/")
+        .header("host", &host)
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| e.to_string())?;
+    let work = async {
+        let stream = tokio::net::TcpStream::connect(format!("{host}:443")).await?;
+        let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.clone())?;
+        let stream = tls.connect(name, stream).await?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        let resp = sender.send_request(req).await?;
+        anyhow::Ok(resp.headers().get("x-amz-bucket-region").and_then(|v| v.to_str().ok()).map(str::to_owned))
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(Ok(Some(region))) => Ok(region),
+        Ok(Ok(None)) => {
+            Err(format!("AWS did not say which region bucket {bucket} is in: set region on the replica"))
+        }
+        Ok(Err(e)) => {
+            Err(format!("cannot ask AWS which region bucket {bucket} is in: {e}; set region on the replica"))
+        }
+        Err(_) => {
+            Err(format!("AWS did not answer which region bucket {bucket} is in: set region on the replica"))
         }
     }
 }

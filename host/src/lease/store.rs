@@ -14,9 +14,16 @@ pub enum Store {
 }
 
 impl Store {
-    pub fn new(place: LockPlace, limit: Duration) -> Result<Store, String> {
+    /// An AWS bucket whose replica names no region is asked for it first.
+    pub async fn new(place: LockPlace, limit: Duration) -> Result<Store, String> {
         Ok(match place {
-            LockPlace::S3(p) => Store::S3(Arc::new(S3Lock::new(p, limit)?)),
+            LockPlace::S3(p) => {
+                let region = match (&p.endpoint, &p.region) {
+                    (None, None) => Some(super::s3::bucket_region(&p.bucket, limit).await?),
+                    _ => None,
+                };
+                Store::S3(Arc::new(S3Lock::new(p, region, limit)?))
+            }
             LockPlace::File(path) => Store::File(Arc::new(FileLock::new(path.into()))),
         })
     }

@@ -73,16 +73,16 @@ pub async fn begin(r: &mut Replication, leases: &Arc<Leases>, outside: &mut Sign
     Ok(())
 }
 
-/// Litestream's S3 traffic goes through the fence's relays (once per run).
+/// Litestream's S3 traffic goes through the fence (once per run).
 async fn relay(r: &mut Replication, leases: &Arc<Leases>) -> Result<(), End> {
-    if r.routes.is_some() {
+    if r.fence.is_some() {
         return Ok(());
     }
-    let routes = crate::lease::gate::open(&leases.upstreams, leases.clone()).await.map_err(|e| {
+    let fence = crate::lease::gate::Fence::open(leases).await.map_err(|e| {
         eprintln!("error: lease: cannot open the relay that fences uploads: {e}");
         End(1)
     })?;
-    r.routes = Some(routes);
+    r.fence = Some(fence);
     Ok(())
 }
 

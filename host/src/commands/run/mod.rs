@@ -75,7 +75,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         refused: vec![],
         supervisor: None,
         refresher: None,
-        routes: None,
+        fence: None,
     };
     replication.publish().await?;
     let status_socket = channel.as_ref().map(|c| c.status_socket.clone()).or(args.status.socket.clone());

@@ -36,8 +36,8 @@ pub struct Replication {
     pub refused: Vec<ConfigError>,
     pub supervisor: Option<Supervisor>,
     pub refresher: Option<Refresher>,
-    /// `lease:`: Litestream's S3 endpoints and the relays that fence them.
-    pub routes: Option<Vec<(String, String)>>,
+    /// `lease:`: where Litestream's S3 traffic goes so that it can be fenced.
+    pub fence: Option<crate::lease::gate::Fence>,
 }
 
 /// Ends the run with this exit code (the reason is printed already).
@@ -132,7 +132,9 @@ impl Replication {
             self.prepared.rendered.as_ref().expect("a plan that starts Litestream has a rendering");
         let mut launch =
             super::launch(self.rules, litestream, &self.prepared, rendered, &self.socket, self.stop_grace());
-        if let Some(routes) = self.routes.clone().filter(|r| !r.is_empty()) {
+        let fence = self.fence.clone().unwrap_or_default();
+        launch.environment.extend(fence.environment());
+        if let Some(routes) = Some(fence.routes).filter(|r| !r.is_empty()) {
             let (rules, document) = (self.rules, launch.document.clone());
             let routed = crate::util::blocking::blocking(move || rules.lease_route(&document, &routes)).await;
             launch.document = routed.map_err(|e| e.to_string()).and_then(|r| r).map_err(|e| {
