@@ -1,8 +1,9 @@
 """`lease:` on the Datasette side (docs/lease.md): a node that does not hold its
 replicas' lease refuses every write, naming the holder and when its lease expires.
 
-The host says the role on its channel: the ready line carries `"lease": true` when the
-configuration sets one (writes are refused until the host says "primary"), then a
+The host says the role on its channel: the ready line carries `"lease"`, the leased
+databases, when the configuration sets one (writes to them are refused until the host
+says "primary"; Datasette's own databases are never refused), then a
 `{"event": "lease", "role": ...}` line at each change. The refusal is in Datasette's
 `write_wrapper`, so it covers the JSON write API, canned queries and plugins alike.
 """
@@ -20,7 +21,7 @@ class NotPrimary(Exception):
 
 def refusal(lease: dict | None, database: str) -> str | None:
     """Why a write to `database` is refused on this node, or None."""
-    if lease is None or lease.get("role") == "primary":
+    if lease is None or lease.get("role") == "primary" or database not in (lease.get("databases") or ()):
         return None
     holder = lease.get("holder") or "another node"
     expires = lease.get("expires_at")

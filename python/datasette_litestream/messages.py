@@ -64,9 +64,11 @@ def answer_json(code: int, body: bytes, expected: tuple[int, ...]) -> dict:
 
 
 def lease_from(message: dict, previous: dict | None) -> dict | None:
-    """The lease as a ready line or a "lease" event says it; None when not leased."""
+    """The lease as a ready line or a "lease" event says it; None when not leased.
+    `databases`: the names whose writes wait for this node to be the primary."""
     if message.get("event") == "ready":
-        return {"role": "starting"} if message.get("lease") is True else None
+        names = message.get("lease")
+        return {"role": "starting", "databases": names} if isinstance(names, list) else None
     if message.get("event") == "lease" and isinstance(message.get("role"), str):
-        return {k: message.get(k) for k in ("role", "holder", "expires_at", "reason")}
+        return {k: message.get(k) for k in ("role", "holder", "expires_at", "reason", "databases")}
     return previous

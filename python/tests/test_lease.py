@@ -52,6 +52,11 @@ def test_a_standby_refuses_writes_naming_the_holder_and_takes_over_without_a_res
         status, body = insert(b, "refused on b")
         assert status >= 400, body
         assert "a holds the lease until" in json.dumps(body), body
+
+        def follows():
+            return [r["value"] for r in b.get_json("/x/items.json?_shape=array")] == ["from a"]
+
+        wait_for(follows, 30, f"B's reads follow A:\n{b.output}")
         a.proc.send_signal(signal.SIGTERM)
         a.wait_exit(60)
         assert "stopped (final sync confirmed)" in a.output and "lease released" in a.output, a.output

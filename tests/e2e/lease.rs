@@ -89,8 +89,12 @@ fn an_overlapping_deploy_hands_over_to_the_standby_with_one_history() {
     assert_eq!((code, body.starts_with("standby")), (200, true), "{body}");
     let metrics = get(&format!("{b_base}/-/litestream-metrics"), None).1;
     assert!(metrics.contains("datasette_litestream_lease_standby 1"), "{metrics}");
-    // A keeps writing while B stands by: B replicates nothing of its own.
+    // A keeps writing while B stands by: B replicates nothing of its own, and its
+    // reads follow A's replica.
     db::write_rows(&a_dir.join("data.db"), 51, 50);
+    eventually(Duration::from_secs(30), "B's copy follows A's replica", || {
+        ids(&db::rows(&b_dir.join("data.db"))) == (1..=100).collect::<Vec<_>>()
+    });
     stop(&mut a);
     assert!(a.output().contains("lease released"), "{}", a.output());
     b.wait_for(TOOK_OVER, Duration::from_secs(15));

@@ -92,26 +92,8 @@ async fn look(
     .await
 }
 
-/// `litestream ltx -level LEVEL -json` of the database's replica, as configured.
-/// The replica's newest TXID from level 0 (one listing request), where every new
-/// transaction lands first; from every level only when the rules find level 0
-/// empty (retention compacted it away while the primary was idle).
+/// The replica's newest TXID, listed with the followers' config and keys.
 async fn newest(setup: &Setup, path: &str) -> Result<Result<Option<u64>, String>, crate::rules::RulesError> {
-    let rules = setup.rules;
-    for level in ["0", "all"] {
-        let listing = match list_level(setup, path, level).await {
-            Ok(json) => json,
-            Err(e) => return Ok(Err(e)),
-        };
-        let newest = crate::util::blocking::blocking(move || rules.replica_newest(&listing)).await?;
-        if !matches!(newest, Ok(None)) || level == "all" {
-            return Ok(newest);
-        }
-    }
-    Ok(Ok(None))
-}
-
-async fn list_level(setup: &Setup, path: &str, level: &str) -> Result<String, String> {
     let keys = setup.keys();
     let reader = crate::litestream::Reader {
         binary: &setup.binary,
@@ -119,5 +101,5 @@ async fn list_level(setup: &Setup, path: &str, level: &str) -> Result<String, St
         environment: &keys.environment,
         secrets: &keys.secrets,
     };
-    reader.run("ltx", &["-level", level, "-json", path], LIST_LIMIT).await
+    reader.newest(setup.rules, path, LIST_LIMIT).await
 }

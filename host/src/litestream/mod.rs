@@ -154,6 +154,28 @@ impl Reader<'_> {
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
+
+    /// The replica's newest TXID (Litestream 0.5): from level 0 (one listing request),
+    /// where every new transaction lands first; from every level only when the rules
+    /// find level 0 empty (retention compacted it away while the primary was idle).
+    pub async fn newest(
+        &self,
+        rules: &'static crate::rules::Rules,
+        path: &str,
+        limit: std::time::Duration,
+    ) -> Result<Result<Option<u64>, String>, crate::rules::RulesError> {
+        for level in ["0", "all"] {
+            let listing = match self.run("ltx", &["-level", level, "-json", path], limit).await {
+                Ok(json) => json,
+                Err(e) => return Ok(Err(e)),
+            };
+            let newest = crate::util::blocking::blocking(move || rules.replica_newest(&listing)).await?;
+            if !matches!(newest, Ok(None)) || level == "all" {
+                return Ok(newest);
+            }
+        }
+        Ok(Ok(None))
+    }
 }
 
 /// A supervised Litestream process: no stdin, output piped, its own process group (a

@@ -49,6 +49,8 @@ pub async fn begin(r: &mut Replication, leases: &Arc<Leases>, outside: &mut Sign
     eprintln!("datasette-litestream: lease: standby, not replicating and refusing writes: {why}");
     super::ready(r.channel.as_ref(), false, std::time::Duration::ZERO, &[]);
     say_role(r.channel.as_ref(), leases);
+    let mut copies = crate::lease::takeover::Copies::default();
+    let mut follow = tokio::time::interval(FOLLOW_EVERY);
     loop {
         tokio::select! {
             () = tokio::time::sleep(leases.poll()) => {
@@ -56,6 +58,7 @@ pub async fn begin(r: &mut Replication, leases: &Arc<Leases>, outside: &mut Sign
                     break;
                 }
             }
+            _ = follow.tick() => refresh(r, &mut copies).await,
             o = outside.next() => match o {
                 Outside::Stop(why) => {
                     eprintln!("datasette-litestream: stopping a standby ({why})");
@@ -84,6 +87,17 @@ async fn relay(r: &mut Replication, leases: &Arc<Leases>) -> Result<(), End> {
     })?;
     r.fence = Some(fence);
     Ok(())
+}
+
+/// How often a standby looks whether the primary's replica moved, to copy it.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A standby's reads follow the primary's replica.
+async fn refresh(r: &Replication, copies: &mut crate::lease::takeover::Copies) {
+    let (Ok(litestream), Some(rendered)) = (&r.litestream, &r.prepared.rendered) else { return };
+    let databases: Vec<(String, String)> =
+        r.prepared.replicated().map(|d| (d.name.clone(), d.path.clone())).collect();
+    crate::lease::takeover::refresh(r.rules, &litestream.path, &r.dir, rendered, &databases, copies).await;
 }
 
 async fn take_over(r: &Replication) -> Result<(), End> {
@@ -125,7 +139,7 @@ pub fn say_role(channel: Option<&Channel>, leases: &Leases) {
         println!(
             "{}",
             serde_json::json!({"event": "lease", "role": report.role, "reason": report.reason,
-                "holder": holder, "expires_at": expires})
+                "holder": holder, "expires_at": expires, "databases": channel.and_then(|c| c.leased.clone())})
         );
     }
 }

@@ -39,7 +39,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
     // elsewhere: the ready line tells the plugin where.
     let mut channel = args.stdin.then(|| Channel {
         status_socket: args.status.socket.clone().unwrap_or_else(|| dir.path().join("status.sock")),
-        leased: false,
+        leased: None,
     });
     let request = prepare::request(&inputs, &version, Some(&socket));
     let prepared = match super::prepared(rules, request).await {
@@ -47,7 +47,7 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         Err(code) => return Ok(code),
     };
     if let Some(c) = channel.as_mut() {
-        c.leased = prepared.plan.lease.is_some();
+        c.leased = prepared.plan.lease.as_ref().map(|_| prepared.plan.replicated.clone());
     }
     let shared = Arc::new(Shared::default());
     let mut outside = Signals::new(stdin_lines)?;
@@ -230,8 +230,9 @@ async fn start(
 #[derive(Clone)]
 pub struct Channel {
     pub status_socket: std::path::PathBuf,
-    /// `lease:` is set: the plugin refuses writes until a `lease` event says primary.
-    pub leased: bool,
+    /// With `lease:`, the leased databases: the plugin refuses writes to them until a
+    /// `lease` event says primary.
+    pub leased: Option<Vec<String>>,
 }
 
 /// `stop_grace_seconds`: the longest the host's stop may take, which the plugin waits
