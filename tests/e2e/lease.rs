@@ -4,12 +4,11 @@
 //! the same instant never both replicate.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 use tests::host::{output, run, stop};
-use tests::moto::{BUCKET, Moto};
+use tests::moto::Moto;
 use tests::process::{Proc, litestream_child};
-use tests::{db, eventually, free_port, get, litestream, tempdir};
+use tests::{db, eventually, free_port, get, tempdir};
 
 const V05: &str = "0.5.17";
 const PRIMARY: &str = "lease: this node is the primary";
@@ -44,30 +43,7 @@ fn health(base: &str) -> (u16, String) {
 
 /// The replica at `path`, restored with the admin's keys.
 fn restored(moto: &Moto, dir: &Path, path: &str) -> Vec<(i64, String)> {
-    let config = format!(
-        "access-key-id: {}\nsecret-access-key: {}\ndbs:\n  - path: {}\n    replica:\n      type: s3\n      bucket: {BUCKET}\n      path: {path}\n      endpoint: {}\n      region: us-east-1\n      force-path-style: true\n      skip-verify: {}\n",
-        moto.admin["access-key-id"].as_str().unwrap(),
-        moto.admin["secret-access-key"].as_str().unwrap(),
-        dir.join("data.db").display(),
-        moto.endpoint,
-        moto.endpoint.starts_with("https")
-    );
-    let cfg = dir.join("restore.yml");
-    std::fs::write(&cfg, config).unwrap();
-    let out = dir.join("restored.db");
-    let _ = std::fs::remove_file(&out);
-    let result = Command::new(litestream(V05))
-        // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set (FACTS).
-        .env_remove("AWS_CA_BUNDLE")
-        .args(["restore", "-config"])
-        .arg(&cfg)
-        .arg("-o")
-        .arg(&out)
-        .arg(dir.join("data.db"))
-        .output()
-        .unwrap();
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
-    db::rows(&out)
+    moto.restored(dir, path, V05)
 }
 
 fn ids(rows: &[(i64, String)]) -> Vec<i64> {

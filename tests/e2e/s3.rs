@@ -3,14 +3,13 @@
 //! deleting the old key, and a rotation soak that loses no row.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 use tests::moto::Moto;
 use tests::process::{Proc, command_line, litestream_child};
-use tests::{db, litestream, tempdir};
+use tests::{db, tempdir};
 
 use tests::host::{READY, stop};
 const ROTATED: &str = "replicating with the new credentials";
@@ -37,35 +36,9 @@ fn host(dir: &Path, version: &str) -> Proc {
     tests::host::run(dir, version, &[])
 }
 
-/// Restores the bucket's copy with the admin keys and returns its rows.
+/// Restores the bucket's copy of `data` with the admin keys and returns its rows.
 fn restored_rows(dir: &Path, moto: &Moto, version: &str) -> Vec<(i64, String)> {
-    let replica = moto.replica_yaml("data", "      ");
-    let replica = if version.starts_with("0.5") {
-        format!("    replica:\n{}", replica.replacen("      - ", "        ", 1))
-    } else {
-        format!("    replicas:\n{replica}")
-    };
-    let config = format!(
-        "access-key-id: {}\nsecret-access-key: {}\ndbs:\n  - path: {}\n{replica}",
-        moto.admin["access-key-id"].as_str().unwrap(),
-        moto.admin["secret-access-key"].as_str().unwrap(),
-        dir.join("data.db").display()
-    );
-    let cfg = dir.join("restore.yml");
-    std::fs::write(&cfg, config).unwrap();
-    let out: PathBuf = dir.join(format!("restored-{version}.db"));
-    let _ = std::fs::remove_file(&out);
-    let result = Command::new(litestream(version))
-        .args(["restore", "-config"])
-        .arg(&cfg)
-        .arg("-o")
-        .arg(&out)
-        .arg(dir.join("data.db"))
-        .env_remove("AWS_CA_BUNDLE")
-        .output()
-        .unwrap();
-    assert!(result.status.success(), "restore failed: {}", String::from_utf8_lossy(&result.stderr));
-    db::rows(&out)
+    moto.restored(dir, "data", version)
 }
 
 #[test]

@@ -109,6 +109,39 @@ impl Moto {
         serde_json::from_str(&admin(&self.endpoint, &self.admin_env(), &["list", BUCKET, prefix])).unwrap()
     }
 
+    /// Restores the replica at `path` in the bucket (the database `dir/data.db`'s) with
+    /// the admin keys and Litestream `version`; returns its rows.
+    pub fn restored(&self, dir: &std::path::Path, path: &str, version: &str) -> Vec<(i64, String)> {
+        let replica = self.replica_yaml(path, "      ");
+        let replica = if version.starts_with("0.5") {
+            format!("    replica:\n{}", replica.replacen("      - ", "        ", 1))
+        } else {
+            format!("    replicas:\n{replica}")
+        };
+        let config = format!(
+            "access-key-id: {}\nsecret-access-key: {}\ndbs:\n  - path: {}\n{replica}",
+            self.admin["access-key-id"].as_str().unwrap(),
+            self.admin["secret-access-key"].as_str().unwrap(),
+            dir.join("data.db").display()
+        );
+        let cfg = dir.join("restore.yml");
+        std::fs::write(&cfg, config).unwrap();
+        let out = dir.join(format!("restored-{version}.db"));
+        let _ = std::fs::remove_file(&out);
+        let result = Command::new(crate::litestream(version))
+            .args(["restore", "-config"])
+            .arg(&cfg)
+            .arg("-o")
+            .arg(&out)
+            .arg(dir.join("data.db"))
+            // Litestream 0.5 refuses every S3 replica when AWS_CA_BUNDLE is set (FACTS).
+            .env_remove("AWS_CA_BUNDLE")
+            .output()
+            .unwrap();
+        assert!(result.status.success(), "restore failed: {}", String::from_utf8_lossy(&result.stderr));
+        crate::db::rows(&out)
+    }
+
     /// Writes `dir/metadata.yaml`: the database `data` replicating to `path` in the
     /// bucket, under the top-level plugin keys `top` (YAML lines indented four spaces).
     pub fn write_metadata(&self, dir: &std::path::Path, top: &str, path: &str) {
