@@ -13,7 +13,7 @@ mod store;
 pub mod takeover;
 mod tls;
 
-use crate::rules::{LeaseSettings, Lock, RenewalVerdict, Rules, Sight};
+use crate::rules::{LeaseSettings, Lock, RenewalVerdict, Rules, Sight, WriteOutcome};
 use crate::util::blocking::blocking;
 use crate::util::clock;
 use serde::Serialize;
@@ -90,13 +90,11 @@ impl Leases {
         let mut tls = false;
         for t in targets {
             if let crate::rules::LockPlace::S3(p) = &t.place {
-                tls |= !p.endpoint.as_ref().is_some_and(|e| e.starts_with("http://"));
-            }
-            if let crate::rules::LockPlace::S3(p) = &t.place
-                && let Some(e) = p.endpoint.as_ref().filter(|e| e.starts_with("http://"))
-                && !upstreams.contains(e)
-            {
-                upstreams.push(e.clone());
+                match p.endpoint.as_ref().filter(|e| e.starts_with("http://")) {
+                    Some(e) if !upstreams.contains(e) => upstreams.push(e.clone()),
+                    Some(_) => {}
+                    None => tls = true,
+                }
             }
             let name =
                 databases.iter().find(|(_, p)| *p == t.path).map_or(t.path.clone(), |(n, _)| n.clone());
@@ -142,10 +140,9 @@ impl Leases {
         let mut refused = None;
         let mut earliest = f64::INFINITY;
         for e in entries.iter_mut() {
-            let sent = clock::boot();
             match self.take(e).await {
-                Ok(view) => {
-                    earliest = earliest.min(sent);
+                Ok((view, until)) => {
+                    earliest = earliest.min(until);
                     views.push(view);
                 }
                 Err((view, why)) => {
@@ -163,8 +160,7 @@ impl Leases {
                 }
             }
         } else {
-            *self.fence_at.lock().expect("fence") =
-                earliest + self.settings.ttl_seconds - self.settings.margin_seconds;
+            *self.fence_at.lock().expect("fence") = earliest;
         }
         self.set(|r| {
             r.locks = views;
@@ -179,8 +175,9 @@ impl Leases {
 
     /// Reads one lock and takes it if free, then confirms it with a second
     /// conditional write: two writers both told "taken" by a store whose conditional
-    /// writes are not atomic, the one whose bytes were replaced learns it here.
-    async fn take(&self, e: &mut Entry) -> Result<LockView, (LockView, String)> {
+    /// writes are not atomic, the one whose bytes were replaced learns it here. The
+    /// confirmation is judged as a renewal is, which gives the deadline.
+    async fn take(&self, e: &mut Entry) -> Result<(LockView, f64), (LockView, String)> {
         let describe = e.store.describe();
         let view = |lock: Option<&Lock>, ours| LockView {
             database: e.name.clone(),
@@ -214,18 +211,30 @@ impl Leases {
             (view(Some(lock), false), format!("database {:?}: another node took the lease first", e.name))
         };
         let (outcome, etag) = e.store.write(take.if_match.clone(), take.body.clone()).await;
-        let Some(etag) = etag.filter(|_| outcome == crate::rules::WriteOutcome::Written) else {
+        let Some(etag) = etag.filter(|_| outcome == WriteOutcome::Written) else {
             return Err(lost(&take.lock));
         };
         let (body, lock) = self.renewal_body(&take.lock).await.map_err(|why| (view(None, false), why))?;
-        match e.store.write(Some(etag), body).await {
-            (crate::rules::WriteOutcome::Written, Some(confirmed)) => {
+        let sent = clock::boot();
+        let (outcome, confirmed) = e.store.write(Some(etag), body).await;
+        let verdict =
+            self.judge(outcome, sent, f64::INFINITY).await.map_err(|why| (view(None, false), why))?;
+        match (verdict, confirmed) {
+            (RenewalVerdict::Renewed(until), Some(confirmed)) => {
                 let v = view(Some(&lock), true);
                 e.held = Some((confirmed, lock));
-                Ok(v)
+                Ok((v, until))
             }
             _ => Err(lost(&take.lock)),
         }
+    }
+
+    /// A conditional write of our own lock, sent at `sent`, judged by the rules.
+    async fn judge(&self, outcome: WriteOutcome, sent: f64, fence_at: f64) -> Result<RenewalVerdict, String> {
+        let (rules, settings) = (self.rules, self.settings.clone());
+        blocking(move || rules.judge_renewal(&settings, outcome, sent, fence_at, clock::boot()))
+            .await
+            .map_err(|e| e.to_string())
     }
 
     async fn renewal_body(&self, held: &Lock) -> Result<(String, Lock), String> {
@@ -274,12 +283,7 @@ impl Leases {
             let sent = clock::boot();
             let (outcome, new_etag) = e.store.write(Some(etag), body).await;
             let fence_at = *self.fence_at.lock().expect("fence");
-            let (rules, settings) = (self.rules, self.settings.clone());
-            let verdict =
-                blocking(move || rules.judge_renewal(&settings, outcome, sent, fence_at, clock::boot()))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            match verdict {
+            match self.judge(outcome, sent, fence_at).await? {
                 RenewalVerdict::Renewed(until) => {
                     earliest = earliest.min(until);
                     let (name, expires) = (e.name.clone(), renewed.expires_at);
@@ -325,7 +329,7 @@ impl Leases {
     /// still stands: past it, another node may hold the lock already.
     pub async fn release(&self) {
         let mut entries = self.entries.lock().await;
-        let valid = clock::boot() < *self.fence_at.lock().expect("fence");
+        let valid = self.open();
         for e in entries.iter_mut() {
             if let Some((etag, _)) = e.held.take()
                 && valid

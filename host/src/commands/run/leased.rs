@@ -49,6 +49,7 @@ pub async fn begin(r: &mut Replication, leases: &Arc<Leases>, outside: &mut Sign
     eprintln!("datasette-litestream: lease: standby, not replicating and refusing writes: {why}");
     super::ready(r.channel.as_ref(), false, std::time::Duration::ZERO, &[]);
     say_role(r.channel.as_ref(), leases);
+    let replicas = replicas(r)?;
     let mut copies = crate::lease::takeover::Copies::default();
     let mut follow = tokio::time::interval(FOLLOW_EVERY);
     loop {
@@ -58,7 +59,7 @@ pub async fn begin(r: &mut Replication, leases: &Arc<Leases>, outside: &mut Sign
                     break;
                 }
             }
-            _ = follow.tick() => refresh(r, &mut copies).await,
+            _ = follow.tick() => replicas.refresh(&mut copies).await,
             o = outside.next() => match o {
                 Outside::Stop(why) => {
                     eprintln!("datasette-litestream: stopping a standby ({why})");
@@ -68,7 +69,10 @@ pub async fn begin(r: &mut Replication, leases: &Arc<Leases>, outside: &mut Sign
             },
         }
     }
-    take_over(r).await?;
+    replicas.catch_up().await.map_err(|e| {
+        eprintln!("error: lease: {e}");
+        End(1)
+    })?;
     relay(r, leases).await?;
     r.begin(false).await?;
     eprintln!("datasette-litestream: lease: took over; this node is the primary and accepts writes");
@@ -92,23 +96,15 @@ async fn relay(r: &mut Replication, leases: &Arc<Leases>) -> Result<(), End> {
 /// How often a standby looks whether the primary's replica moved, to copy it.
 const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// A standby's reads follow the primary's replica.
-async fn refresh(r: &Replication, copies: &mut crate::lease::takeover::Copies) {
-    let (Ok(litestream), Some(rendered)) = (&r.litestream, &r.prepared.rendered) else { return };
-    let databases: Vec<(String, String)> =
-        r.prepared.replicated().map(|d| (d.name.clone(), d.path.clone())).collect();
-    crate::lease::takeover::refresh(r.rules, &litestream.path, &r.dir, rendered, &databases, copies).await;
-}
-
-async fn take_over(r: &Replication) -> Result<(), End> {
+/// The node's replicas, for a standby's copies and its takeover.
+fn replicas(r: &Replication) -> Result<crate::lease::takeover::Replicas, End> {
     let litestream = r.litestream.as_ref().map_err(|e| {
         eprintln!("error: {e}");
         End(1)
     })?;
     let rendered = r.prepared.rendered.as_ref().expect("a leased plan has a rendering");
-    let databases: Vec<(String, String)> =
-        r.prepared.replicated().map(|d| (d.name.clone(), d.path.clone())).collect();
-    crate::lease::takeover::catch_up(r.rules, &litestream.path, &r.dir, rendered, &databases).await.map_err(
+    let databases = r.prepared.replicated().map(|d| (d.name.clone(), d.path.clone())).collect();
+    crate::lease::takeover::Replicas::new(r.rules, &litestream.path, &r.dir, rendered, databases).map_err(
         |e| {
             eprintln!("error: lease: {e}");
             End(1)
@@ -134,8 +130,8 @@ pub async fn fence(r: &mut Replication, leases: &Leases, why: &str) {
 pub fn say_role(channel: Option<&Channel>, leases: &Leases) {
     if channel.is_some() {
         let report = leases.report();
-        let holder = report.locks.iter().find(|l| !l.ours).and_then(|l| l.holder.clone());
-        let expires = report.locks.iter().find(|l| !l.ours).and_then(|l| l.expires_at);
+        let other = report.locks.iter().find(|l| !l.ours);
+        let (holder, expires) = (other.and_then(|l| l.holder.clone()), other.and_then(|l| l.expires_at));
         println!(
             "{}",
             serde_json::json!({"event": "lease", "role": report.role, "reason": report.reason,
